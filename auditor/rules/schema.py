@@ -1,0 +1,178 @@
+"""Schema of a license rule file (`license_rules/*.yaml`).
+
+A rule file is data reviewed like law: each term cites the clause it encodes. The engine reads
+only these fields; it never names a license itself.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+LicenseKind = Literal[
+    "permissive",  # Apache, MIT, BSD: free use, notice duties only
+    "weak-copyleft",
+    "copyleft",  # GPL, AGPL, CC-BY-SA: derivatives must keep the license
+    "use-restricted",  # OpenRAIL-M family, DeepSeek: free use with use-based restrictions that flow down
+    "community",  # Llama, Gemma, Qwen, Stability: custom terms, commercial with conditions
+    "non-commercial",  # CC-BY-NC, research-only, FLUX.1-dev
+    "proprietary",
+    "unknown",  # `other`, `unknown`, no license
+]
+
+Comparison = Literal["greater_than", "at_least"]
+Metric = Literal["monthly_active_users", "annual_revenue_usd"]
+DistributionMode = Literal["internal", "saas", "weights"]
+RelationName = Literal["finetune", "adapter", "quantized", "merge", "unknown"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Citation(_Strict):
+    """The clause a term encodes: a section and a short verbatim quote."""
+
+    section: str = Field(min_length=1)
+    quote: str = Field(min_length=1)
+
+
+class Aliases(_Strict):
+    """Spellings that normalise to this rule. Compared case-insensitively, spaces/underscores folded."""
+
+    tags: list[str] = Field(default_factory=list)  # Hub `license:` tag values
+    names: list[str] = Field(default_factory=list)  # `license_name` values
+    links: list[str] = Field(default_factory=list)  # `license_link` URLs (prefix match, scheme-less)
+    spdx: list[str] = Field(default_factory=list)  # SPDX ids / LicenseRefs
+
+
+class Commercial(_Strict):
+    allowed: bool
+    registration_required: bool = False  # e.g. must register with the licensor before commercial use
+    note: str = ""
+    cite: Citation
+
+
+class Threshold(_Strict):
+    metric: Metric
+    limit: int = Field(gt=0)
+    comparison: Comparison = "greater_than"
+    only_if_commercial: bool = False  # the clause applies only to commercial use
+    measured: str  # plain words: when and over whom it is measured
+    consequence: str  # what happens past it
+    cite: Citation
+
+
+class Territory(_Strict):
+    """Rights withheld from parties domiciled in these regions."""
+
+    regions: list[str] = Field(min_length=1)  # e.g. ["EU"]
+    # The restriction applies only to models matching these predicates (empty = every model):
+    applies_to_pipeline_tags: list[str] = Field(default_factory=list)
+    applies_to_id_patterns: list[str] = Field(default_factory=list)  # fnmatch globs, case-insensitive
+    scope_note: str = ""
+    exempt: str = ""  # who is exempt, in plain words
+    cite: Citation
+
+
+class FieldOfUse(_Strict):
+    """A prohibited purpose. `purpose` is a short key users declare (e.g. `military`)."""
+
+    purpose: str
+    description: str
+    cite: Citation
+
+
+class AcceptableUsePolicy(_Strict):
+    name: str
+    url: str
+    must_pass_downstream: bool  # must be imposed on downstream users as an enforceable provision
+    cite: Citation
+
+
+class OutputsTraining(_Strict):
+    """May outputs be used to train or improve other models?"""
+
+    allowed: Literal["yes", "no", "conditional"]
+    condition: str = ""
+    cite: Citation
+
+
+class FlowDown(_Strict):
+    """Do the terms bind derivatives of each kind? (True = the child keeps these terms.)"""
+
+    finetune: bool
+    adapter: bool
+    quantized: bool
+    merge: bool
+    distillation: bool = False  # a model trained on outputs counts as a derivative
+    cite: Citation
+
+
+class DerivativeLicensing(_Strict):
+    """What license a derivative may declare for itself.
+
+    - `any`: the child may use any license (permissive parents), keeping notices.
+    - `listed`: the child must declare one of `allowed` (rule-id globs), else `license-conflict`.
+    """
+
+    policy: Literal["any", "listed"]
+    allowed: list[str] = Field(default_factory=list)
+    note: str = ""
+    cite: Citation
+
+
+class Obligation(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    text: str  # what the user must do, exact text to display where the license gives one
+    when: list[DistributionMode] = Field(default_factory=lambda: ["internal", "saas", "weights"])
+    cite: Citation
+
+
+class Redistribution(_Strict):
+    allowed: bool
+    conditions: list[str] = Field(default_factory=list)
+    cite: Citation
+
+
+class LicenseRule(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9.+-]*$")
+    name: str
+    version: str = ""
+    url: str
+    spdx: str  # SPDX id or LicenseRef-…
+    kind: LicenseKind
+    summary: str  # one paragraph, plain language
+    aliases: Aliases = Field(default_factory=Aliases)
+    commercial: Commercial
+    thresholds: list[Threshold] = Field(default_factory=list)
+    territory: list[Territory] = Field(default_factory=list)
+    field_of_use: list[FieldOfUse] = Field(default_factory=list)
+    acceptable_use_policy: AcceptableUsePolicy | None = None
+    outputs_training: OutputsTraining | None = None
+    flows_down: FlowDown
+    derivative_licensing: DerivativeLicensing
+    merge_incompatible_with: list[str] = Field(default_factory=list)  # rule-id globs
+    redistribution: Redistribution
+    obligations: list[Obligation] = Field(default_factory=list)
+    not_encoded: list[str] = Field(default_factory=list)  # terms the rule could not encode, and why
+    reviewed: str = ""  # who/when reviewed against which text
+
+    @field_validator("obligations")
+    @classmethod
+    def _unique_obligations(cls, value: list[Obligation]) -> list[Obligation]:
+        ids = [o.id for o in value]
+        if len(ids) != len(set(ids)):
+            raise ValueError("obligation ids must be unique within a rule file")
+        return value
+
+
+class LineageFact(_Strict):
+    """A curated lineage fact the Hub does not carry (the licensor documents it in prose)."""
+
+    child: str
+    parent: str
+    relation: RelationName
+    statement: str  # the licensor's own sentence
+    source: str  # where it is (URL or repo@commit:path)

@@ -1,0 +1,1 @@
+"""Sources of model metadata: the Hub, a local folder, a recorded snapshot."""

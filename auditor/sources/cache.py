@@ -1,0 +1,110 @@
+"""Persistent metadata cache (SQLite in the user cache dir).
+
+Entries read at a commit sha never expire; entries read at a branch (or the default branch)
+expire after a TTL. Values are the raw Hub response bodies, so a parser fix applies on replay.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SHA_RE = re.compile(r"^[0-9a-f]{40}$")
+DEFAULT_TTL_SECONDS = 24 * 3600
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    key TEXT PRIMARY KEY,
+    body TEXT NOT NULL,
+    retrieved_at TEXT NOT NULL,
+    stored_at REAL NOT NULL,
+    pinned INTEGER NOT NULL
+)
+"""
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("AUDITOR_CACHE_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("model-license-auditor"))
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    body: str
+    retrieved_at: str
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    path: str
+    entries: int
+    pinned: int
+    size_bytes: int
+
+
+class MetadataCache:
+    """A small thread-safe key/value store. `key` includes endpoint, repo id and revision."""
+
+    def __init__(self, directory: Path, ttl_seconds: int = DEFAULT_TTL_SECONDS) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / "metadata.sqlite3"
+        self.ttl_seconds = ttl_seconds
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
+        with self._lock:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute(_SCHEMA)
+            self._conn.commit()
+
+    @staticmethod
+    def key(endpoint: str, repo_id: str, revision: str | None) -> str:
+        return f"{endpoint.rstrip('/')}|{repo_id}|{revision or ''}"
+
+    @staticmethod
+    def is_pinned(revision: str | None) -> bool:
+        return bool(revision and SHA_RE.match(revision))
+
+    def get(self, key: str, *, pinned: bool) -> CacheEntry | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT body, retrieved_at, stored_at, pinned FROM entries WHERE key = ?", (key,)
+            ).fetchone()
+        if row is None:
+            return None
+        body, retrieved_at, stored_at, row_pinned = row
+        if not (pinned or row_pinned) and time.time() - float(stored_at) > self.ttl_seconds:
+            return None
+        return CacheEntry(body=body, retrieved_at=retrieved_at)
+
+    def put(self, key: str, body: str, retrieved_at: str, *, pinned: bool) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO entries (key, body, retrieved_at, stored_at, pinned) VALUES (?,?,?,?,?)",
+                (key, body, retrieved_at, time.time(), int(pinned)),
+            )
+            self._conn.commit()
+
+    def stats(self) -> CacheStats:
+        with self._lock:
+            total, pinned = self._conn.execute("SELECT COUNT(*), COALESCE(SUM(pinned), 0) FROM entries").fetchone()
+        size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*"))
+        return CacheStats(path=str(self.path), entries=int(total), pinned=int(pinned), size_bytes=size)
+
+    def clear(self) -> int:
+        with self._lock:
+            count = self._conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+            self._conn.execute("DELETE FROM entries")
+            self._conn.commit()
+        return int(count)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

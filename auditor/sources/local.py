@@ -1,0 +1,130 @@
+"""A model folder on disk: README.md front matter, adapter_config.json, config.json."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from auditor.model import ModelFacts, ModelRef, ParentClaim, Unresolved
+from auditor.sources.base import now_iso
+from auditor.sources.card import (
+    adapter_parent,
+    as_str_list,
+    config_parent,
+    declared_license,
+    gate_flags,
+    is_repo_id,
+    parent_claims_from_card,
+    split_front_matter,
+)
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+
+def _read_json(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    if not path.is_file():
+        return None, None
+    if path.stat().st_size > MAX_FILE_BYTES:
+        return None, f"{path.name}: larger than {MAX_FILE_BYTES} bytes, not read"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return None, f"{path.name}: not valid JSON ({type(exc).__name__})"
+    return (data if isinstance(data, dict) else None), None
+
+
+def _read_card(path: Path) -> tuple[dict[str, Any], str | None]:
+    if not path.is_file():
+        return {}, None
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")[:MAX_FILE_BYTES]
+    except OSError as exc:
+        return {}, f"README.md: unreadable ({exc.strerror})"
+    front = split_front_matter(text)
+    if front is None:
+        return {}, None
+    try:
+        card = yaml.safe_load(front)
+    except yaml.YAMLError:
+        return {}, "README.md: front matter is not valid YAML"
+    return (card if isinstance(card, dict) else {}), None
+
+
+def _resolve_local_parent(claim: ParentClaim, folder: Path) -> ParentClaim:
+    """A parent given as a path: make it absolute when it exists; a Hub id stays as is."""
+    if is_repo_id(claim.parent) and not (folder / claim.parent).is_dir():
+        return claim
+    candidate = Path(claim.parent)
+    candidate = candidate if candidate.is_absolute() else (folder / candidate)
+    if candidate.is_dir():
+        return claim.model_copy(update={"parent": str(candidate.resolve())})
+    return claim
+
+
+def folder_digest(folder: Path) -> str:
+    """A content hash of the metadata files read (stands in for a revision sha)."""
+    digest = hashlib.sha256()
+    for name in ("README.md", "adapter_config.json", "config.json"):
+        path = folder / name
+        if path.is_file() and path.stat().st_size <= MAX_FILE_BYTES:
+            digest.update(name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:40]
+
+
+class LocalSource:
+    name = "local"
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.cache_hits = 0
+
+    def fetch(self, ref: ModelRef) -> ModelFacts | Unresolved:
+        folder = Path(ref.id)
+        if not folder.is_dir():
+            return Unresolved(
+                id=ref.id,
+                requested=ref.key,
+                source="local",
+                code="not-found",
+                reason=f"{ref.id}: no such model folder",
+                retrieved_at=now_iso(),
+            )
+        location = str(folder)
+        card, card_problem = _read_card(folder / "README.md")
+        adapter_cfg, adapter_problem = _read_json(folder / "adapter_config.json")
+        config, config_problem = _read_json(folder / "config.json")
+        tags = as_str_list(card.get("tags"))
+        sha = folder_digest(folder)
+        declared = declared_license(card, tags, source="local", location=f"{location}/README.md", revision=sha)
+        parents, notes = parent_claims_from_card(
+            card, tags, source="local", location=f"{location}/README.md", revision=sha
+        )
+        for claim in (
+            adapter_parent(adapter_cfg or {}, location=f"{location}/adapter_config.json"),
+            config_parent(config or {}, location=f"{location}/config.json"),
+        ):
+            if claim is not None:
+                parents.append(claim)
+        parents = [_resolve_local_parent(p, folder) for p in parents]
+        notes.extend(p for p in (card_problem, adapter_problem, config_problem) if p)
+        return ModelFacts(
+            id=ref.id,
+            requested=ref.key,
+            source="local",
+            sha=sha,
+            author=None,
+            retrieved_at=now_iso(),
+            pipeline_tag=card.get("pipeline_tag") if isinstance(card.get("pipeline_tag"), str) else None,
+            library_name=card.get("library_name") if isinstance(card.get("library_name"), str) else None,
+            tags=sorted(set(tags)),
+            declared=declared,
+            parents=parents,
+            gate_eu_disallowed=gate_flags(card),
+            url=None,
+            lineage_notes=notes,
+        )

@@ -1,0 +1,179 @@
+"""A loopback HTTP server speaking the Hub's `/api/models/{repo_id}[/revision/{rev}]` API.
+
+It serves recorded response bodies (see `recorded.py`), honours `?expand=`, and can inject
+latency and faults: 503s, 429 with `Retry-After`, `RateLimit` headers, timeouts (a stalled
+response), malformed JSON, gated/not-found errors and redirects (renamed repos).
+The real `huggingface_hub` client is pointed at it with `HF_ENDPOINT` / `HubSource(endpoint=…)`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+@dataclass
+class Fault:
+    """Fault injection for one repo id."""
+
+    fail_503: int = 0  # answer 503 this many times first
+    rate_limit: int = 0  # answer 429 this many times first
+    retry_after: int = 1
+    stall_seconds: float = 0.0  # sleep before answering (a timeout for a short client timeout)
+    stall_times: int = 0  # how many requests stall (0 = every one)
+    malformed: bool = False
+    status: int | None = None  # a fixed error status (e.g. 404)
+    error_code: str | None = None  # X-Error-Code (RepoNotFound, GatedRepo, RevisionNotFound)
+
+
+@dataclass
+class HubState:
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)  # repo id -> API body
+    revisions: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    redirects: dict[str, str] = field(default_factory=dict)  # old id -> new id
+    faults: dict[str, Fault] = field(default_factory=dict)
+    latency: float = 0.0
+    quota: int | None = None  # RateLimit policy q per window (None = no RateLimit headers)
+    window: int = 300
+    hits: Counter[str] = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _used: int = 0
+    _window_start: float = field(default_factory=time.monotonic)
+
+    def total_requests(self) -> int:
+        with self.lock:
+            return sum(self.hits.values())
+
+    def take(self) -> tuple[int, int]:
+        """Count one request against the quota; return (remaining, reset seconds)."""
+        with self.lock:
+            now = time.monotonic()
+            if now - self._window_start >= self.window:
+                self._window_start, self._used = now, 0
+            self._used += 1
+            quota = self.quota or 0
+            return max(0, quota - self._used), max(1, int(self.window - (now - self._window_start)))
+
+
+def _select(body: dict[str, Any], expand: list[str]) -> dict[str, Any]:
+    if not expand:
+        return body
+    keep = {"id", "_id", "modelId", *expand}
+    return {k: v for k, v in body.items() if k in keep}
+
+
+def _make_handler(state: HubState) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            return
+
+        def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def _error(self, status: int, code: str | None, message: str, extra: dict[str, str] | None = None) -> None:
+            headers = dict(extra or {})
+            if code:
+                headers["X-Error-Code"] = code
+            headers["X-Error-Message"] = message
+            self._send(status, json.dumps({"error": message}).encode(), headers)
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server API)
+            parts = urlsplit(self.path)
+            query = parse_qs(parts.query)
+            path = unquote(parts.path)
+            if not path.startswith("/api/models/"):
+                self._error(404, None, "Not Found")
+                return
+            rest = path[len("/api/models/") :]
+            repo_id, _, revision = rest.partition("/revision/")
+            with state.lock:
+                state.hits[repo_id] += 1
+                hit = state.hits[repo_id]
+            if state.latency:
+                time.sleep(state.latency)
+            headers: dict[str, str] = {}
+            if state.quota is not None:
+                remaining, reset = state.take()
+                headers["RateLimit"] = f'"api";r={remaining};t={reset}'
+                headers["RateLimit-Policy"] = f'"fixed window";"api";q={state.quota};w={state.window}'
+            fault = state.faults.get(repo_id)
+            if fault is not None:
+                if fault.stall_seconds and (fault.stall_times == 0 or hit <= fault.stall_times):
+                    time.sleep(fault.stall_seconds)
+                if hit <= fault.fail_503:
+                    self._error(503, None, "Service Unavailable", headers)
+                    return
+                if hit <= fault.rate_limit:
+                    headers["Retry-After"] = str(fault.retry_after)
+                    self._error(429, None, "Too Many Requests", headers)
+                    return
+                if fault.status is not None:
+                    self._error(fault.status, fault.error_code, "error", headers)
+                    return
+                if fault.malformed:
+                    self._send(200, b'{"id": "' + repo_id.encode() + b'", "cardData": {', headers)
+                    return
+            if repo_id in state.redirects:
+                target = state.redirects[repo_id]
+                location = self.path.replace(f"/api/models/{repo_id}", f"/api/models/{target}", 1)
+                self.send_response(307)
+                self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            body = state.revisions.get((repo_id, revision)) if revision else state.models.get(repo_id)
+            if body is None:
+                if revision and repo_id in state.models:
+                    self._error(404, "RevisionNotFound", "Invalid rev id", headers)
+                else:
+                    self._error(404, "RepoNotFound", "Repository not found", headers)
+                return
+            expand = query.get("expand", [])
+            self._send(200, json.dumps(_select(body, expand)).encode(), headers)
+
+    return Handler
+
+
+class HubServer:
+    """`with HubServer(state) as hub: HubSource(endpoint=hub.endpoint)`."""
+
+    def __init__(self, state: HubState) -> None:
+        self.state = state
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(state))
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def endpoint(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def __enter__(self) -> HubServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+@contextmanager
+def serve(state: HubState) -> Iterator[HubServer]:
+    with HubServer(state) as server:
+        yield server

@@ -1,0 +1,65 @@
+"""Synthetic models (obviously synthetic `example-org/…` ids) that exercise lineage shapes.
+
+Real bases come from recorded real cards (`recorded.py`); nothing here invents a license or a
+base for a real repo id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.hub.recorded import api_body
+
+
+def _card(license: str | None = None, base: str | list[str] | None = None, relation: str | None = None,
+          **extra: Any) -> dict[str, Any]:
+    card: dict[str, Any] = dict(extra)
+    if license is not None:
+        card["license"] = license
+    if base is not None:
+        card["base_model"] = base
+    if relation is not None:
+        card["base_model_relation"] = relation
+    return card
+
+
+SYNTHETIC_CARDS: dict[str, dict[str, Any]] = {
+    # 4-level chain: quantization of an adapter on a fine-tune of a real base.
+    "example-org/chat-sft": _card("apache-2.0", "Qwen/Qwen2.5-7B", "finetune"),
+    "example-org/chat-lora": _card("apache-2.0", "example-org/chat-sft", "adapter"),
+    "example-org/chat-lora-q4": _card("apache-2.0", "example-org/chat-lora", "quantized"),
+    # A merge with two parents (the Hub infers `merge` from a list).
+    "example-org/merge-7b": _card("apache-2.0", ["Qwen/Qwen2.5-7B-Instruct", "example-org/chat-sft"]),
+    # A cycle and a self-reference.
+    "example-org/cycle-a": _card("mit", "example-org/cycle-b", "finetune"),
+    "example-org/cycle-b": _card("mit", "example-org/cycle-a", "finetune"),
+    "example-org/self-ref": _card("mit", "example-org/self-ref", "finetune"),
+    # A missing parent; a parent behind a gate; a gated-but-visible parent.
+    "example-org/orphan-ft": _card("apache-2.0", "example-org/deleted-base", "finetune"),
+    "example-org/gated-child": _card("apache-2.0", "example-org/gated-base", "finetune"),
+    "example-org/visible-gated-child": _card("apache-2.0", "example-org/visible-gated-base", "adapter"),
+    "example-org/visible-gated-base": _card("cc-by-nc-4.0"),
+    # Evidence that disagrees: the card says finetune, the tags say adapter.
+    "example-org/mixed-evidence": _card("apache-2.0", "example-org/chat-sft", "finetune"),
+    # A renamed repo: requests for the old id are redirected to the new one.
+    "example-org/renamed-new": _card("apache-2.0", "Qwen/Qwen2.5-7B", "finetune"),
+    "example-org/points-at-old-name": _card("apache-2.0", "example-org/renamed-old", "finetune"),
+    # Fault injection targets.
+    "example-org/flaky": _card("mit"),
+    "example-org/throttled": _card("mit"),
+    "example-org/slow": _card("mit"),
+    "example-org/broken-json": _card("mit"),
+    # Unusable base_model values.
+    "example-org/local-path-base": _card("apache-2.0", "/content/drive/MyDrive/checkpoint-500"),
+    "example-org/url-base": _card("apache-2.0", "https://huggingface.co/example-org/chat-sft"),
+}
+
+
+def synthetic_bodies() -> dict[str, dict[str, Any]]:
+    bodies = {rid: api_body(rid, card) for rid, card in SYNTHETIC_CARDS.items()}
+    bodies["example-org/visible-gated-base"]["gated"] = "manual"
+    mixed = bodies["example-org/mixed-evidence"]
+    mixed["tags"] = sorted(
+        t for t in mixed["tags"] if not t.startswith("base_model:finetune:")
+    ) + ["base_model:adapter:example-org/chat-sft"]
+    return bodies
