@@ -244,3 +244,315 @@ def cache_clear() -> None:
 
 def main() -> None:
     app()
+
+
+# --------------------------------------------------------------------------- rules, explain
+
+rules_app = typer.Typer(help="The license rule files.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+RulesOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--rules", help="An extra folder of organisation rule files (repeatable)."),
+]
+
+
+def _load_rules(extra: list[Path] | None) -> Any:
+    from auditor.rules.loader import load_rules
+
+    return load_rules(extra or [])
+
+
+@rules_app.command("list")
+@guarded
+def rules_list(extra: RulesOpt = None) -> None:
+    """List every license the rules know. Example: auditor rules list --rules ./legal/rules"""
+    ruleset = _load_rules(extra)
+    width = max(len(r) for r in ruleset.rules)
+    for rule in ruleset.rules.values():
+        typer.echo(f"{rule.id:<{width}}  {rule.kind:<15} {rule.spdx:<45} {rule.name}")
+    typer.echo(f"{len(ruleset.rules)} licenses, {len(ruleset.lineage)} curated lineage facts; "
+               f"rule set {ruleset.version}")
+
+
+@rules_app.command("validate")
+@guarded
+def rules_validate(
+    dirs: Annotated[list[Path] | None, typer.Argument(help="Folders of rule files (default: the bundled rules).")]
+    = None,
+) -> None:
+    """Check rule files against the schema, with line-numbered errors.
+
+    Example: auditor rules validate ./legal/rules
+    """
+    from auditor.paths import bundled_rules_dir
+    from auditor.rules.loader import validate_dirs
+
+    errors, count = validate_dirs(dirs or [bundled_rules_dir()])
+    for error in errors:
+        typer.echo(error, err=True)
+    if errors:
+        typer.echo(f"{len(errors)} error(s) in {count} file(s)", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    typer.echo(f"{count} rule file(s) valid")
+
+
+@app.command()
+@guarded
+def explain(
+    license_id: Annotated[str, typer.Argument(metavar="LICENSE", help="A rule id, Hub tag, license_name or SPDX id.")],
+    extra: RulesOpt = None,
+) -> None:
+    """Print a license's terms in plain language, each with the clause it comes from.
+
+    Example: auditor explain llama3.1
+    """
+    from auditor.rules.normalize import fold
+    from auditor.summary import explain_rule
+
+    ruleset = _load_rules(extra)
+    rule_id = ruleset.index[0].get(fold(license_id))
+    if rule_id is None:
+        import difflib
+
+        close = difflib.get_close_matches(license_id.lower(), list(ruleset.rules), n=3)
+        hint = f" Did you mean: {', '.join(close)}?" if close else " See `auditor rules list`."
+        raise UserError(f"no rule for license {license_id!r}.{hint}")
+    typer.echo(explain_rule(ruleset.rules[rule_id], ruleset.sources[rule_id]), nl=False)
+
+
+# --------------------------------------------------------------------------- check
+
+FailOnOpt = Annotated[
+    str, typer.Option("--fail-on", help="Exit 1 on findings at or above: error | warning | never.")
+]
+FormatsOpt = Annotated[
+    str | None,
+    typer.Option("--format", help="Reports to write, comma-separated: html,json,spdx-json,spdx-tv,cyclonedx,"
+                                  "sarif,markdown,notice (or 'all')."),
+]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for the reports.")]
+
+
+def _check_fail_on(value: str) -> str:
+    if value not in ("error", "warning", "never"):
+        raise UserError(f"--fail-on {value!r} must be one of: error, warning, never")
+    return value
+
+
+def _emit(result: Any, formats: str | None, out: Path, fail_on: str, quiet: bool, verbose: bool,
+          manifest_path: str | None = None) -> None:
+    from auditor.pipeline import write_reports
+    from auditor.summary import exit_code, render_summary
+
+    if formats:
+        written = write_reports(result, formats, out, manifest_path=manifest_path)
+        if not quiet:
+            typer.echo(f"reports: {', '.join(str(p) for p in written)}", err=True)
+    typer.echo(render_summary(result, verbose=verbose, quiet=quiet), nl=False)
+    raise typer.Exit(exit_code(result, fail_on))
+
+
+@app.command()
+@guarded
+def check(
+    ref: Annotated[str, typer.Argument(help="A Hub repo id (owner/name[@revision]) or a model folder.")],
+    commercial: Annotated[
+        bool | None, typer.Option("--commercial/--non-commercial", help="Is the use commercial?")
+    ] = None,
+    mau: Annotated[int | None, typer.Option("--mau", min=0, help="Monthly active users.")] = None,
+    revenue: Annotated[int | None, typer.Option("--revenue", min=0, help="Annual revenue in USD.")] = None,
+    distribution: Annotated[
+        str | None, typer.Option("--distribution", help="internal | saas | weights (weights = redistributed).")
+    ] = None,
+    region: Annotated[
+        list[str] | None, typer.Option("--region", help="Where you are domiciled/operate, e.g. EU, US, DE.")
+    ] = None,
+    purpose: Annotated[list[str] | None, typer.Option("--purpose", help="Intended purposes (repeatable).")] = None,
+    policy: Annotated[Path | None, typer.Option("--policy", help="An organisation policy YAML.")] = None,
+    extra: RulesOpt = None,
+    fail_on: FailOnOpt = "error",
+    formats: FormatsOpt = None,
+    out: OutOpt = Path("audit-out"),
+    depth: DepthOpt = 10,
+    snapshot: SnapshotOpt = None,
+    endpoint: EndpointOpt = None,
+    no_cache: NoCacheOpt = False,
+    refresh: RefreshOpt = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the overall verdict.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print every finding with its fix.")] = False,
+) -> None:
+    """One model, one answer: what it owes and forbids for your declared use.
+
+    Example: auditor check meta-llama/Llama-3.1-8B-Instruct --commercial --mau 2000000 --distribution saas --region EU
+    """
+    from auditor.audit import AuditEntry, run_audit
+    from auditor.model import DeclaredUse
+    from auditor.pipeline import build_source
+
+    _check_fail_on(fail_on)
+    if distribution is not None and distribution not in ("internal", "saas", "weights"):
+        raise UserError(f"--distribution {distribution!r} must be one of: internal, saas, weights")
+    use = DeclaredUse(
+        commercial=commercial, monthly_active_users=mau, annual_revenue_usd=revenue,
+        distribution=distribution,  # type: ignore[arg-type]
+        regions=region or None, purposes=purpose or None,
+    )
+    ruleset = _load_rules(extra)
+    org_policy = _load_policy(policy)
+    source = build_source(_source_options(snapshot, endpoint, no_cache, refresh))
+    result = run_audit(
+        [AuditEntry(ref=_parse_refs([ref])[0])], source, ruleset, use, org_policy, depth=depth,
+        policy_name=str(policy) if policy else None, progress=_progress(),
+    )
+    _emit(result, formats, out, fail_on, quiet, verbose)
+
+
+def _load_policy(path: Path | None) -> Any:
+    if path is None:
+        return None
+    from auditor.policy import load_policy
+
+    return load_policy(path)
+
+
+# --------------------------------------------------------------------------- report, schema
+
+
+@app.command()
+@guarded
+def report(
+    result_json: Annotated[Path, typer.Argument(metavar="RESULT.json", help="A saved audit.json.")],
+    formats: Annotated[str, typer.Option("--format", help="Comma-separated formats, or 'all'.")] = "all",
+    out: OutOpt = Path("audit-out"),
+) -> None:
+    """Re-render reports from a saved JSON result, without touching the network.
+
+    Example: auditor report audit-out/audit.json --format html,sarif --out again/
+    """
+    from pydantic import ValidationError
+
+    from auditor.model import AuditResult
+    from auditor.pipeline import write_reports
+
+    try:
+        result = AuditResult.model_validate_json(result_json.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UserError(f"{result_json}: cannot read ({exc.strerror})") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise UserError(f"{result_json}: {where}: {first['msg']}. Pass an audit.json written by `auditor audit`.") \
+            from None
+    written = write_reports(result, formats, out, manifest_path=result.manifest)
+    typer.echo("\n".join(str(p) for p in written))
+
+
+schema_app = typer.Typer(help="JSON Schemas of the manifest and the result.", no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+
+
+@schema_app.command("result")
+@guarded
+def schema_result() -> None:
+    """The JSON Schema of audit.json. Example: auditor schema result > result.schema.json"""
+    import json
+
+    from auditor.model import AuditResult
+
+    typer.echo(json.dumps(AuditResult.model_json_schema(), indent=2, sort_keys=True))
+
+
+@schema_app.command("manifest")
+@guarded
+def schema_manifest() -> None:
+    """The JSON Schema of auditor.yaml. Example: auditor schema manifest > auditor.schema.json"""
+    import json
+
+    from auditor.manifest import manifest_json_schema
+
+    typer.echo(json.dumps(manifest_json_schema(), indent=2, sort_keys=True))
+
+
+# --------------------------------------------------------------------------- audit, init, scan
+
+
+@app.command()
+@guarded
+def audit(
+    manifest: Annotated[Path, typer.Argument(help="The model manifest.")] = Path("auditor.yaml"),
+    formats: FormatsOpt = "html,json,spdx-json,cyclonedx,sarif,markdown,notice",
+    out: OutOpt = Path("audit-out"),
+    fail_on: FailOnOpt = "error",
+    depth: DepthOpt = 10,
+    snapshot: SnapshotOpt = None,
+    endpoint: EndpointOpt = None,
+    no_cache: NoCacheOpt = False,
+    refresh: RefreshOpt = False,
+    concurrency: ConcurrencyOpt = 8,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the overall verdict.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print every finding with its fix.")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colour (output is plain text anyway).")] = False,
+) -> None:
+    """The main job: crawl every model's lineage, evaluate it, write the reports, print a summary.
+
+    Example: auditor audit examples/auditor.yaml --snapshot examples/snapshot --out audit-out
+
+    Exit codes: 0 pass; 1 findings at or above --fail-on; 2 bad input; 3 incomplete (a model could
+    not be read) when nothing worse was found.
+    """
+    from auditor.audit import run_audit
+    from auditor.manifest import load_manifest
+    from auditor.manifest_entries import audit_entries
+    from auditor.pipeline import build_source
+
+    _check_fail_on(fail_on)
+    loaded = load_manifest(manifest)
+    ruleset = _load_rules(loaded.rule_dirs)
+    org_policy = _load_policy(loaded.policy_path)
+    source = build_source(_source_options(snapshot, endpoint, no_cache, refresh))
+    result = run_audit(
+        audit_entries(loaded), source, ruleset, loaded.use, org_policy, depth=depth, concurrency=concurrency,
+        product=loaded.product, manifest=str(manifest), policy_name=loaded.policy, progress=_progress(),
+    )
+    _emit(result, formats, out, fail_on, quiet, verbose, manifest_path=str(manifest))
+
+
+@app.command()
+@guarded
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the starter manifest.")] = Path("auditor.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter manifest. Example: auditor init && auditor scan . >> auditor.yaml"""
+    from auditor.manifest import starter_manifest
+
+    if path.exists() and not force:
+        raise UserError(f"{path}: already exists. Use --force to overwrite it.")
+    path.write_text(starter_manifest(), encoding="utf-8")
+    typer.echo(f"wrote {path}; edit `use:` and `models:`, then run `auditor audit {path}`")
+
+
+@app.command()
+@guarded
+def scan(
+    path: Annotated[Path, typer.Argument(help="A codebase to search for model references.")] = Path("."),
+    fmt: Annotated[str, typer.Option("--format", help="yaml (manifest entries) | text")] = "yaml",
+) -> None:
+    """Find model references in code (from_pretrained, hf_hub_download, pipeline, vLLM, Ollama…)
+    and propose manifest entries.
+
+    Example: auditor scan ./src >> auditor.yaml
+    """
+    from auditor.scan import proposed_manifest_entries, scan_path
+
+    if not path.exists():
+        raise UserError(f"{path}: no such file or folder")
+    hits = scan_path(path)
+    if fmt == "text":
+        for hit in hits:
+            typer.echo(f"{hit.file}:{hit.line}: {hit.ref} ({hit.kind})")
+    elif fmt == "yaml":
+        typer.echo(proposed_manifest_entries(hits), nl=False)
+    else:
+        raise UserError(f"--format {fmt!r} must be yaml or text")
+    typer.echo(f"{len({h.ref for h in hits})} model reference(s) in {len({h.file for h in hits})} file(s)", err=True)

@@ -29,7 +29,8 @@ def build_source(opts: SourceOptions) -> Source:
     if opts.snapshot is not None:
         from auditor.sources.snapshot import SnapshotSource, load_snapshot
 
-        return SnapshotSource(load_snapshot(opts.snapshot))
+        # The snapshot stands in for the Hub; local folders are read from disk as usual.
+        return RoutingSource(hub=SnapshotSource(load_snapshot(opts.snapshot)), local=LocalSource())
     from auditor.sources.cache import DEFAULT_TTL_SECONDS, MetadataCache, default_cache_dir
     from auditor.sources.hub import HubSource
 
@@ -59,3 +60,23 @@ def resolve_lineage(
         progress=progress,
     )
     return crawl(refs, source, options)
+
+
+def parse_formats(formats: str) -> list[str]:
+    from auditor.errors import AuditorError
+    from auditor.reports.base import FORMATS
+
+    names = list(FORMATS) if formats.strip() == "all" else [f.strip() for f in formats.split(",") if f.strip()]
+    unknown = [n for n in names if n not in FORMATS]
+    if unknown:
+        raise AuditorError(f"--format: unknown format {unknown[0]!r} (choose from {', '.join(FORMATS)} or all)")
+    return names
+
+
+def write_reports(result: object, formats: str, out: Path, *, manifest_path: str | None = None) -> list[Path]:
+    """Render each requested format into `out`; returns the files written."""
+    from auditor.model import AuditResult
+    from auditor.reports.base import write_reports as write_all
+
+    assert isinstance(result, AuditResult)
+    return list(write_all(result, out, parse_formats(formats), manifest_path=manifest_path).values())

@@ -60,12 +60,12 @@ def _lookup_name(value: str, rules: RuleSet) -> str | None:
 
 
 def _lookup_link(value: str, rules: RuleSet) -> str | None:
-    if "/" not in value or "." not in value.split("/", 1)[0] and "://" not in value:
+    if "/" not in value or ("." not in value.split("/", 1)[0] and "://" not in value):
         return None  # a relative link such as `LICENSE` names no license
     links = rules.index[1]
     key = fold_link(value)
     for candidate, rule_id in sorted(links.items(), key=lambda kv: -len(kv[0])):
-        if key == candidate or key.startswith(candidate + "/"):
+        if key.startswith(candidate):
             return rule_id
     return None
 

@@ -24,6 +24,7 @@ LicenseKind = Literal[
 Comparison = Literal["greater_than", "at_least"]
 Metric = Literal["monthly_active_users", "annual_revenue_usd"]
 DistributionMode = Literal["internal", "saas", "weights"]
+_ALL_MODES: tuple[DistributionMode, ...] = ("internal", "saas", "weights")
 RelationName = Literal["finetune", "adapter", "quantized", "merge", "unknown"]
 
 
@@ -126,7 +127,7 @@ class DerivativeLicensing(_Strict):
 class Obligation(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     text: str  # what the user must do, exact text to display where the license gives one
-    when: list[DistributionMode] = Field(default_factory=lambda: ["internal", "saas", "weights"])
+    when: list[DistributionMode] = Field(default_factory=lambda: list(_ALL_MODES))
     cite: Citation
 
 
@@ -174,5 +175,7 @@ class LineageFact(_Strict):
     child: str
     parent: str
     relation: RelationName
+    # The parent's license as the licensor states it (rule id), used when the parent itself can't be read.
+    parent_license: str | None = None
     statement: str  # the licensor's own sentence
     source: str  # where it is (URL or repo@commit:path)

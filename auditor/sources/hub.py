@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from auditor.model import ModelFacts, ModelRef, Unresolved, UnresolvedCode
+from auditor.model import ModelFacts, ModelRef, SourceKind, Unresolved, UnresolvedCode
 from auditor.sources.base import now_iso
 from auditor.sources.cache import MetadataCache
 from auditor.sources.card import (
@@ -274,7 +274,7 @@ def facts_from_api(
     tags = [t for t in as_str_list(data.get("tags"))]
     sha = data.get("sha") if isinstance(data.get("sha"), str) else None
     location = f"https://huggingface.co/{model_id}" if "huggingface.co" in endpoint else f"{endpoint}/{model_id}"
-    src = "snapshot" if source == "snapshot" else "hub"
+    src: SourceKind = "snapshot" if source == "snapshot" else "hub"
     declared = declared_license(card, tags, source=src, location=location, revision=sha)
     parents, notes = parent_claims_from_card(card, tags, source=src, location=location, revision=sha)
     gated = data.get("gated")

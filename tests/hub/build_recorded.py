@@ -26,6 +26,7 @@ def main() -> None:
                 "id": doc["id"],
                 "card": doc.get("card") or {},
                 "gated": hub.get("gated"),
+                "license_shown": hub.get("hub_license_shown") or hub.get("license_in_api_record"),
                 "sources": [s.get("where") for s in doc.get("sources", [])],
                 "confidence": doc.get("confidence"),
             }

@@ -5,6 +5,10 @@
 - `data/hub-corpus.jsonl.gz`: front matter of 3,405 real model cards (late 2024).
 - Synthetic models use obviously synthetic ids (`example-org/…`).
 
+Where only a Hub page (or an API record) was seen, the license it showed is served as the
+`license:<x>` tag the Hub derives from the card; `X (other)` becomes `license:other` with
+`license_name: X` (that is how the Hub displays such a card). Nothing else is reconstructed.
+
 A body is what `GET /api/models/{id}` returns: `cardData` = the card, `tags` = the card's tags plus
 the tags the Hub derives (`license:<x>`, `base_model:<id>`, `base_model:<relation>:<id>`), and a
 clearly fake `sha` (`ffffffff` + 32 hex digits from the id) since the real one was not recorded.
@@ -76,7 +80,22 @@ def api_body(repo_id: str, card: dict[str, Any] | None, *, gated: Any = False, *
 def hub_cards() -> dict[str, dict[str, Any]]:
     """Bodies for the licensors' repos in `data/hub-cards.json`."""
     rows = json.loads((DATA / "hub-cards.json").read_text(encoding="utf-8"))
-    return {row["id"]: api_body(row["id"], _front_matter(row["card"]), gated=row.get("gated")) for row in rows}
+    bodies = {}
+    for row in rows:
+        card = _front_matter(row["card"])
+        shown = row.get("license_shown")
+        extra_tags: list[str] = []
+        if shown and "license" not in card:
+            name, _, kind = shown.partition(" (")
+            if kind.startswith("other"):
+                card.setdefault("license_name", name)
+                extra_tags.append("license:other")
+            else:
+                extra_tags.append(f"license:{name}")
+        body = api_body(row["id"], card, gated=row.get("gated"))
+        body["tags"] = sorted({*body["tags"], *extra_tags})
+        bodies[row["id"]] = body
+    return bodies
 
 
 def _front_matter(card: dict[str, Any]) -> dict[str, Any]:

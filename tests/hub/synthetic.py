@@ -59,7 +59,5 @@ def synthetic_bodies() -> dict[str, dict[str, Any]]:
     bodies = {rid: api_body(rid, card) for rid, card in SYNTHETIC_CARDS.items()}
     bodies["example-org/visible-gated-base"]["gated"] = "manual"
     mixed = bodies["example-org/mixed-evidence"]
-    mixed["tags"] = sorted(
-        t for t in mixed["tags"] if not t.startswith("base_model:finetune:")
-    ) + ["base_model:adapter:example-org/chat-sft"]
+    mixed["tags"] = [*sorted(t for t in mixed["tags"] if not t.startswith("base_model:finetune:")), "base_model:adapter:example-org/chat-sft"]
     return bodies

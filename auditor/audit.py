@@ -1,0 +1,151 @@
+"""The main job: references -> lineage -> engine -> one `AuditResult`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from auditor import __version__
+from auditor.engine import evaluate, merge_obligations
+from auditor.model import (
+    AuditResult,
+    DeclaredLicense,
+    DeclaredUse,
+    Evidence,
+    LineageGraph,
+    ModelAudit,
+    ModelFacts,
+    ModelRef,
+    ParentClaim,
+    RuleSetInfo,
+    Verdict,
+)
+from auditor.pipeline import resolve_lineage
+from auditor.policy import Policy
+from auditor.rules.loader import RuleSet
+from auditor.sources.base import Source, now_iso
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One model to audit: a reference, where it is in the manifest, and facts declared by hand."""
+
+    ref: ModelRef
+    line: int | None = None
+    given: ModelFacts | None = None  # a private model declared in the manifest (never fetched)
+    parents: list[ParentClaim] = field(default_factory=list)  # manifest-declared lineage (overrides curated)
+
+
+def curated_parents(rules: RuleSet) -> dict[str, list[ParentClaim]]:
+    """Lineage facts kept beside the rules, as parent claims with evidence of kind `curated`."""
+    out: dict[str, list[ParentClaim]] = {}
+    for fact in rules.lineage:
+        out.setdefault(fact.child, []).append(
+            ParentClaim(
+                parent=fact.parent,
+                relation=fact.relation,
+                evidence=Evidence(
+                    source="curated", field="license_rules/lineage", value=fact.statement, location=fact.source
+                ),
+            )
+        )
+    return out
+
+
+def curated_licenses(rules: RuleSet) -> dict[str, DeclaredLicense]:
+    """Parent licenses stated by a licensor in a curated lineage fact (used when the parent can't be read)."""
+    out: dict[str, DeclaredLicense] = {}
+    for fact in rules.lineage:
+        if fact.parent_license:
+            evidence = Evidence(source="curated", field="license_rules/lineage.parent_license",
+                                value=fact.statement, location=fact.source)
+            out[fact.parent] = DeclaredLicense(license=[fact.parent_license], evidence=[evidence])
+    return out
+
+
+def overall_verdict(models: list[ModelAudit]) -> Verdict:
+    verdicts = {m.verdict for m in models}
+    return "fail" if "fail" in verdicts else "review" if "review" in verdicts else "pass"
+
+
+def _today(generated_at: str) -> dt.date:
+    return dt.date.fromisoformat(generated_at[:10])
+
+
+def build_result(
+    graph: LineageGraph,
+    entries: list[AuditEntry],
+    rules: RuleSet,
+    use: DeclaredUse,
+    policy: Policy | None,
+    *,
+    product: str | None = None,
+    manifest: str | None = None,
+    policy_name: str | None = None,
+    generated_at: str | None = None,
+) -> AuditResult:
+    stamp = generated_at or now_iso()
+    canonical = {}
+    for node in graph.nodes:
+        if node.facts is not None:
+            canonical[node.facts.requested] = node.id
+        if node.unresolved is not None:
+            canonical[node.unresolved.requested] = node.id
+    ordered: list[str] = []
+    lines: dict[str, int | None] = {}
+    for entry in entries:
+        model_id = canonical.get(entry.ref.key, entry.ref.id)
+        if model_id not in lines:
+            ordered.append(model_id)
+            lines[model_id] = entry.line
+    audits = evaluate(graph, rules, use, policy, today=_today(stamp), models=ordered,
+                      fallback_licenses=curated_licenses(rules))
+    audits = [a.model_copy(update={"manifest_line": lines.get(a.id)}) for a in audits]
+    return AuditResult(
+        tool_version=__version__,
+        generated_at=stamp,
+        verdict=overall_verdict(audits),
+        complete=all(n.unresolved is None for n in graph.nodes),
+        use=use,
+        product=product,
+        manifest=manifest,
+        models=audits,
+        obligations=merge_obligations(a.obligations for a in audits),
+        graph=graph,
+        rules=RuleSetInfo(version=rules.version, digest=rules.digest, licenses=len(rules.rules)),
+        policy=policy_name,
+    )
+
+
+def run_audit(
+    entries: list[AuditEntry],
+    source: Source,
+    rules: RuleSet,
+    use: DeclaredUse,
+    policy: Policy | None = None,
+    *,
+    depth: int = 10,
+    concurrency: int = 8,
+    product: str | None = None,
+    manifest: str | None = None,
+    policy_name: str | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> AuditResult:
+    extra = curated_parents(rules)
+    for entry in entries:
+        if entry.parents and entry.given is None:
+            extra[entry.ref.id] = list(entry.parents)  # the manifest overrides curated lineage
+    given = {e.ref.key: e.given for e in entries if e.given is not None}
+    graph = resolve_lineage(
+        [e.ref for e in entries],
+        source,
+        depth=depth,
+        concurrency=concurrency,
+        given=given,
+        extra_parents=extra,
+        progress=progress,
+    )
+    return build_result(
+        graph, entries, rules, use, policy, product=product, manifest=manifest, policy_name=policy_name
+    )

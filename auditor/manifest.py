@@ -1,0 +1,552 @@
+"""The model manifest (`auditor.yaml`): which models a product uses and how it uses them.
+
+Loaded with PyYAML's safe loader only. Every problem becomes one `ManifestError` whose message
+is a single line `<file>:<line>: <field path>: <problem>. <how to fix>` so editors, CI logs and
+SARIF can point at the offending line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+from auditor.model import DeclaredUse, ModelRef
+
+DEFAULT_MANIFEST = "auditor.yaml"
+
+ManifestRelation = Literal["finetune", "adapter", "quantized", "merge"]
+
+Loc = tuple[str | int, ...]
+
+_REPO_PART = r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,94}[A-Za-z0-9_])?"
+_REPO_ID_RE = re.compile(rf"^{_REPO_PART}/{_REPO_PART}$")
+_REVISION_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,254}$")
+
+
+class ManifestError(Exception):
+    """A manifest problem. `str(err)` is one line: `<file>:<line>: <field>: <problem>. <fix>`."""
+
+    def __init__(self, message: str, *, file: str = "", line: int = 0, field: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.field = field
+
+
+# --------------------------------------------------------------------------- validators
+
+
+def is_repo_id(value: str) -> bool:
+    """True for a well-formed Hub repo id `owner/name` (Hub characters, no `..` or `--`)."""
+    if not _REPO_ID_RE.match(value):
+        return False
+    if ".." in value or "--" in value:
+        return False
+    return not value.lower().endswith(".git")
+
+
+def _check_repo_id(value: str) -> str:
+    if not is_repo_id(value):
+        raise PydanticCustomError(
+            "repo_id",
+            "'{value}' is not a Hub repo id. Write it as owner/name, e.g. example-org/example-model "
+            "(letters, digits, '-', '_', '.'; no '..')",
+            {"value": value},
+        )
+    return value
+
+
+def _str_or_list(value: Any) -> Any:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return value
+    raise PydanticCustomError(
+        "str_or_list",
+        "expected a string or a list of strings. Write e.g. `x` or `[x, y]`",
+    )
+
+
+def _none_to_empty_mapping(value: Any) -> Any:
+    return {} if value is None else value
+
+
+_STR_OR_LIST_SCHEMA: dict[str, Any] = {
+    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
+}
+
+StrOrList = Annotated[
+    list[Annotated[str, Field(min_length=1)]],
+    BeforeValidator(_str_or_list),
+    WithJsonSchema(_STR_OR_LIST_SCHEMA),
+]
+RepoId = Annotated[str, BeforeValidator(lambda v: _check_repo_id(v) if isinstance(v, str) else v)]
+RepoIdList = Annotated[
+    list[RepoId],
+    BeforeValidator(_str_or_list),
+    WithJsonSchema(_STR_OR_LIST_SCHEMA),
+]
+
+
+# --------------------------------------------------------------------------- schema
+
+
+class ModelEntry(BaseModel):
+    """One model the product uses: a Hub repo (`id`) or a local folder (`path`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: RepoId | None = Field(default=None, description="Hub repo id, owner/name")
+    path: str | None = Field(
+        default=None, min_length=1, description="Local model folder, relative to the manifest"
+    )
+    revision: str | None = Field(default=None, description="Commit sha, branch or tag to pin (id only)")
+    name: str | None = Field(default=None, description="Display name")
+    license: StrOrList = Field(default_factory=list, description="Declared license id(s)")
+    license_name: str | None = None
+    license_link: str | None = None
+    base_model: RepoIdList = Field(default_factory=list, description="Parent model id(s)")
+    base_model_relation: ManifestRelation | None = None
+    private: bool = Field(default=False, description="Do not fetch; the facts declared here are the record")
+
+    _line: int = PrivateAttr(default=0)
+    _base_dir: Path | None = PrivateAttr(default=None)
+
+    @field_validator("revision")
+    @classmethod
+    def _valid_revision(cls, value: str | None) -> str | None:
+        if value is not None and (not _REVISION_RE.match(value) or ".." in value):
+            raise PydanticCustomError(
+                "revision",
+                "'{value}' is not a valid revision. Use a commit sha, branch or tag name",
+                {"value": value},
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ModelEntry:
+        if self.id is None and self.path is None:
+            raise PydanticCustomError(
+                "entry",
+                "neither `id` nor `path` is set. Add `id: owner/name` for a Hub model "
+                "or `path: ./folder` for a local one",
+            )
+        if self.id is not None and self.path is not None:
+            raise PydanticCustomError(
+                "entry",
+                "both `id` and `path` are set. Keep exactly one: `id` for a Hub model, "
+                "`path` for a local folder",
+                {"field": "path"},
+            )
+        if self.revision is not None and self.path is not None:
+            raise PydanticCustomError(
+                "entry",
+                "`revision` applies only to a Hub `id`. Remove it from this local `path` entry",
+                {"field": "revision"},
+            )
+        if self.base_model_relation is not None and not self.base_model:
+            raise PydanticCustomError(
+                "entry",
+                "`base_model_relation` is set without `base_model`. Add `base_model: owner/name` "
+                "or remove the relation",
+                {"field": "base_model_relation"},
+            )
+        return self
+
+    @property
+    def line(self) -> int:
+        """1-based line of this entry in the manifest (0 when not loaded from a file)."""
+        return self._line
+
+    @property
+    def resolved_path(self) -> Path | None:
+        """Absolute folder for a `path` entry (relative paths resolve against the manifest)."""
+        if self.path is None:
+            return None
+        return _resolve(self._base_dir, self.path)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.id or self.path or ""
+
+    @property
+    def ref(self) -> ModelRef:
+        """The reference the crawler starts from (local ids are absolute folder paths)."""
+        if self.id is not None:
+            return ModelRef(kind="hub", id=self.id, revision=self.revision)
+        resolved = self.resolved_path
+        return ModelRef(kind="local", id=resolved.as_posix() if resolved else str(self.path))
+
+    @property
+    def has_declared_facts(self) -> bool:
+        """True when the entry declares license or lineage facts by hand."""
+        return bool(self.license or self.license_name or self.license_link or self.base_model)
+
+
+class Manifest(BaseModel):
+    """The whole `auditor.yaml`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    product: str | None = Field(default=None, description="Product name shown in reports")
+    use: Annotated[DeclaredUse, BeforeValidator(_none_to_empty_mapping)] = Field(
+        default_factory=DeclaredUse, description="The declared use; undeclared fields are asked for"
+    )
+    policy: str | None = Field(default=None, min_length=1, description="Policy file, relative path")
+    rules: StrOrList = Field(default_factory=list, description="Extra rule folders, relative paths")
+    models: list[ModelEntry] = Field(description="The models the product uses")
+
+    _source: Path | None = PrivateAttr(default=None)
+
+    @field_validator("models")
+    @classmethod
+    def _not_empty(cls, value: list[ModelEntry]) -> list[ModelEntry]:
+        if not value:
+            raise PydanticCustomError(
+                "empty_models",
+                "the models list is empty. Add at least one entry, e.g. `- id: owner/name`",
+            )
+        return value
+
+    @property
+    def source(self) -> Path | None:
+        """The manifest file this was loaded from (absolute)."""
+        return self._source
+
+    @property
+    def base_dir(self) -> Path | None:
+        return self._source.parent if self._source else None
+
+    @property
+    def policy_path(self) -> Path | None:
+        return _resolve(self.base_dir, self.policy) if self.policy else None
+
+    @property
+    def rule_dirs(self) -> list[Path]:
+        return [_resolve(self.base_dir, r) for r in self.rules]
+
+    @property
+    def refs(self) -> list[ModelRef]:
+        return [m.ref for m in self.models]
+
+
+def _resolve(base: Path | None, value: str) -> Path:
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        path = (base or Path.cwd()) / path
+    return path.resolve()
+
+
+def manifest_json_schema() -> dict[str, Any]:
+    """JSON schema of `auditor.yaml` (for `auditor schema manifest`)."""
+    return Manifest.model_json_schema()
+
+
+# --------------------------------------------------------------------------- yaml + line map
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _line_map(node: yaml.Node) -> tuple[dict[Loc, int], list[tuple[Loc, int, str]]]:
+    """Map each field path to its 1-based line; also collect key problems (path, line, text)."""
+    lines: dict[Loc, int] = {(): node.start_mark.line + 1}
+    problems: list[tuple[Loc, int, str]] = []
+    stack: list[tuple[Loc, yaml.Node]] = [((), node)]
+    while stack:
+        loc, current = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, value_node in current.value:
+                key = str(key_node.value)
+                child = (*loc, key)
+                line = key_node.start_mark.line + 1
+                if key_node.tag != _STR_TAG:
+                    problems.append((child, line, f"YAML reads this key as a non-string. Quote it: '{key}':"))
+                elif key in seen:
+                    problems.append((child, line, f"duplicate key. Keep only one `{key}:`"))
+                seen.add(key)
+                lines.setdefault(child, line)
+                stack.append((child, value_node))
+        elif isinstance(current, yaml.SequenceNode):
+            for index, item in enumerate(current.value):
+                child = (*loc, index)
+                lines[child] = item.start_mark.line + 1
+                stack.append((child, item))
+    return lines, sorted(problems, key=lambda p: p[1])
+
+
+def _line_for(lines: Mapping[Loc, int], loc: Loc) -> int:
+    """The line of the deepest known prefix of `loc`."""
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return 1
+
+
+def format_loc(loc: Loc) -> str:
+    """`('models', 1, 'revison')` -> `models[1].revison`; the empty path is `manifest`."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out or "manifest"
+
+
+def _parse_yaml(text: str, file: str) -> tuple[Any, yaml.Node | None]:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark else 1
+        problem = " ".join(str(p) for p in (err.context, err.problem) if p)
+        problem = " ".join(problem.split()) + (f" at column {mark.column + 1}" if mark else "")
+        if err.context_mark and mark and err.context_mark.line != mark.line:
+            problem += f" (it starts at line {err.context_mark.line + 1})"
+        raise ManifestError(
+            f"{file}:{line}: manifest: invalid YAML: {problem}. "
+            "Check the indentation, quotes and colons on that line",
+            file=file,
+            line=line,
+        ) from err
+    except yaml.YAMLError as err:
+        raise ManifestError(
+            f"{file}:1: manifest: invalid YAML: {' '.join(str(err).split())}. Fix the YAML syntax",
+            file=file,
+            line=1,
+        ) from err
+    finally:
+        loader.dispose()
+    return data, node
+
+
+# --------------------------------------------------------------------------- error messages
+
+
+def _model_at(cls: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
+    """The pydantic model class that holds the keys at `loc` (walking field annotations)."""
+    current: type[BaseModel] | None = cls
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if current is None or part not in current.model_fields:
+            return None
+        current = _find_model(current.model_fields[part].annotation)
+    return current
+
+
+def _find_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType, list, typing.Annotated):
+        for arg in typing.get_args(annotation):
+            found = _find_model(arg)
+            if found is not None:
+                return found
+    return None
+
+
+_TYPE_HINTS: dict[str, str] = {
+    "bool_type": "Write true or false",
+    "bool_parsing": "Write true or false",
+    "int_type": "Write a whole number without quotes, e.g. 2000000",
+    "int_parsing": "Write a whole number without quotes, e.g. 2000000",
+    "int_from_float": "Write a whole number, e.g. 2000000",
+    "string_type": 'Put the value in quotes, e.g. "value"',
+    "list_type": "Write a YAML list, e.g. [a, b]",
+    "model_type": "Write a mapping of `key: value` lines",
+    "model_attributes_type": "Write a mapping of `key: value` lines",
+    "dict_type": "Write a mapping of `key: value` lines",
+    "greater_than_equal": "Use a number that is 0 or more",
+    "string_too_short": "Give a non-empty value or remove the key",
+}
+
+
+def _yaml_type(value: Any) -> str:
+    names = {bool: "boolean", int: "number", float: "number", str: "string", list: "list", dict: "mapping"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def _describe(error: ErrorDetails) -> tuple[Loc, str]:
+    """(location to point at, `<problem>. <how to fix>`) for one pydantic error."""
+    loc: Loc = tuple(error["loc"])
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        owner = _model_at(Manifest, loc[:-1])
+        allowed = list(owner.model_fields) if owner else []
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        hint = f"Did you mean '{close[0]}'? " if close else "Remove it or fix its spelling "
+        return loc, f"unknown key. {hint}(allowed: {', '.join(allowed)})"
+    if kind == "missing":
+        return loc, f"required key `{loc[-1]}` is missing. Add `{loc[-1]}:` here"
+    if kind == "literal_error":
+        allowed = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        given = str(error.get("input"))
+        close = difflib.get_close_matches(given, allowed, n=1, cutoff=0.6)
+        hint = f"Did you mean '{close[0]}'? " if close else ""
+        return loc, f"invalid value '{given}'. {hint}Allowed values: {', '.join(allowed)}"
+    if kind in ("entry", "repo_id", "revision", "empty_models", "str_or_list"):
+        field = ctx.get("field")
+        return ((*loc, field) if isinstance(field, str) else loc), error["msg"]
+    problem = error["msg"].removeprefix("Value error, ")
+    problem = problem[:1].lower() + problem[1:]
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        problem = "expected a mapping"
+    got = f" (got {_yaml_type(error.get('input'))})" if kind.endswith("_type") else ""
+    hint = _TYPE_HINTS.get(kind, "Fix the value")
+    if loc[:1] == ("models",) and len(loc) <= 2 and kind.endswith("_type"):
+        hint = "Write each model as a list item such as `- id: owner/name` or `- path: ./folder`"
+    return loc, f"{problem}{got}. {hint}"
+
+
+def _error(file: str, lines: Mapping[Loc, int], loc: Loc, text: str) -> ManifestError:
+    line = _line_for(lines, loc)
+    field = format_loc(loc)
+    return ManifestError(f"{file}:{line}: {field}: {text}", file=file, line=line, field=field)
+
+
+def _validation_errors(err: ValidationError, file: str, lines: Mapping[Loc, int]) -> list[ManifestError]:
+    """All errors in file order; a missing key comes last (a misspelt key usually explains it)."""
+    found = [(d["type"] == "missing", _error(file, lines, *_describe(d))) for d in err.errors()]
+    return [e for _, e in sorted(found, key=lambda pair: (pair[0], pair[1].line))]
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _semantic_checks(manifest: Manifest, file: str, lines: Mapping[Loc, int]) -> Iterator[ManifestError]:
+    """Checks that need the file's location or the whole list."""
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(manifest.models):
+        key = entry.ref.key.lower()
+        if key in seen:
+            field = "id" if entry.id else "path"
+            yield _error(
+                file,
+                lines,
+                ("models", index, field),
+                f"duplicate model (first listed at line {seen[key]}). Remove one of the entries",
+            )
+        seen.setdefault(key, entry.line)
+    policy = manifest.policy_path
+    if policy is not None and not policy.is_file():
+        yield _error(
+            file, lines, ("policy",), f"file not found: {policy}. Give a path relative to the manifest"
+        )
+    for index, folder in enumerate(manifest.rule_dirs):
+        if not folder.is_dir():
+            loc: Loc = ("rules", index) if ("rules", index) in lines else ("rules",)
+            yield _error(
+                file, lines, loc, f"folder not found: {folder}. Give a path relative to the manifest"
+            )
+
+
+def load_manifest(path: Path) -> Manifest:
+    """Read and validate a manifest. Raises `ManifestError` (one-line message) on any problem."""
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else type(err).__name__
+        raise ManifestError(
+            f"{file}:1: manifest: cannot read the file ({reason}). "
+            "Check the path, or run `auditor init` to create one",
+            file=file,
+            line=1,
+        ) from err
+    data, node = _parse_yaml(text, file)
+    if node is None or data is None:
+        raise ManifestError(
+            f"{file}:1: manifest: the file is empty. Add a `models:` list (run `auditor init` for a starter)",
+            file=file,
+            line=1,
+        )
+    lines, key_problems = _line_map(node)
+    if key_problems:
+        loc, line, text = key_problems[0]
+        raise _error(file, {**lines, loc: line}, loc, text)
+    if not isinstance(data, dict):
+        raise ManifestError(
+            f"{file}:{lines[()]}: manifest: the top level is a {_yaml_type(data)}, not a mapping. "
+            "Start the file with keys such as `use:` and `models:`",
+            file=file,
+            line=lines[()],
+        )
+    try:
+        manifest = Manifest.model_validate(data)
+    except ValidationError as err:
+        raise _validation_errors(err, file, lines)[0] from err
+    manifest._source = path.resolve()
+    for index, entry in enumerate(manifest.models):
+        entry._line = lines.get(("models", index), 0)
+        entry._base_dir = manifest.base_dir
+    problems = list(_semantic_checks(manifest, file, lines))
+    if problems:
+        raise problems[0]
+    return manifest
+
+
+# --------------------------------------------------------------------------- starter
+
+
+_STARTER = """\
+# auditor.yaml: the models your product uses and how you use them.
+# `auditor schema manifest` prints the JSON schema of this file;
+# `auditor scan .` lists model ids found in your code, to paste below.
+
+# product: Acme Assistant
+
+# How you use the models. Leave a field out and the audit asks for it:
+# any license term that depends on it is reported as "needs input".
+use:
+  # commercial: true
+  # monthly_active_users: 2000000
+  # annual_revenue_usd: 5000000
+  # distribution: saas            # internal | saas | weights
+  # regions: [EU, US]
+  # purposes: [chat-assistant]
+
+# policy: policy.yaml             # your organisation's policy, relative to this file
+# rules: [./legal/rules]          # extra license rule folders, relative to this file
+
+models:
+  - id: example-org/example-model # replace with the Hub ids you use
+  # - id: meta-llama/Llama-3.1-8B-Instruct
+  #   revision: 0e9e39f249a16976918f6564b8830bc894c89659   # pin a commit
+  # - path: ./models/my-adapter   # a local model folder
+  # - id: acme/private-model      # a private model, declared by hand
+  #   private: true
+  #   license: apache-2.0
+  #   base_model: [mistralai/Mistral-7B-v0.1]
+  #   base_model_relation: finetune   # finetune | adapter | quantized | merge
+"""
+
+
+def starter_manifest() -> str:
+    """The commented manifest `auditor init` writes."""
+    return _STARTER

@@ -1,0 +1,271 @@
+"""Helpers shared by the renderers: per-node licenses, counts, ids, times. No heavy imports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from auditor.model import AuditResult, EffectiveLicense, Finding, ModelAudit, NodeRecord, Obligation
+
+SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
+
+# Most restrictive first: a node declaring several licenses is coloured by the first kind found here.
+KIND_ORDER: tuple[str, ...] = (
+    "non-commercial",
+    "proprietary",
+    "copyleft",
+    "weak-copyleft",
+    "use-restricted",
+    "community",
+    "unknown",
+    "permissive",
+)
+
+KIND_LABELS: dict[str, str] = {
+    "permissive": "Permissive",
+    "community": "Community license",
+    "use-restricted": "Use-restricted",
+    "non-commercial": "Non-commercial",
+    "proprietary": "Proprietary",
+    "copyleft": "Copyleft",
+    "weak-copyleft": "Weak copyleft",
+    "unknown": "Unknown",
+}
+
+RELATION_PHRASES: dict[str, str] = {
+    "finetune": "is fine-tuned from",
+    "adapter": "is an adapter on",
+    "quantized": "is a quantization of",
+    "merge": "is merged from",
+    "unknown": "is derived (how is unknown) from",
+}
+
+VERDICT_WORDS: dict[str, str] = {"pass": "PASS", "review": "REVIEW", "fail": "FAIL"}
+
+HUB_URL = "https://huggingface.co"
+_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+@dataclass(frozen=True, order=True)
+class LicenseInfo:
+    """A normalised license as the result knows it (rule id, display name, SPDX id, kind)."""
+
+    license: str
+    name: str
+    spdx: str
+    kind: str
+
+
+def kind_rank(kind: str) -> int:
+    return KIND_ORDER.index(kind) if kind in KIND_ORDER else KIND_ORDER.index("unknown")
+
+
+def dominant_kind(licenses: Iterable[LicenseInfo]) -> str:
+    kinds = [lic.kind if lic.kind in KIND_ORDER else "unknown" for lic in licenses]
+    return min(kinds, key=kind_rank) if kinds else "unknown"
+
+
+def _info(el: EffectiveLicense) -> LicenseInfo:
+    return LicenseInfo(license=el.license, name=el.name, spdx=el.spdx, kind=el.kind)
+
+
+def license_catalog(result: AuditResult) -> dict[str, LicenseInfo]:
+    """Every license the result mentions, by rule id (first occurrence in model order wins)."""
+    catalog: dict[str, LicenseInfo] = {}
+    for model in result.models:
+        for el in model.effective_licenses:
+            catalog.setdefault(el.license, _info(el))
+    return catalog
+
+
+def holder_of(model: ModelAudit, el: EffectiveLicense) -> str:
+    """The model that itself declares `el` (the end of its `via` path)."""
+    if el.own or not el.via:
+        return model.id
+    return el.via[-1]
+
+
+def node_licenses(result: AuditResult) -> dict[str, list[LicenseInfo]]:
+    """Each graph node's own declared licenses, normalised, as far as the result tells.
+
+    Sources, in order: a model's `own` effective licenses and `declared` rule ids; the holder at
+    the end of every effective license's `via` path; the node's raw declared strings matched
+    against the rule ids, SPDX ids and names the result mentions.
+    """
+    catalog = license_catalog(result)
+    by_key: dict[str, LicenseInfo] = {}
+    for info in catalog.values():
+        for key in (info.license, info.spdx, info.name):
+            if key:
+                by_key.setdefault(_fold(key), info)
+    found: dict[str, set[LicenseInfo]] = {}
+    for model in result.models:
+        for el in model.effective_licenses:
+            found.setdefault(holder_of(model, el), set()).add(_info(el))
+        for rule_id in model.declared:
+            if rule_id in catalog:
+                found.setdefault(model.id, set()).add(catalog[rule_id])
+    for node in result.graph.nodes:
+        if node.facts is None:
+            continue
+        declared = node.facts.declared
+        raw = [*declared.license, *declared.tag_licenses]
+        if declared.license_name:
+            raw.append(declared.license_name)
+        for value in raw:
+            match = by_key.get(_fold(value))
+            if match is not None:
+                found.setdefault(node.id, set()).add(match)
+    return {node_id: sorted(infos) for node_id, infos in sorted(found.items())}
+
+
+def _fold(value: str) -> str:
+    return re.sub(r"[\s_]+", "-", value.strip().lower())
+
+
+def raw_declared(node: NodeRecord) -> str:
+    """The node's declared license as written on its card (for display when not normalised)."""
+    if node.facts is None:
+        return ""
+    d = node.facts.declared
+    parts = [*d.license]
+    if d.license_name:
+        parts.append(d.license_name)
+    parts += [t for t in d.tag_licenses if t not in parts]
+    if d.license_link and not parts:
+        parts.append(d.license_link)
+    return ", ".join(dict.fromkeys(parts))
+
+
+def relation_phrase(relation: str) -> str:
+    return RELATION_PHRASES.get(relation, f"is derived ({relation}) from")
+
+
+def inherited_path(model_id: str, via: list[str]) -> list[str]:
+    """`via` without the model itself at its head: the ancestors a license comes through."""
+    return list(via[1:]) if via and via[0] == model_id else list(via)
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def is_hub_id(model_id: str) -> bool:
+    return bool(_HUB_ID.match(model_id))
+
+
+def owner_of(node: NodeRecord) -> str | None:
+    """Supplier of a node: the card's author, else the owner part of a Hub id."""
+    if node.facts is not None and node.facts.author:
+        return node.facts.author
+    source = node.facts.source if node.facts else (node.unresolved.source if node.unresolved else "")
+    if source in ("hub", "snapshot", "manifest") and is_hub_id(node.id):
+        return node.id.split("/", 1)[0]
+    return None
+
+
+def node_source(node: NodeRecord) -> str:
+    if node.facts is not None:
+        return node.facts.source
+    if node.unresolved is not None:
+        return node.unresolved.source
+    return ""
+
+
+def node_version(node: NodeRecord) -> str | None:
+    if node.facts is not None:
+        return node.facts.sha or node.facts.revision
+    if node.unresolved is not None:
+        return node.unresolved.revision
+    return None
+
+
+def hub_url(node: NodeRecord) -> str | None:
+    """`https://huggingface.co/<id>` (+ `/tree/<sha>`) for a resolved Hub/snapshot node."""
+    if node.facts is None or node.facts.source not in ("hub", "snapshot") or not is_hub_id(node.id):
+        return None
+    url = f"{HUB_URL}/{node.id}"
+    if node.facts.sha and re.fullmatch(r"[0-9a-fA-F]{7,64}", node.facts.sha):
+        url += f"/tree/{node.facts.sha}"
+    return url
+
+
+def active_findings(model: ModelAudit) -> list[Finding]:
+    return [f for f in model.findings if not f.waived]
+
+
+def severity_counts(result: AuditResult) -> dict[str, int]:
+    counts = dict.fromkeys(SEVERITIES, 0)
+    counts["waived"] = 0
+    for model in result.models:
+        for finding in model.findings:
+            if finding.waived:
+                counts["waived"] += 1
+            else:
+                counts[finding.severity] = counts.get(finding.severity, 0) + 1
+    return counts
+
+
+def blocking_findings(result: AuditResult) -> list[Finding]:
+    """Error findings that are not waived: what blocks release."""
+    return [f for m in result.models for f in m.findings if f.severity == "error" and not f.waived]
+
+
+def dedupe_obligations(obligations: Iterable[Obligation]) -> list[Obligation]:
+    """Obligations with the same text shown once (the first one, in order)."""
+    seen: set[str] = set()
+    out: list[Obligation] = []
+    for ob in obligations:
+        key = " ".join(ob.text.split())
+        if key not in seen:
+            seen.add(key)
+            out.append(ob)
+    return out
+
+
+def license_name(result: AuditResult, rule_id: str | None) -> str:
+    if not rule_id:
+        return ""
+    info = license_catalog(result).get(rule_id)
+    return info.name if info else rule_id
+
+
+def canonical_json(result: AuditResult) -> str:
+    """The result as sorted, indented JSON (the `json` format's text)."""
+    return json.dumps(result.model_dump(mode="json"), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def content_digest(result: AuditResult) -> str:
+    """SHA-256 (hex) of the result's canonical JSON: a stable content id."""
+    return hashlib.sha256(canonical_json(result).encode("utf-8")).hexdigest()
+
+
+def parse_time(value: str) -> dt.datetime:
+    """`generated_at` as an aware UTC datetime (naive input is taken as UTC)."""
+    moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC)
+
+
+def iso_utc(value: str) -> str:
+    """`generated_at` normalised to `YYYY-MM-DDTHH:MM:SSZ`."""
+    return parse_time(value).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def section_label(section: str) -> str:
+    """`§ 4.a` for a bare clause number; a section already named (`Section 3(a)`) as written."""
+    section = section.strip()
+    if re.match(r"^([0-9]|[ivxIVX]+([.()]|$))", section):
+        return f"§ {section}"
+    return section
+
+
+def humanize_code(code: str) -> str:
+    words = re.split(r"[-_.\s]+", code.strip())
+    text = " ".join(w for w in words if w)
+    return text[:1].upper() + text[1:] if text else code

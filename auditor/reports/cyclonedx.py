@@ -1,0 +1,233 @@
+"""`cyclonedx` format: a CycloneDX 1.6 JSON BOM of the audited lineage.
+
+Every lineage node is a `machine-learning-model` component (bom-ref = model id). Licenses carry
+their acknowledgement: `declared` (what the model's card says) and, for audited models,
+`concluded` (every license that applies through the lineage). Lineage is recorded as
+`pedigree.ancestors` (copies of the direct parents, without bom-ref so refs stay unique) with
+the relation in `pedigree.notes`. The metadata component is the audited product; it depends
+on the audited models. Serial number and timestamp derive from the result, never the clock.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+from auditor.model import AuditResult, ModelAudit, NodeRecord
+from auditor.reports import _common as c
+
+PROPERTY_PREFIX = "model-license-auditor"
+SUBJECT_REF = "audit-subject"
+
+
+def _prop(name: str, value: str) -> Any:
+    from cyclonedx.model import Property
+
+    return Property(name=f"{PROPERTY_PREFIX}:{name}", value=value)
+
+
+def _license_entries(infos: list[c.LicenseInfo], acknowledgement: Any, urls: dict[str, str]) -> list[Any]:
+    from cyclonedx.model import XsUri
+    from cyclonedx.model.license import DisjunctiveLicense
+    from cyclonedx.spdx import fixup_id, is_supported_id
+
+    entries = []
+    for info in infos:
+        spdx = info.spdx.strip()
+        url = urls.get(info.license)
+        if spdx and is_supported_id(spdx):
+            entries.append(DisjunctiveLicense(id=spdx, acknowledgement=acknowledgement))
+        elif spdx and fixup_id(spdx):
+            entries.append(DisjunctiveLicense(id=fixup_id(spdx), acknowledgement=acknowledgement))
+        else:
+            label = (
+                info.name if not spdx or spdx.upper() in ("NOASSERTION", "NONE") else f"{info.name} ({spdx})"
+            )
+            entries.append(
+                DisjunctiveLicense(
+                    name=label,
+                    url=XsUri(url) if url else None,
+                    acknowledgement=acknowledgement,
+                )
+            )
+    return entries
+
+
+def _license_urls(result: AuditResult) -> dict[str, str]:
+    """Rule id -> the license link declared on the card of a model holding it (http(s) only)."""
+    links = {
+        n.id: n.facts.declared.license_link
+        for n in result.graph.nodes
+        if n.facts is not None and n.facts.declared.license_link
+    }
+    urls: dict[str, str] = {}
+    for model in result.models:
+        for el in model.effective_licenses:
+            link = links.get(c.holder_of(model, el))
+            if link and re.match(r"^https?://[^\s<>\"]+$", link):
+                urls.setdefault(el.license, link)
+    return urls
+
+
+def _purl(node: NodeRecord) -> Any:
+    from packageurl import PackageURL
+
+    if c.hub_url(node) is None or node.facts is None:
+        return None
+    owner, _, name = node.id.partition("/")
+    sha = node.facts.sha if node.facts.sha and re.fullmatch(r"[0-9a-f]{40}", node.facts.sha) else None
+    return PackageURL(type="huggingface", namespace=owner, name=name, version=sha)
+
+
+def _component(
+    node: NodeRecord,
+    own: list[c.LicenseInfo],
+    audit: ModelAudit | None,
+    urls: dict[str, str],
+    *,
+    with_ref: bool = True,
+    pedigree: Any = None,
+) -> Any:
+    from cyclonedx.model import ExternalReference, ExternalReferenceType, XsUri
+    from cyclonedx.model.component import Component, ComponentType
+    from cyclonedx.model.contact import OrganizationalEntity
+    from cyclonedx.model.license import LicenseAcknowledgement
+
+    licenses = _license_entries(own, LicenseAcknowledgement.DECLARED, urls)
+    props = [_prop("source", c.node_source(node) or "unknown")]
+    if audit is not None:
+        effective = [c.LicenseInfo(el.license, el.name, el.spdx, el.kind) for el in audit.effective_licenses]
+        licenses += _license_entries(effective, LicenseAcknowledgement.CONCLUDED, urls)
+        props.append(_prop("verdict", audit.verdict))
+        for el in audit.effective_licenses:
+            how = (
+                "declared by the model"
+                if el.own
+                else "via " + " -> ".join(c.inherited_path(audit.id, el.via))
+            )
+            props.append(_prop("effective-license", f"{el.name} [{el.spdx}] {how}"))
+        for f in c.active_findings(audit):
+            props.append(_prop(f"finding:{f.severity}", f"{f.code}: {f.message}"))
+    if node.facts is not None:
+        raw = c.raw_declared(node)
+        props.append(_prop("card-license", raw or "none declared"))
+        if node.facts.retrieved_at:
+            props.append(_prop("retrieved-at", node.facts.retrieved_at))
+    if node.unresolved is not None:
+        props.append(_prop("unresolved", f"{node.unresolved.code}: {node.unresolved.reason}"))
+        if node.unresolved.retrieved_at:
+            props.append(_prop("retrieved-at", node.unresolved.retrieved_at))
+
+    owner = c.owner_of(node)
+    url = c.hub_url(node)
+    return Component(
+        type=ComponentType.MACHINE_LEARNING_MODEL,
+        name=node.id,
+        bom_ref=node.id if with_ref else None,
+        version=c.node_version(node),
+        supplier=OrganizationalEntity(name=owner) if owner else None,
+        licenses=licenses,
+        purl=_purl(node),
+        external_references=(
+            [ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(url))] if url else None
+        ),
+        properties=props if with_ref else None,
+        pedigree=pedigree,
+        description=(
+            f"pipeline: {node.facts.pipeline_tag}" if node.facts and node.facts.pipeline_tag else None
+        ),
+    )
+
+
+def build_bom(result: AuditResult) -> Any:
+    from cyclonedx.model import Property
+    from cyclonedx.model.bom import Bom, BomMetaData
+    from cyclonedx.model.component import Component, ComponentType, Pedigree
+    from cyclonedx.model.tool import ToolRepository
+
+    licenses = c.node_licenses(result)
+    audits = {m.id: m for m in result.models}
+    urls = _license_urls(result)
+    nodes = {n.id: n for n in result.graph.nodes}
+    parents: dict[str, list[tuple[str, str, bool]]] = {}
+    for e in sorted(result.graph.edges, key=lambda e: (e.child, e.parent, e.relation)):
+        parents.setdefault(e.child, []).append((e.parent, e.relation, e.weak))
+
+    components = []
+    for node_id in sorted(nodes):
+        node = nodes[node_id]
+        pedigree = None
+        links = [p for p in parents.get(node_id, []) if p[0] in nodes]
+        if links:
+            ancestors = [
+                _component(nodes[p], licenses.get(p, []), None, urls, with_ref=False) for p, _, _ in links
+            ]
+            notes = "; ".join(
+                f"{c.relation_phrase(rel)} {p}{' (weak evidence only)' if weak else ''}"
+                for p, rel, weak in links
+            )
+            pedigree = Pedigree(ancestors=ancestors, notes=notes)
+        components.append(
+            _component(node, licenses.get(node_id, []), audits.get(node_id), urls, pedigree=pedigree)
+        )
+
+    counts = c.severity_counts(result)
+    subject = Component(
+        type=ComponentType.APPLICATION,
+        name=result.product or result.manifest or "audited models",
+        bom_ref=SUBJECT_REF,
+        description="The product whose models were audited",
+    )
+    tool = Component(type=ComponentType.APPLICATION, name=result.tool, version=result.tool_version)
+    metadata = BomMetaData(
+        tools=ToolRepository(components=[tool]),
+        component=subject,
+        timestamp=c.parse_time(result.generated_at).replace(microsecond=0),
+        properties=[
+            Property(name=f"{PROPERTY_PREFIX}:verdict", value=result.verdict),
+            Property(name=f"{PROPERTY_PREFIX}:complete", value=str(result.complete).lower()),
+            Property(name=f"{PROPERTY_PREFIX}:rules-version", value=result.rules.version),
+            Property(name=f"{PROPERTY_PREFIX}:rules-digest", value=result.rules.digest),
+            Property(
+                name=f"{PROPERTY_PREFIX}:findings",
+                value=f"{counts['error']} error, {counts['warning']} warning, {counts['info']} info, "
+                f"{counts['waived']} waived",
+            ),
+        ],
+    )
+    digest = c.content_digest(result)
+    bom = Bom(
+        components=components,
+        metadata=metadata,
+        serial_number=uuid.UUID(bytes=bytes.fromhex(digest[:32]), version=5),
+    )
+    by_ref = {comp.bom_ref.value: comp for comp in components}
+    roots = [by_ref[r] for r in result.graph.roots if r in by_ref]
+    bom.register_dependency(subject, roots)
+    return bom
+
+
+def to_json(result: AuditResult) -> str:
+    from cyclonedx.output.json import JsonV1Dot6
+
+    text = JsonV1Dot6(build_bom(result)).output_as_string(indent=2)
+    return json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def validation_errors(text: str) -> list[str]:
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    errors = JsonStrictValidator(SchemaVersion.V1_6).validate_str(text, all_errors=True)
+    return [str(e) for e in errors] if errors else []
+
+
+def render(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
+    del manifest_path
+    text = to_json(result)
+    errors = validation_errors(text)
+    if errors:
+        raise ValueError("CycloneDX BOM is not valid: " + "; ".join(errors))
+    return text.encode("utf-8")

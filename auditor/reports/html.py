@@ -1,0 +1,170 @@
+"""`html` format: one self-contained page (inline CSS and SVG, no script, no external resource).
+
+Templates live in `reports/` (see `auditor.paths.templates_dir`). Autoescaping is on for every
+template: all strings from model cards are untrusted and render as text. URLs are turned into
+links only when they are plain http(s) URLs; anything else is shown as text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from auditor.model import AuditResult, EdgeRecord, Evidence, Finding, ModelAudit, NodeRecord, Obligation
+from auditor.paths import templates_dir
+from auditor.reports import _common as c
+from auditor.reports._graph import layout
+
+TEMPLATE = "audit.html.j2"
+STYLESHEET = "report.css"
+
+_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        autoescape=True,  # every template, whatever its extension
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["via"] = format_via
+    env.globals["inherited_path"] = c.inherited_path
+    env.filters["relation_phrase"] = c.relation_phrase
+    env.filters["http_url"] = http_url
+    env.filters["anchor"] = anchor
+    env.filters["section"] = c.section_label
+    env.filters["short_sha"] = lambda s: (s or "")[:12]
+    return env
+
+
+def format_via(path: list[str]) -> str:
+    return " → ".join(path)
+
+
+def http_url(value: str | None) -> str | None:
+    """`value` if it is a plain http(s) URL (safe to put in href), else None."""
+    if value and re.match(r"^https?://[^\s\"'<>`]+$", value.strip(), re.IGNORECASE):
+        return value.strip()
+    return None
+
+
+def anchor(model_id: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", model_id.lower()).strip("-")[:48]
+    return f"m-{slug}-{hashlib.sha256(model_id.encode()).hexdigest()[:6]}"
+
+
+@dataclass
+class FindingView:
+    finding: Finding
+    license_name: str
+
+
+@dataclass
+class ModelView:
+    audit: ModelAudit
+    findings: list[FindingView]
+    obligations: list[Obligation]
+    counts: dict[str, int]
+    node: NodeRecord | None
+
+
+@dataclass
+class EvidenceRow:
+    node: NodeRecord
+    source: str
+    version: str
+    retrieved_at: str
+    declared: str
+    licenses: list[c.LicenseInfo]
+    evidence: list[Evidence]
+
+
+def _model_views(result: AuditResult) -> list[ModelView]:
+    nodes = {n.id: n for n in result.graph.nodes}
+    views = []
+    for model in result.models:
+        findings = sorted(model.findings, key=lambda f: (f.waived, _SEVERITY_RANK.get(f.severity, 9)))
+        counts = dict.fromkeys(c.SEVERITIES, 0)
+        counts["waived"] = 0
+        for f in model.findings:
+            counts["waived" if f.waived else f.severity] += 1
+        views.append(
+            ModelView(
+                audit=model,
+                findings=[FindingView(f, c.license_name(result, f.license)) for f in findings],
+                obligations=c.dedupe_obligations(model.obligations),
+                counts=counts,
+                node=nodes.get(model.id),
+            )
+        )
+    return views
+
+
+def _evidence_rows(result: AuditResult, licenses: dict[str, list[c.LicenseInfo]]) -> list[EvidenceRow]:
+    roots = {r: i for i, r in enumerate(result.graph.roots)}
+    ordered = sorted(result.graph.nodes, key=lambda n: (roots.get(n.id, len(roots)), n.depth, n.id))
+    rows = []
+    for node in ordered:
+        if node.facts is not None:
+            retrieved = node.facts.retrieved_at or ""
+            evidence = list(node.facts.declared.evidence)
+        else:
+            retrieved = (node.unresolved.retrieved_at or "") if node.unresolved else ""
+            evidence = []
+        rows.append(
+            EvidenceRow(
+                node=node,
+                source=c.node_source(node),
+                version=c.node_version(node) or "",
+                retrieved_at=retrieved,
+                declared=c.raw_declared(node),
+                licenses=licenses.get(node.id, []),
+                evidence=evidence,
+            )
+        )
+    return rows
+
+
+def _edges(result: AuditResult) -> list[EdgeRecord]:
+    return sorted(result.graph.edges, key=lambda e: (e.child, e.parent, e.relation))
+
+
+def context(result: AuditResult, manifest_path: str | None = None) -> dict[str, Any]:
+    from markupsafe import Markup
+
+    licenses = c.node_licenses(result)
+    css = (templates_dir() / STYLESHEET).read_text(encoding="utf-8")
+    blocking = [FindingView(f, c.license_name(result, f.license)) for f in c.blocking_findings(result)]
+    unresolved = [n for n in result.graph.nodes if n.facts is None]
+    return {
+        "r": result,
+        "css": Markup(css),  # our own stylesheet, not card data
+        "title": result.product or result.manifest or "models",
+        "manifest": manifest_path or result.manifest,
+        "verdict_word": c.VERDICT_WORDS.get(result.verdict, result.verdict.upper()),
+        "counts": c.severity_counts(result),
+        "blocking": blocking,
+        "graph": layout(result.graph, licenses),
+        "kind_labels": c.KIND_LABELS,
+        "models": _model_views(result),
+        "obligations": c.dedupe_obligations(result.obligations),
+        "license_names": {k: v.name for k, v in c.license_catalog(result).items()},
+        "evidence_rows": _evidence_rows(result, licenses),
+        "edges": _edges(result),
+        "unresolved": unresolved,
+        "generated": c.iso_utc(result.generated_at),
+    }
+
+
+def render(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
+    template = _environment().get_template(TEMPLATE)
+    return template.render(**context(result, manifest_path)).encode("utf-8")

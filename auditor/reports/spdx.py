@@ -1,0 +1,361 @@
+"""`spdx-json` and `spdx-tv` formats: an SPDX 2.3 document of the audited lineage.
+
+One Package per lineage node (files not analysed), the document DESCRIBES each audited model
+(graph root), lineage edges become DESCENDANT_OF / VARIANT_OF relationships (the relation in the
+comment), the verdicts become REVIEW annotations. Built with spdx-tools model classes, validated
+with `validate_full_spdx_document` (zero messages or ValueError), written by spdx-tools writers.
+
+Mapping of lineage relations (SPDX 2.3 relationship types, child -> parent):
+  finetune, adapter, merge, unknown -> DESCENDANT_OF (derived work); quantized -> VARIANT_OF.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+from typing import Any
+
+from auditor.model import AuditResult, EdgeRecord, ModelAudit, NodeRecord
+from auditor.reports import _common as c
+
+SPDX_VERSION = "SPDX-2.3"
+DOC_ID = "SPDXRef-DOCUMENT"
+NAMESPACE_BASE = "https://spdx.org/spdxdocs"
+_LICENSE_REF = re.compile(r"^LicenseRef-[A-Za-z0-9.\-]+$")
+_NO_VALUE = {"", "NOASSERTION", "NONE"}
+
+RELATIONSHIP_OF: dict[str, str] = {
+    "finetune": "DESCENDANT_OF",
+    "adapter": "DESCENDANT_OF",
+    "merge": "DESCENDANT_OF",
+    "unknown": "DESCENDANT_OF",
+    "quantized": "VARIANT_OF",
+}
+
+
+def _txt(value: str) -> str:
+    """Card text made safe for tag-value, where a literal `<text>`/`</text>` would end a field."""
+    return re.sub(r"(?i)<(/?)text>", r"[\1text]", value)
+
+
+def spdx_id_for(model_id: str) -> str:
+    """A valid, collision-free SPDX element id for a model id (readable part + short hash)."""
+    slug = re.sub(r"[^A-Za-z0-9.]+", "-", model_id).strip("-.")[:64] or "model"
+    digest = hashlib.sha256(model_id.encode("utf-8")).hexdigest()[:8]
+    return f"SPDXRef-Model-{slug}-{digest}"
+
+
+def license_ref_for(rule_id: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9.\-]+", "-", rule_id).strip("-") or "unknown"
+    return f"LicenseRef-{slug}"
+
+
+def license_expression(info: c.LicenseInfo) -> tuple[str, list[str]]:
+    """The SPDX expression for a license and the LicenseRef ids it uses.
+
+    A valid SPDX expression is used as normalised by the SPDX license list; LicenseRef-ids are
+    kept; anything else (NOASSERTION, a non-SPDX key) becomes `LicenseRef-<rule id>`.
+    """
+    from spdx_tools.common.spdx_licensing import spdx_licensing
+
+    text = info.spdx.strip()
+    if text.upper() not in _NO_VALUE:
+        checked = spdx_licensing.validate(text)
+        if not checked.errors and checked.normalized_expression:
+            return str(checked.normalized_expression), []
+        invalid = [str(s) for s in checked.invalid_symbols]
+        if invalid and all(_LICENSE_REF.match(s) for s in invalid):
+            try:
+                rendered = str(spdx_licensing.parse(text).render())
+            except Exception:  # malformed expression: fall back to a LicenseRef
+                rendered = ""
+            if rendered:
+                return rendered, sorted(set(invalid))
+    ref = license_ref_for(info.license)
+    return ref, [ref]
+
+
+def _conjunction(infos: list[c.LicenseInfo]) -> tuple[str | None, dict[str, c.LicenseInfo]]:
+    parts: list[str] = []
+    refs: dict[str, c.LicenseInfo] = {}
+    for info in infos:
+        expr, used = license_expression(info)
+        for ref in used:
+            refs.setdefault(ref, info)
+        term = f"({expr})" if " " in expr else expr
+        if term not in parts:
+            parts.append(term)
+    if not parts:
+        return None, refs
+    return " AND ".join(sorted(parts)), refs
+
+
+def _license_url(result: AuditResult, holder: str | None) -> str | None:
+    for node in result.graph.nodes:
+        if node.id == holder and node.facts is not None:
+            link = node.facts.declared.license_link
+            if link and re.match(r"^https?://\S+$", link):
+                return link
+    return None
+
+
+def _holders(result: AuditResult) -> dict[str, str]:
+    """Rule id -> the first model that itself declares it (for the license URL)."""
+    holders: dict[str, str] = {}
+    for model in result.models:
+        for el in model.effective_licenses:
+            holders.setdefault(el.license, c.holder_of(model, el))
+    return holders
+
+
+def _created(result: AuditResult) -> Any:
+    return c.parse_time(result.generated_at).replace(microsecond=0, tzinfo=None)
+
+
+def _doc_name(result: AuditResult) -> str:
+    label = result.product or (result.manifest.rsplit("/", 1)[-1] if result.manifest else "") or "models"
+    slug = re.sub(r"[^A-Za-z0-9.]+", "-", label).strip("-").lower() or "models"
+    return f"model-license-audit-{slug}"
+
+
+def _edge_comment(edge: EdgeRecord) -> str:
+    fields = "; ".join(f"{ev.field}={ev.value}" for ev in edge.evidence)
+    weak = " (weak evidence only)" if edge.weak else ""
+    text = f"lineage relation: {edge.relation}{weak}"
+    return _txt(f"{text}; evidence: {fields}" if fields else text)
+
+
+def _verdict_comment(result: AuditResult) -> str:
+    counts = c.severity_counts(result)
+    blocking = c.blocking_findings(result)
+    text = (
+        f"Audit verdict: {c.VERDICT_WORDS.get(result.verdict, result.verdict)}. "
+        f"Findings: {counts['error']} error, {counts['warning']} warning, {counts['info']} info, "
+        f"{counts['waived']} waived. Rule set {result.rules.version} ({result.rules.digest})."
+    )
+    if not result.complete:
+        text += " INCOMPLETE: part of the lineage could not be read."
+    if blocking:
+        text += " Blocking: " + "; ".join(f"{f.model}: {f.code}" for f in blocking) + "."
+    return _txt(text)
+
+
+def _model_comment(model: ModelAudit) -> str:
+    active = c.active_findings(model)
+    text = f"Model verdict: {c.VERDICT_WORDS.get(model.verdict, model.verdict)}."
+    if active:
+        text += " Findings: " + " | ".join(f"[{f.severity}] {f.code}: {f.message}" for f in active)
+    return _txt(text)
+
+
+def _package(
+    node: NodeRecord,
+    own: list[c.LicenseInfo],
+    audit: ModelAudit | None,
+    refs: dict[str, c.LicenseInfo],
+) -> Any:
+    from spdx_tools.common.spdx_licensing import spdx_licensing
+    from spdx_tools.spdx.model import (
+        Actor,
+        ActorType,
+        ExternalPackageRef,
+        ExternalPackageRefCategory,
+        Package,
+        SpdxNoAssertion,
+        SpdxNone,
+    )
+
+    declared_expr, used = _conjunction(own)
+    refs.update({k: v for k, v in used.items() if k not in refs})
+    declared: Any
+    if declared_expr:
+        declared = spdx_licensing.parse(declared_expr)
+    elif node.facts is not None and node.facts.declared.is_empty:
+        declared = SpdxNone()
+    else:
+        declared = SpdxNoAssertion()
+
+    concluded: Any = SpdxNoAssertion()
+    license_comment = None
+    if audit is not None:
+        infos = [c.LicenseInfo(el.license, el.name, el.spdx, el.kind) for el in audit.effective_licenses]
+        concluded_expr, used = _conjunction(infos)
+        refs.update({k: v for k, v in used.items() if k not in refs})
+        if concluded_expr:
+            concluded = spdx_licensing.parse(concluded_expr)
+        reasons = [
+            "declared by the model" if el.own else "via " + " -> ".join(c.inherited_path(audit.id, el.via))
+            for el in audit.effective_licenses
+        ]
+        license_comment = _txt(
+            "Concluded = every license that applies to this model: "
+            + "; ".join(
+                f"{el.name} ({why})" for el, why in zip(audit.effective_licenses, reasons, strict=True)
+            )
+        )
+
+    owner = c.owner_of(node)
+    url = c.hub_url(node)
+    external = []
+    if url and node.facts is not None and node.facts.sha and re.fullmatch(r"[0-9a-f]{40}", node.facts.sha):
+        external.append(
+            ExternalPackageRef(
+                ExternalPackageRefCategory.PACKAGE_MANAGER,
+                "purl",
+                f"pkg:huggingface/{node.id}@{node.facts.sha}",
+            )
+        )
+    if node.unresolved is not None:
+        comment = _txt(f"Unresolved ({node.unresolved.code}): {node.unresolved.reason}")
+    else:
+        comment = None
+    source_info = None
+    if node.facts is not None:
+        bits = [f"read from {node.facts.source}"]
+        if node.facts.retrieved_at:
+            bits.append(f"retrieved {node.facts.retrieved_at}")
+        raw = c.raw_declared(node)
+        bits.append(f"card license: {raw}" if raw else "card declares no license")
+        source_info = _txt("; ".join(bits))
+
+    return Package(
+        spdx_id=spdx_id_for(node.id),
+        name=_txt(node.id),
+        download_location=url or SpdxNoAssertion(),
+        version=c.node_version(node) or "unknown",  # NOASSERTION is not valid tag-value here
+        supplier=Actor(ActorType.ORGANIZATION, owner) if owner else SpdxNoAssertion(),
+        files_analyzed=False,
+        homepage=url.split("/tree/")[0] if url else None,
+        source_info=source_info,
+        license_concluded=concluded,
+        license_declared=declared,
+        license_comment=license_comment,
+        copyright_text=SpdxNoAssertion(),
+        summary=_txt(node.facts.pipeline_tag) if node.facts and node.facts.pipeline_tag else None,
+        comment=comment,
+        external_references=external,
+    )
+
+
+def build_document(result: AuditResult) -> Any:
+    """The SPDX 2.3 `Document` (spdx-tools model) for `result`."""
+    from spdx_tools.spdx.model import (
+        Actor,
+        ActorType,
+        Annotation,
+        AnnotationType,
+        CreationInfo,
+        Document,
+        ExtractedLicensingInfo,
+        Relationship,
+        RelationshipType,
+    )
+
+    created = _created(result)
+    tool = Actor(ActorType.TOOL, f"{result.tool}-{result.tool_version}")
+    name = _doc_name(result)
+    creation = CreationInfo(
+        spdx_version=SPDX_VERSION,
+        spdx_id=DOC_ID,
+        name=name,
+        document_namespace=f"{NAMESPACE_BASE}/{name}-{c.content_digest(result)[:32]}",
+        creators=[tool],
+        created=created,
+        creator_comment=_txt(
+            f"License and provenance audit of {result.manifest or 'the declared models'}"
+            f"{' for ' + result.product if result.product else ''}; rule set {result.rules.version}."
+        ),
+        document_comment=_verdict_comment(result),
+    )
+
+    licenses = c.node_licenses(result)
+    audits = {m.id: m for m in result.models}
+    refs: dict[str, c.LicenseInfo] = {}
+    packages = [
+        _package(node, licenses.get(node.id, []), audits.get(node.id), refs)
+        for node in sorted(result.graph.nodes, key=lambda n: n.id)
+    ]
+    known = {n.id for n in result.graph.nodes}
+
+    relationships = [
+        Relationship(DOC_ID, RelationshipType.DESCRIBES, spdx_id_for(root))
+        for root in sorted(set(result.graph.roots) & known)
+    ]
+    for edge in sorted(result.graph.edges, key=lambda e: (e.child, e.parent, e.relation)):
+        if edge.child not in known or edge.parent not in known:
+            continue
+        relationships.append(
+            Relationship(
+                spdx_id_for(edge.child),
+                RelationshipType[RELATIONSHIP_OF.get(edge.relation, "DESCENDANT_OF")],
+                spdx_id_for(edge.parent),
+                comment=_edge_comment(edge),
+            )
+        )
+
+    holders = _holders(result)
+    extracted = []
+    for ref, info in sorted(refs.items()):
+        url = _license_url(result, holders.get(info.license))
+        text = f"{info.name} (license rule `{info.license}`, {c.KIND_LABELS.get(info.kind, info.kind)})."
+        text += f" Full text: {url}" if url else " The full text is published by the licensor with the model."
+        extracted.append(
+            ExtractedLicensingInfo(
+                license_id=ref,
+                extracted_text=_txt(text),
+                license_name=_txt(info.name),
+                cross_references=[url] if url else [],
+            )
+        )
+
+    annotations = [
+        Annotation(DOC_ID, AnnotationType.REVIEW, tool, created, _verdict_comment(result)),
+    ]
+    for model in sorted(result.models, key=lambda m: m.id):
+        if model.id in known:
+            annotations.append(
+                Annotation(spdx_id_for(model.id), AnnotationType.REVIEW, tool, created, _model_comment(model))
+            )
+
+    return Document(
+        creation_info=creation,
+        packages=packages,
+        relationships=relationships,
+        annotations=annotations,
+        extracted_licensing_info=extracted,
+    )
+
+
+def validate(document: Any) -> list[str]:
+    from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
+
+    return [m.validation_message for m in validate_full_spdx_document(document)]
+
+
+def _checked(result: AuditResult) -> Any:
+    document = build_document(result)
+    messages = validate(document)
+    if messages:
+        raise ValueError("SPDX document is not valid: " + "; ".join(messages))
+    return document
+
+
+def render_json(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
+    from spdx_tools.spdx.writer.json.json_writer import write_document_to_stream
+
+    del manifest_path
+    stream = io.StringIO()
+    write_document_to_stream(_checked(result), stream, validate=False)
+    data = json.loads(stream.getvalue())
+    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def render_tag_value(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
+    from spdx_tools.spdx.writer.tagvalue.tagvalue_writer import write_document_to_stream
+
+    del manifest_path
+    stream = io.StringIO()
+    write_document_to_stream(_checked(result), stream, validate=False)
+    return stream.getvalue().encode("utf-8")

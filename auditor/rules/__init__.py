@@ -1,0 +1,1 @@
+"""License rules: schema, loading, normalisation."""

@@ -1,0 +1,128 @@
+"""Plain-text summaries of a result for the terminal (machine output goes to files or --json)."""
+
+from __future__ import annotations
+
+from auditor.model import AuditResult, Finding
+from auditor.rules.schema import LicenseRule
+
+FAIL_ON_RANK = {"error": 2, "warning": 1, "info": 0}
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+
+def exit_code(result: AuditResult, fail_on: str) -> int:
+    """0 pass; 1 findings at or above --fail-on; 3 incomplete when nothing worse was found."""
+    if fail_on == "never":
+        return EXIT_OK
+    threshold = FAIL_ON_RANK[fail_on]
+    for model in result.models:
+        if any(not f.waived and FAIL_ON_RANK[f.severity] >= threshold for f in model.findings):
+            return EXIT_FINDINGS
+    return EXIT_OK if result.complete else EXIT_INCOMPLETE
+
+
+def _counts(findings: list[Finding]) -> str:
+    active = [f for f in findings if not f.waived]
+    parts = []
+    for sev in ("error", "warning", "info"):
+        n = sum(1 for f in active if f.severity == sev)
+        if n:
+            parts.append(f"{n} {sev}{'s' if n > 1 else ''}")
+    waived = len(findings) - len(active)
+    if waived:
+        parts.append(f"{waived} waived")
+    return ", ".join(parts) or "none"
+
+
+def render_summary(result: AuditResult, *, verbose: bool = False, quiet: bool = False) -> str:
+    lines: list[str] = []
+    total = len(result.models)
+    by = {v: sum(1 for m in result.models if m.verdict == v) for v in ("fail", "review", "pass")}
+    unresolved = sum(1 for n in result.graph.nodes if n.unresolved is not None)
+    overall = f"Overall: {result.verdict.upper()} — {total} model{'s' if total != 1 else ''}: " + ", ".join(
+        f"{by[v]} {v}" for v in ("fail", "review", "pass") if by[v]
+    )
+    if not result.complete:
+        overall += f"; INCOMPLETE ({unresolved} model{'s' if unresolved != 1 else ''} could not be read)"
+    if quiet:
+        return overall + "\n"
+    lines.append(f"model-license-auditor {result.tool_version} · rules {result.rules.version} "
+                 f"({result.rules.licenses} licenses)")
+    width = max([len(m.id) for m in result.models] + [5])
+    lines.append(f"{'MODEL':<{width}}  {'VERDICT':<7}  {'EFFECTIVE LICENSES':<32}  FINDINGS")
+    for model in result.models:
+        lic = ", ".join(e.license for e in model.effective_licenses) or "-"
+        lines.append(f"{model.id:<{width}}  {model.verdict.upper():<7}  {lic:<32}  {_counts(model.findings)}")
+    lines.append("")
+    lines.append(overall)
+    shown = [f for m in result.models for f in m.findings if not f.waived
+             and (verbose or f.severity == "error")]
+    if shown:
+        lines.append("")
+        lines.append("Findings:" if verbose else "Blocking findings:")
+        for f in shown:
+            clause = f" [{f.license} {f.clause.section}]" if f.clause and f.license else ""
+            lines.append(f"  {f.severity.upper():<7} {f.code:<18} {f.model}: {f.message}{clause}")
+            if verbose and f.remedy:
+                lines.append(f"          fix: {f.remedy}")
+    if not verbose:
+        warnings = sum(1 for m in result.models for f in m.findings if f.severity == "warning" and not f.waived)
+        if warnings:
+            lines.append(f"({warnings} warnings not shown; use --verbose or open the report)")
+    return "\n".join(lines) + "\n"
+
+
+def explain_rule(rule: LicenseRule, source: str) -> str:
+    """A license's terms in plain language, each with its clause."""
+    out = [f"{rule.name} ({rule.id})", f"  {rule.url}", f"  SPDX: {rule.spdx} · kind: {rule.kind}", ""]
+    out.append(rule.summary.strip())
+    out.append("")
+
+    def cite(section: str, quote: str) -> str:
+        return f"      [{section}] \"{quote.strip()}\""
+
+    c = rule.commercial
+    out.append(f"Commercial use: {'allowed' if c.allowed else 'NOT allowed'}"
+               + (" (registration with the licensor required)" if c.registration_required else ""))
+    out.append(cite(c.cite.section, c.cite.quote))
+    for t in rule.thresholds:
+        out.append(f"Threshold: {t.metric} {t.comparison.replace('_', ' ')} {t.limit:,}"
+                   + (" (commercial use only)" if t.only_if_commercial else ""))
+        out.append(f"    measured: {t.measured.strip()}")
+        out.append(f"    past it: {t.consequence.strip()}")
+        out.append(cite(t.cite.section, t.cite.quote))
+    for terr in rule.territory:
+        scope = ", ".join(terr.applies_to_pipeline_tags + terr.applies_to_id_patterns) or "every model"
+        out.append(f"Territory: no rights for parties domiciled in {', '.join(terr.regions)} (applies to: {scope})")
+        out.append(cite(terr.cite.section, terr.cite.quote))
+    if rule.field_of_use:
+        out.append("Prohibited purposes:")
+        for f in rule.field_of_use:
+            out.append(f"  - {f.purpose}: {f.description.strip()}")
+    if rule.acceptable_use_policy:
+        aup = rule.acceptable_use_policy
+        out.append(f"Acceptable use policy: {aup.name} ({aup.url})"
+                   + (" — must be passed on to downstream users" if aup.must_pass_downstream else ""))
+    if rule.outputs_training:
+        o = rule.outputs_training
+        out.append(f"Training other models on outputs: {o.allowed}" + (f" — {o.condition.strip()}" if o.condition else ""))
+    fd = rule.flows_down
+    kinds = [k for k in ("finetune", "adapter", "quantized", "merge", "distillation") if getattr(fd, k)]
+    out.append(f"Binds derivatives: {', '.join(kinds) or 'none'}")
+    dl = rule.derivative_licensing
+    out.append("Derivatives may be licensed: "
+               + ("under any terms (keep the notices)" if dl.policy == "any"
+                  else f"only under {', '.join([rule.id, *dl.allowed])}"))
+    out.append(f"Redistribution: {'allowed' if rule.redistribution.allowed else 'NOT allowed'}")
+    for cond in rule.redistribution.conditions:
+        out.append(f"  - {cond.strip()}")
+    if rule.obligations:
+        out.append("Obligations:")
+        for ob in rule.obligations:
+            out.append(f"  - {ob.text.strip()} (when: {', '.join(ob.when)})")
+            out.append(cite(ob.cite.section, ob.cite.quote))
+    if rule.not_encoded:
+        out.append("Not encoded (read the license for these):")
+        out.extend(f"  - {n.strip()}" for n in rule.not_encoded)
+    out.append("")
+    out.append(f"Rule file: {source}")
+    return "\n".join(out) + "\n"
