@@ -314,6 +314,7 @@ def _conflict_findings(ctx: _Ctx, model_id: str, out: _Findings) -> None:
     for node_id in [model_id, *_ancestors(ctx, model_id)]:
         norm = ctx.declared.get(node_id)
         own = _chosen_ids(norm, ctx.rules) if norm else []
+        owner = node_id.split("/", 1)[0].lower()
         if not own:
             continue
         for inherited in _effective(ctx, node_id):
@@ -321,7 +322,7 @@ def _conflict_findings(ctx: _Ctx, model_id: str, out: _Findings) -> None:
                 continue
             rule = ctx.rules.rules[inherited.license]
             policy = rule.derivative_licensing
-            if policy.policy != "listed":
+            if policy.policy != "listed" or owner in {o.lower() for o in policy.licensor_orgs}:
                 continue
             allowed = [rule.id, *policy.allowed]
             bad = [d for d in own if not any(fnmatch.fnmatchcase(d, a) for a in allowed)]

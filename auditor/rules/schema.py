@@ -120,6 +120,8 @@ class DerivativeLicensing(_Strict):
 
     policy: Literal["any", "listed"]
     allowed: list[str] = Field(default_factory=list)
+    # Hub namespaces of the licensor itself: its own releases may relicense its own material.
+    licensor_orgs: list[str] = Field(default_factory=list)
     note: str = ""
     cite: Citation
 
