@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from auditor import __version__
-from auditor.engine import evaluate, merge_obligations
+from auditor.engine import evaluate, merge_obligations, node_licenses
 from auditor.model import (
     AuditResult,
     DeclaredLicense,
@@ -99,8 +99,8 @@ def build_result(
         if model_id not in lines:
             ordered.append(model_id)
             lines[model_id] = entry.line
-    audits = evaluate(graph, rules, use, policy, today=_today(stamp), models=ordered,
-                      fallback_licenses=curated_licenses(rules))
+    fallback = curated_licenses(rules)
+    audits = evaluate(graph, rules, use, policy, today=_today(stamp), models=ordered, fallback_licenses=fallback)
     audits = [a.model_copy(update={"manifest_line": lines.get(a.id)}) for a in audits]
     return AuditResult(
         tool_version=__version__,
@@ -115,6 +115,7 @@ def build_result(
         graph=graph,
         rules=RuleSetInfo(version=rules.version, digest=rules.digest, licenses=len(rules.rules)),
         policy=policy_name,
+        node_licenses=node_licenses(graph, rules, fallback),
     )
 
 

@@ -117,7 +117,8 @@ def _effective(ctx: _Ctx, model_id: str) -> list[EffectiveLicense]:
             if rid in found or not all(_flows(rule, r) for r in relations):
                 continue
             found[rid] = EffectiveLicense(
-                license=rid, name=rule.name, spdx=rule.spdx, kind=rule.kind, via=path, own=node_id == model_id
+                license=rid, name=rule.name, spdx=rule.spdx, kind=rule.kind, via=path, own=node_id == model_id,
+                url=rule.url,
             )
         for parent, relation in ctx.parents.get(node_id, []):
             if parent in path:
@@ -450,6 +451,29 @@ def merge_obligations(per_model: Iterable[list[Obligation]]) -> list[Obligation]
     return sorted(merged.values(), key=lambda o: o.id)
 
 
+def _declared_map(
+    graph: LineageGraph, rules: RuleSet, fallback: dict[str, DeclaredLicense]
+) -> tuple[dict[str, Normalised], set[str]]:
+    declared_map: dict[str, Normalised] = {}
+    curated: set[str] = set()
+    for node in graph.nodes:
+        declared = node.facts.declared if node.facts is not None else None
+        if (declared is None or declared.is_empty) and node.id in fallback:
+            declared = fallback[node.id]
+            curated.add(node.id)
+        if declared is not None:
+            declared_map[node.id] = normalise_declared(declared, rules)
+    return declared_map, curated
+
+
+def node_licenses(
+    graph: LineageGraph, rules: RuleSet, fallback_licenses: dict[str, DeclaredLicense] | None = None
+) -> dict[str, list[str]]:
+    """The rule ids each node of the graph declares (for reports)."""
+    declared_map, _ = _declared_map(graph, rules, fallback_licenses or {})
+    return {node_id: _chosen_ids(norm, rules) for node_id, norm in sorted(declared_map.items())}
+
+
 def evaluate(
     graph: LineageGraph,
     rules: RuleSet,
@@ -469,14 +493,7 @@ def evaluate(
     ctx.nodes = {n.id: n for n in graph.nodes}
     for edge in graph.edges:
         ctx.parents.setdefault(edge.child, []).append((edge.parent, edge.relation))
-    fallback = fallback_licenses or {}
-    for node in graph.nodes:
-        declared = node.facts.declared if node.facts is not None else None
-        if (declared is None or declared.is_empty) and node.id in fallback:
-            declared = fallback[node.id]
-            ctx.curated.add(node.id)
-        if declared is not None:
-            ctx.declared[node.id] = normalise_declared(declared, rules)
+    ctx.declared, ctx.curated = _declared_map(graph, rules, fallback_licenses or {})
     audits = []
     for model_id in models if models is not None else graph.roots:
         out = _Findings(model_id)

@@ -205,6 +205,7 @@ class EffectiveLicense(_Frozen):
     kind: str
     via: list[str]  # path of model ids from the model to the holder of this license
     own: bool  # declared by the model itself
+    url: str = ""  # the license text
 
 
 class ModelAudit(_Frozen):
@@ -241,3 +242,5 @@ class AuditResult(_Frozen):
     graph: LineageGraph
     rules: RuleSetInfo
     policy: str | None = None
+    # Rule ids each graph node declares (after normalisation; curated where the node can't be read).
+    node_licenses: dict[str, list[str]] = Field(default_factory=dict)
