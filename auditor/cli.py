@@ -18,6 +18,7 @@ import typer
 from auditor import __version__
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a process killed by SIGPIPE
 
 app = typer.Typer(
     name="auditor",
@@ -28,8 +29,17 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-snapshot_app = typer.Typer(help="Record and inspect offline snapshots.", no_args_is_help=True)
-cache_app = typer.Typer(help="The on-disk metadata cache.", no_args_is_help=True)
+snapshot_app = typer.Typer(
+    help="Record metadata for offline, repeatable audits.\n\n"
+    "Example: auditor snapshot record Qwen/Qwen2.5-7B-Instruct --out snap/",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+cache_app = typer.Typer(
+    help="The on-disk metadata cache ($AUDITOR_CACHE_DIR moves it).\n\nExample: auditor cache info",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 app.add_typer(snapshot_app, name="snapshot")
 app.add_typer(cache_app, name="cache")
 
@@ -56,6 +66,15 @@ def guarded(func: F) -> F:
             raise
         except known_errors() as exc:
             _err(str(exc))
+            raise typer.Exit(EXIT_USAGE) from None
+        except BrokenPipeError:
+            # `auditor … | head`: the reader went away. Say nothing more (not even at exit).
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
+        except OSError as exc:  # a file we were told to read or write: bad input, not a bug
+            where = f"{exc.filename}: " if exc.filename else ""
+            _err(f"{where}{exc.strerror or exc}. Check the path and its permissions.")
             raise typer.Exit(EXIT_USAGE) from None
         except KeyboardInterrupt:
             _err("interrupted")
@@ -160,7 +179,7 @@ def lineage(
     graph = resolve_lineage(
         _parse_refs(refs), source, depth=depth, concurrency=concurrency, progress=_progress()
     )
-    label = _rule_label()
+    label = _rule_label() if fmt == "tree" else None  # only the tree shows rule ids
     typer.echo(render(graph, fmt, label), nl=False)
     if any(n.unresolved is not None for n in graph.nodes):
         raise typer.Exit(EXIT_INCOMPLETE)
@@ -205,8 +224,11 @@ def snapshot_record(
 ) -> None:
     """Record every answer of a crawl, so the audit can be repeated offline, bit for bit.
 
-    Example: auditor snapshot record meta-llama/Llama-3.2-1B ./models/my-adapter --out snap/
-    then:    auditor lineage meta-llama/Llama-3.2-1B --snapshot snap/
+    Example, then a replay that needs no network:
+
+    \b
+      auditor snapshot record meta-llama/Llama-3.2-1B ./models/my-adapter --out snap/
+      auditor lineage meta-llama/Llama-3.2-1B --snapshot snap/
     """
     from auditor.pipeline import build_source, resolve_lineage
     from auditor.sources.snapshot import RecordingSource
@@ -248,7 +270,11 @@ def main() -> None:
 
 # --------------------------------------------------------------------------- rules, explain
 
-rules_app = typer.Typer(help="The license rule files.", no_args_is_help=True)
+rules_app = typer.Typer(
+    help="The license rule files.\n\nExample: auditor rules validate ./legal/rules",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 app.add_typer(rules_app, name="rules")
 RulesOpt = Annotated[
     list[Path] | None,
@@ -339,6 +365,17 @@ def _check_fail_on(value: str) -> str:
     return value
 
 
+def _check_outputs(formats: str | None, out: Path) -> None:
+    """Reject bad --format / --out before any crawling, not after it."""
+    if not formats:
+        return
+    from auditor.pipeline import parse_formats
+
+    parse_formats(formats)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out}: exists and is not a folder. Give a folder for the reports.")
+
+
 def _emit(result: Any, formats: str | None, out: Path, fail_on: str, quiet: bool, verbose: bool,
           manifest_path: str | None = None) -> None:
     from auditor.pipeline import write_reports
@@ -390,6 +427,7 @@ def check(
     from auditor.pipeline import build_source
 
     _check_fail_on(fail_on)
+    _check_outputs(formats, out)
     if distribution is not None and distribution not in ("internal", "saas", "weights"):
         raise UserError(f"--distribution {distribution!r} must be one of: internal, saas, weights")
     use = DeclaredUse(
@@ -434,20 +472,25 @@ def report(
     from auditor.model import AuditResult
     from auditor.pipeline import write_reports
 
+    _check_outputs(formats, out)
     try:
         result = AuditResult.model_validate_json(result_json.read_text(encoding="utf-8"))
     except OSError as exc:
         raise UserError(f"{result_json}: cannot read ({exc.strerror})") from None
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise UserError(f"{result_json}: {where}: {first['msg']}. Pass an audit.json written by `auditor audit`.") \
+        where = "".join(f"{p}: " for p in [".".join(str(p) for p in first["loc"])] if p)
+        raise UserError(f"{result_json}: {where}{first['msg']}. Pass an audit.json written by `auditor audit`.") \
             from None
     written = write_reports(result, formats, out, manifest_path=result.manifest)
     typer.echo("\n".join(str(p) for p in written))
 
 
-schema_app = typer.Typer(help="JSON Schemas of the manifest and the result.", no_args_is_help=True)
+schema_app = typer.Typer(
+    help="JSON Schemas of the manifest and the result.\n\nExample: auditor schema manifest > auditor.schema.json",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 app.add_typer(schema_app, name="schema")
 
 
@@ -506,6 +549,7 @@ def audit(
     from auditor.pipeline import build_source
 
     _check_fail_on(fail_on)
+    _check_outputs(formats, out)
     loaded = load_manifest(manifest)
     ruleset = _load_rules(loaded.rule_dirs)
     org_policy = _load_policy(loaded.policy_path)

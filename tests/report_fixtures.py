@@ -78,6 +78,7 @@ APACHE = EffectiveLicense(
     kind="permissive",
     via=[ADAPTER],
     own=True,
+    url="https://www.apache.org/licenses/LICENSE-2.0",
 )
 COMMUNITY_VIA_CHAT = EffectiveLicense(
     license="example-community-1.0",
@@ -86,6 +87,7 @@ COMMUNITY_VIA_CHAT = EffectiveLicense(
     kind="community",
     via=[ADAPTER, CHAT],
     own=False,
+    url="https://example.com/example-community-license-1.0",
 )
 NC_VIA_MATH = EffectiveLicense(
     license="cc-by-nc-4.0",
@@ -94,6 +96,7 @@ NC_VIA_MATH = EffectiveLicense(
     kind="non-commercial",
     via=[ADAPTER, CHAT, MERGED, MATH],
     own=False,
+    url="https://creativecommons.org/licenses/by-nc/4.0/",
 )
 CUSTOM_OWN = EffectiveLicense(
     license="custom-gguf",
@@ -110,6 +113,7 @@ COMMUNITY_VIA_BASE = EffectiveLicense(
     kind="community",
     via=[GGUF, BASE],
     own=False,
+    url="https://example.com/example-community-license-1.0",
 )
 
 OB_BUILT_WITH = Obligation(
@@ -151,6 +155,17 @@ OB_NC_CREDIT = Obligation(
     ),
     models=[ADAPTER],
 )
+
+
+# What the engine reports each node declares (rule ids); the unresolved MISSING declares nothing known.
+NODE_LICENSES: dict[str, list[str]] = {
+    ADAPTER: ["apache-2.0"],
+    GGUF: ["custom-gguf"],
+    CHAT: ["example-community-1.0"],
+    MERGED: ["example-community-1.0"],
+    BASE: ["example-community-1.0"],
+    MATH: ["cc-by-nc-4.0"],
+}
 
 
 def _ev(
@@ -440,4 +455,5 @@ def build_result(*, complete: bool = False) -> AuditResult:
         graph=graph,
         rules=RuleSetInfo(version="2025.06.1", digest="sha256:" + "3f" * 32, licenses=41),
         policy="default",
+        node_licenses=NODE_LICENSES,
     )

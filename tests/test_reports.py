@@ -253,7 +253,8 @@ def test_cyclonedx_validates(result: AuditResult, rendered: dict[str, bytes]) ->
     assert sorted(a["name"] for a in merged["pedigree"]["ancestors"]) == ["example-labs/math-model", BASE]
     assert "is merged from example-labs/math-model" in merged["pedigree"]["notes"]
     math = comps["example-labs/math-model"]["licenses"]
-    assert {"license": {"id": "CC-BY-NC-4.0", "acknowledgement": "declared"}} in math
+    nc_url = "https://creativecommons.org/licenses/by-nc/4.0/"  # EffectiveLicense.url
+    assert {"license": {"id": "CC-BY-NC-4.0", "acknowledgement": "declared", "url": nc_url}} in math
     gguf_names = [entry["license"].get("name", "") for entry in comps[GGUF]["licenses"]]
     assert any(SCRIPT_NAME in name for name in gguf_names)
     refs = [comp.get("bom-ref") for comp in bom["components"]]

@@ -6,10 +6,12 @@ import datetime as dt
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
-from auditor.model import AuditResult, EffectiveLicense, Finding, ModelAudit, NodeRecord, Obligation
+from auditor.model import AuditResult, Clause, EffectiveLicense, Finding, ModelAudit, NodeRecord, Obligation
 
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
 
@@ -52,12 +54,13 @@ _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 @dataclass(frozen=True, order=True)
 class LicenseInfo:
-    """A normalised license as the result knows it (rule id, display name, SPDX id, kind)."""
+    """A normalised license as the result knows it (rule id, display name, SPDX id, kind, text URL)."""
 
     license: str
     name: str
     spdx: str
     kind: str
+    url: str = ""
 
 
 def kind_rank(kind: str) -> int:
@@ -70,7 +73,7 @@ def dominant_kind(licenses: Iterable[LicenseInfo]) -> str:
 
 
 def _info(el: EffectiveLicense) -> LicenseInfo:
-    return LicenseInfo(license=el.license, name=el.name, spdx=el.spdx, kind=el.kind)
+    return LicenseInfo(license=el.license, name=el.name, spdx=el.spdx, kind=el.kind, url=el.url)
 
 
 def license_catalog(result: AuditResult) -> dict[str, LicenseInfo]:
@@ -82,6 +85,46 @@ def license_catalog(result: AuditResult) -> dict[str, LicenseInfo]:
     return catalog
 
 
+@lru_cache(maxsize=1)
+def bundled_rule_infos() -> dict[str, LicenseInfo]:
+    """Name, SPDX id, kind and URL of every bundled rule, read straight from the YAML (fast, no
+    validation). Used only for a node license that no audited model carries (an ancestor's
+    license that does not flow down); empty when the rule files cannot be read."""
+    import yaml
+
+    from auditor.paths import bundled_rules_dir
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    infos: dict[str, LicenseInfo] = {}
+    try:
+        paths = sorted(bundled_rules_dir().glob("*.yaml"))
+        for path in paths:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # a safe loader
+            if isinstance(data, dict) and isinstance(data.get("id"), str):
+                rid = data["id"]
+                infos[rid] = LicenseInfo(
+                    license=rid,
+                    name=str(data.get("name") or rid),
+                    spdx=str(data.get("spdx") or "NOASSERTION"),
+                    kind=str(data.get("kind") or "unknown"),
+                    url=str(data.get("url") or ""),
+                )
+    except (OSError, yaml.YAMLError):
+        return {}
+    return infos
+
+
+def license_info(result: AuditResult, rule_id: str, catalog: dict[str, LicenseInfo] | None = None) -> LicenseInfo:
+    """What the result (else the bundled rules) says of a rule id; the bare id, kind unknown, if nothing."""
+    catalog = license_catalog(result) if catalog is None else catalog
+    if rule_id in catalog:
+        return catalog[rule_id]
+    bundled = bundled_rule_infos().get(rule_id)
+    if bundled is not None:
+        return bundled
+    return LicenseInfo(license=rule_id, name=rule_id, spdx="NOASSERTION", kind="unknown")
+
+
 def holder_of(model: ModelAudit, el: EffectiveLicense) -> str:
     """The model that itself declares `el` (the end of its `via` path)."""
     if el.own or not el.via:
@@ -90,12 +133,23 @@ def holder_of(model: ModelAudit, el: EffectiveLicense) -> str:
 
 
 def node_licenses(result: AuditResult) -> dict[str, list[LicenseInfo]]:
-    """Each graph node's own declared licenses, normalised, as far as the result tells.
+    """Each graph node's own declared licenses, normalised: `AuditResult.node_licenses`.
 
-    Sources, in order: a model's `own` effective licenses and `declared` rule ids; the holder at
-    the end of every effective license's `via` path; the node's raw declared strings matched
-    against the rule ids, SPDX ids and names the result mentions.
+    A result saved before that field existed has it empty; for such a result the licenses are
+    reconstructed from the effective licenses' `via` paths (`_reconstructed_node_licenses`).
     """
+    if not result.node_licenses:
+        return _reconstructed_node_licenses(result)
+    catalog = license_catalog(result)
+    return {
+        node_id: sorted({license_info(result, rid, catalog) for rid in rule_ids})
+        for node_id, rule_ids in sorted(result.node_licenses.items())
+    }
+
+
+def _reconstructed_node_licenses(result: AuditResult) -> dict[str, list[LicenseInfo]]:
+    """Best effort for results without `node_licenses`: own licenses, `via` holders, and raw
+    declared strings matched against the licenses the result mentions."""
     catalog = license_catalog(result)
     by_key: dict[str, LicenseInfo] = {}
     for info in catalog.values():
@@ -125,6 +179,45 @@ def node_licenses(result: AuditResult) -> dict[str, list[LicenseInfo]]:
 
 def _fold(value: str) -> str:
     return re.sub(r"[\s_]+", "-", value.strip().lower())
+
+
+_HTTP_URL = re.compile(r"^https?://[^\s<>\"'`]+$", re.IGNORECASE)
+
+
+def http_url(value: str | None) -> str | None:
+    """`value` if it is a plain http(s) URL (safe in an href or a license URL field), else None."""
+    if value and _HTTP_URL.match(value.strip()):
+        return value.strip()
+    return None
+
+
+def license_urls(result: AuditResult) -> dict[str, list[str]]:
+    """Rule id -> where its text is: the rule's own URL (`EffectiveLicense.url`), then the
+    license link on the card of a model that declares it. http(s) URLs only, no duplicates."""
+    links: dict[str, str] = {}
+    for n in result.graph.nodes:
+        link = http_url(n.facts.declared.license_link) if n.facts is not None else None
+        if link:
+            links[n.id] = link
+    catalog = license_catalog(result)
+    urls: dict[str, list[str]] = {}
+
+    def add(rule_id: str, url: str | None) -> None:
+        if url and url not in urls.setdefault(rule_id, []):
+            urls[rule_id].append(url)
+
+    for infos in node_licenses(result).values():
+        for info in infos:
+            add(info.license, http_url(info.url))
+    for rule_id, info in catalog.items():
+        add(rule_id, http_url(info.url))
+    for model in result.models:
+        for el in model.effective_licenses:
+            add(el.license, links.get(holder_of(model, el)))
+    for node_id, infos in node_licenses(result).items():
+        for info in infos:
+            add(info.license, links.get(node_id))
+    return {k: v for k, v in sorted(urls.items()) if v}
 
 
 def raw_declared(node: NodeRecord) -> str:
@@ -215,16 +308,35 @@ def blocking_findings(result: AuditResult) -> list[Finding]:
     return [f for m in result.models for f in m.findings if f.severity == "error" and not f.waived]
 
 
-def dedupe_obligations(obligations: Iterable[Obligation]) -> list[Obligation]:
-    """Obligations with the same text shown once (the first one, in order)."""
-    seen: set[str] = set()
-    out: list[Obligation] = []
+@dataclass
+class ObligationView:
+    """Obligations with the same text, shown once: every license and clause that asks for it and
+    every model it applies to (two Llama versions both ask for "Built with Llama")."""
+
+    id: str
+    text: str
+    sources: list[tuple[str, Clause | None]] = field(default_factory=list)  # (rule id, clause)
+    models: list[str] = field(default_factory=list)
+
+    @property
+    def license(self) -> str:
+        return self.sources[0][0] if self.sources else ""
+
+
+def dedupe_obligations(obligations: Iterable[Obligation]) -> list[ObligationView]:
+    """Obligations with the same text (whitespace folded) merged into one, in first-seen order."""
+    views: dict[str, ObligationView] = {}
     for ob in obligations:
         key = " ".join(ob.text.split())
-        if key not in seen:
-            seen.add(key)
-            out.append(ob)
-    return out
+        view = views.get(key)
+        if view is None:
+            view = views[key] = ObligationView(id=ob.id, text=ob.text)
+        if (ob.license, ob.clause) not in view.sources:
+            view.sources.append((ob.license, ob.clause))
+        for model in ob.models:
+            if model not in view.models:
+                view.models.append(model)
+    return list(views.values())
 
 
 def license_name(result: AuditResult, rule_id: str | None) -> str:
@@ -263,6 +375,50 @@ def section_label(section: str) -> str:
     if re.match(r"^([0-9]|[ivxIVX]+([.()]|$))", section):
         return f"§ {section}"
     return section
+
+
+_UNSAFE_CHARS = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}
+
+
+def plain(value: str, *, multiline: bool = False) -> str:
+    """Card text made plain for a text file or a terminal: control, format (bidi overrides,
+    zero-width) and private-use characters removed; line breaks folded to spaces unless
+    `multiline` (then only \\n is kept)."""
+    out = []
+    for ch in value.replace("\r\n", "\n"):
+        if ch == "\n" and multiline:
+            out.append(ch)
+        elif ch in "\t\n\r\u2028\u2029\x0b\x0c\x85":
+            out.append(" ")
+        elif unicodedata.category(ch) not in _UNSAFE_CHARS:
+            out.append(ch)
+    text = "".join(out)
+    return text if multiline else " ".join(text.split())
+
+
+def short_location(location: str, manifest: str | None) -> str:
+    """A file location shown without the machine-specific folder it was read in.
+
+    `/home/ci/repo/examples/auditor.yaml:29` with the manifest `examples/auditor.yaml` becomes
+    `examples/auditor.yaml:29`; any other absolute path keeps its last three parts after `…/`.
+    URLs and relative paths are unchanged.
+    """
+    loc = location.strip()
+    if not re.match(r"^(/|[A-Za-z]:[\\/]|\\\\)", loc):
+        return loc
+    norm = loc.replace("\\", "/")
+    if manifest:
+        rel = re.sub(r"^(\./)+", "", manifest.replace("\\", "/")) if not manifest.startswith("/") else ""
+        if rel:
+            path, sep, line = norm.rpartition(":") if re.search(r":\d+$", norm) else (norm, "", "")
+            if path == rel or path.endswith("/" + rel):
+                return rel + (sep + line if sep else "")
+            folder = rel.rpartition("/")[0]
+            marker = f"/{folder}/" if folder else ""
+            if marker and marker in norm:
+                return norm[norm.rindex(marker) + 1 :]
+    parts = [p for p in norm.split("/") if p]
+    return norm if len(parts) <= 3 else "…/" + "/".join(parts[-3:])
 
 
 def humanize_code(code: str) -> str:

@@ -1,28 +1,58 @@
 """A small layered layout of the lineage graph for the HTML report's inline SVG.
 
-Roots (the audited models) sit in the top row; each parent sits one row below its furthest
-child (longest-path layering over the graph with back edges of cycles set aside), so the
-drawing grows down the page, which prints well. Within a row, nodes are ordered by the mean
-position of their children (one barycentre sweep), ties broken by id, so the drawing is
-deterministic. Coordinates are plain numbers; the
-template turns them into SVG (so every string is auto-escaped there).
+The graph is split into its connected components (model families that share no ancestor), each
+laid out on its own and packed left to right on "shelves" no wider than `MAX_PER_ROW` boxes, so a
+manifest of many unrelated models stays readable instead of becoming one very wide drawing.
+
+Within a component: audited models (roots) sit at the top; each parent sits one layer below its
+furthest child (longest-path layering over the graph with back edges of cycles set aside), so the
+drawing grows down the page, which prints well. An edge that spans several layers runs through a
+narrow reserved slot in each layer it crosses, so it never cuts through a box. The order within a
+layer comes from barycentre sweeps; x positions are the least-squares fit to the neighbours'
+positions that keeps boxes apart (pool-adjacent-violators). Ties are broken by id, so the drawing
+is deterministic. A component with a layer wider than `MAX_PER_ROW` boxes wraps that layer onto
+several rows instead (edges then go straight from box to box).
+
+Coordinates are plain numbers; the template turns them into SVG (every string is auto-escaped
+there).
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
-from auditor.model import LineageGraph, NodeRecord
-from auditor.reports._common import KIND_LABELS, LicenseInfo, dominant_kind, raw_declared
+from auditor.model import EdgeRecord, LineageGraph, NodeRecord
+from auditor.reports._common import KIND_LABELS, VERDICT_WORDS, LicenseInfo, dominant_kind, raw_declared
 
-BOX_W = 300
-BOX_H = 70
-COL_GAP = 36  # between boxes of one layer
-ROW_GAP = 70  # between layers (room for the relation label)
+BOX_W = 260
+BOX_H = 84
+COL_GAP = 30  # between boxes of one layer
+ROW_GAP = 64  # between layers (room for the relation label)
 PAD = 16
+COMP_GAP = 56  # between two components on a shelf
+SHELF_GAP = 44  # between shelves
+VSLOT = 20  # width reserved in a layer for an edge passing through it
 MAX_PER_ROW = 4
-ID_CHARS = 36  # characters of the id that fit the box at the SVG font size
-LINE_CHARS = 42
+MAX_WIDTH = PAD * 2 + MAX_PER_ROW * BOX_W + (MAX_PER_ROW - 1) * COL_GAP
+TEXT_X = 10  # text inset in a box
+TEXT_W = BOX_W - 2 * TEXT_X
+# font size (px) and boldness of each line of a box, as in report.css
+FONTS: dict[str, tuple[float, bool]] = {
+    "owner": (11.5, False),
+    "name": (13.5, True),
+    "license": (12.5, False),
+    "meta": (11.5, False),
+}
+SQUEEZE = 1.18  # text up to this much too wide is condensed (SVG textLength) rather than cut
+
+RELATION_LABELS: dict[str, str] = {
+    "finetune": "fine-tune",
+    "adapter": "adapter",
+    "quantized": "quantized",
+    "merge": "merge",
+    "unknown": "relation unknown",
+}
 
 
 @dataclass
@@ -35,9 +65,13 @@ class NodeBox:
     kind: str
     kind_label: str
     title: str  # full text for the tooltip
-    line1: str  # id (truncated)
-    line2: str  # license (truncated)
-    line3: str  # kind / revision or unresolved code
+    owner: str  # "meta-llama/" (fitted to the box), may be empty
+    name: str  # the rest of the id (fitted)
+    license: str  # license line (fitted)
+    badge: str  # "FAIL" / "NOT READ" / "" (audited verdict or unresolved)
+    badge_class: str  # "fail" | "review" | "pass" | "unresolved" | ""
+    status: str  # the rest of the last line (fitted)
+    lengths: dict[str, float | None]  # line -> SVG textLength when the line is condensed
     unresolved: bool
     root: bool
 
@@ -47,6 +81,7 @@ class EdgePath:
     child: str
     parent: str
     relation: str
+    label: str
     weak: bool
     d: str  # SVG path data
     label_x: float
@@ -62,10 +97,47 @@ class GraphLayout:
     nodes: list[NodeBox] = field(default_factory=list)
     edges: list[EdgePath] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)  # kinds present, for the legend
+    components: int = 0
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def text_width(text: str, px: float, bold: bool = False) -> float:
+    """Estimated rendered width of `text` in a sans-serif font (calibrated on DejaVu Sans, the
+    widest common fallback, so real widths are rarely larger; a 5% margin is added on top)."""
+    em = 0.0
+    for ch in text:
+        if ch in " .,:;'|!·":
+            em += 0.32
+        elif ch in "ijlI":
+            em += 0.29
+        elif ch in "ftr()[]/-":
+            em += 0.40
+        elif ch in "mwMW@":
+            em += 0.92
+        elif ch == "…":
+            em += 1.0
+        elif ch.isupper():
+            em += 0.72
+        elif ch.isdigit():
+            em += 0.64
+        elif ch.islower():
+            em += 0.61
+        else:
+            em += 0.66
+    return em * px * (1.1 if bold else 1.0) * 1.05
+
+
+def fit(text: str, line: str) -> tuple[str, float | None]:
+    """`text` made to fit one line of a box: as is; condensed to the box width (returns the
+    SVG `textLength` to set); or cut with an ellipsis and condensed."""
+    px, bold = FONTS[line]
+    if text_width(text, px, bold) <= TEXT_W:
+        return text, None
+    if text_width(text, px, bold) <= TEXT_W * SQUEEZE:
+        return text, float(TEXT_W)
+    cut = text
+    while len(cut) > 1 and text_width(cut + "…", px, bold) > TEXT_W * SQUEEZE:
+        cut = cut[:-1]
+    return cut.rstrip() + "…", float(TEXT_W)
 
 
 def _dag_edges(order: list[str], parents: dict[str, list[str]]) -> set[tuple[str, str]]:
@@ -95,7 +167,196 @@ def _dag_edges(order: list[str], parents: dict[str, list[str]]) -> set[tuple[str
     return keep
 
 
-def layout(graph: LineageGraph, licenses: dict[str, list[LicenseInfo]]) -> GraphLayout:
+def _components(ids: list[str], parents: dict[str, list[str]]) -> list[list[str]]:
+    """Connected components (edges taken undirected), each in `ids` order, ordered by first member."""
+    link: dict[str, str] = {i: i for i in ids}
+    rank = {node_id: i for i, node_id in enumerate(ids)}
+
+    def find(x: str) -> str:
+        while link[x] != x:
+            link[x] = link[link[x]]
+            x = link[x]
+        return x
+
+    for child, ps in parents.items():
+        for p in ps:
+            a, b = find(child), find(p)
+            if a != b:
+                link[max(a, b, key=rank.__getitem__)] = min(a, b, key=rank.__getitem__)
+    groups: dict[str, list[str]] = {}
+    for i in ids:
+        groups.setdefault(find(i), []).append(i)
+    return list(groups.values())
+
+
+def _layers(members: list[str], parents: dict[str, list[str]], dag: set[tuple[str, str]]) -> dict[str, int]:
+    """Longest-path layering by relaxation in topological order (DAG edges only)."""
+    inside = set(members)
+    layer = dict.fromkeys(members, 0)
+    indeg = dict.fromkeys(members, 0)
+    for child, parent in dag:
+        if child in inside:
+            indeg[parent] += 1
+    ready = [i for i in members if indeg[i] == 0]
+    while ready:
+        node = ready.pop(0)
+        for parent in parents.get(node, []):
+            if (node, parent) not in dag:
+                continue
+            layer[parent] = max(layer[parent], layer[node] + 1)
+            indeg[parent] -= 1
+            if indeg[parent] == 0:
+                ready.append(parent)
+    return layer
+
+
+def _isotonic(targets: list[float]) -> list[float]:
+    """Non-decreasing least-squares fit of `targets` (pool adjacent violators)."""
+    blocks: list[list[float]] = []  # [sum, count]
+    for t in targets:
+        blocks.append([t, 1.0])
+        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
+            s, n = blocks.pop()
+            blocks[-1][0] += s
+            blocks[-1][1] += n
+    out: list[float] = []
+    for s, n in blocks:
+        out += [s / n] * int(n)
+    return out
+
+
+@dataclass
+class _Block:
+    """One component laid out at the origin."""
+
+    width: float
+    height: float
+    pos: dict[str, tuple[float, float]]  # real node -> top-left
+    routes: dict[tuple[str, str], list[tuple[float, float]]]  # dag edge -> points (virtual slots)
+    back: list[tuple[str, str]]
+
+
+def _width(node: str) -> float:
+    return VSLOT if node.startswith("\x00") else BOX_W
+
+
+def _layout_component(
+    members: list[str], roots: list[str], parents: dict[str, list[str]], dag: set[tuple[str, str]]
+) -> _Block:
+    inside = set(members)
+    layer = _layers(members, parents, dag)
+    edges = sorted((c, p) for c, ps in parents.items() if c in inside for p in ps)
+    dag_edges = [e for e in edges if e in dag]
+    back = [e for e in edges if e not in dag]
+    depth = max(layer.values()) + 1
+    by_layer: list[list[str]] = [[] for _ in range(depth)]
+    for node in members:
+        by_layer[layer[node]].append(node)
+    wide = any(len(nodes) > MAX_PER_ROW for nodes in by_layer)
+
+    # segments between consecutive layers; long edges get one virtual node per layer crossed
+    chains: dict[tuple[str, str], list[str]] = {}
+    segments: list[tuple[str, str]] = []  # (upper, lower)
+    for child, parent in dag_edges:
+        chain = [child]
+        if not wide:
+            for k in range(layer[child] + 1, layer[parent]):
+                v = f"\x00{child}\x00{parent}\x00{k}"
+                by_layer[k].append(v)
+                layer[v] = k
+                chain.append(v)
+        chain.append(parent)
+        chains[(child, parent)] = chain
+        segments += list(itertools.pairwise(chain))
+    up: dict[str, list[str]] = {}
+    down: dict[str, list[str]] = {}
+    for a, b in segments:
+        down.setdefault(a, []).append(b)
+        up.setdefault(b, []).append(a)
+
+    # order: roots first in manifest order, then barycentre sweeps down, up, down
+    first = by_layer[0]
+    by_layer[0] = [r for r in roots if r in first] + sorted(n for n in first if n not in roots)
+    index = {n: float(i) for nodes in by_layer for i, n in enumerate(nodes)}
+
+    def sweep(order: range, neighbours: dict[str, list[str]]) -> None:
+        for k in order:
+            def key(n: str) -> tuple[float, str]:
+                ns = [index[m] for m in neighbours.get(n, [])]
+                return (sum(ns) / len(ns) if ns else index[n], n.lstrip("\x00"))
+
+            by_layer[k].sort(key=key)
+            for i, n in enumerate(by_layer[k]):
+                index[n] = float(i)
+
+    if not wide:
+        sweep(range(1, depth), up)
+        sweep(range(depth - 2, -1, -1), down)
+        sweep(range(1, depth), up)
+
+    if wide:
+        return _layout_wrapped(by_layer, chains, back)
+
+    # x: start packed, then pull each node towards its neighbours' centres, keeping the gaps
+    x: dict[str, float] = {}
+    for nodes in by_layer:
+        cursor = 0.0
+        for n in nodes:
+            x[n] = cursor
+            cursor += _width(n) + COL_GAP
+
+    def place(k: int, neighbours: dict[str, list[str]]) -> None:
+        nodes = by_layer[k]
+        offsets, targets, acc = [], [], 0.0
+        for n in nodes:
+            ns = neighbours.get(n, [])
+            centre = sum(x[m] + _width(m) / 2 for m in ns) / len(ns) if ns else x[n] + _width(n) / 2
+            offsets.append(acc)
+            targets.append(centre - _width(n) / 2 - acc)
+            acc += _width(n) + COL_GAP
+        for n, off, y in zip(nodes, offsets, _isotonic(targets), strict=True):
+            x[n] = y + off
+
+    for _ in range(3):
+        for k in range(1, depth):
+            place(k, up)
+        for k in range(depth - 2, -1, -1):
+            place(k, down)
+    left = min(x.values())
+    for n in x:
+        x[n] = round(x[n] - left, 1)
+    width = max(x[n] + _width(n) for n in x)
+
+    pos = {n: (x[n], float(layer[n] * (BOX_H + ROW_GAP))) for n in members}
+    routes: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for (child, parent), chain in chains.items():
+        routes[(child, parent)] = [(x[v] + VSLOT / 2, layer[v] * (BOX_H + ROW_GAP)) for v in chain[1:-1]]
+    height = depth * BOX_H + (depth - 1) * ROW_GAP
+    return _Block(width=width, height=height, pos=pos, routes=routes, back=back)
+
+
+def _layout_wrapped(
+    by_layer: list[list[str]], chains: dict[tuple[str, str], list[str]], back: list[tuple[str, str]]
+) -> _Block:
+    rows: list[list[str]] = []
+    for nodes in by_layer:
+        rows += [nodes[i : i + MAX_PER_ROW] for i in range(0, len(nodes), MAX_PER_ROW)]
+    widest = max(len(r) for r in rows)
+    width = widest * BOX_W + (widest - 1) * COL_GAP
+    pos: dict[str, tuple[float, float]] = {}
+    for r, nodes in enumerate(rows):
+        offset = (widest - len(nodes)) * (BOX_W + COL_GAP) / 2
+        for i, n in enumerate(nodes):
+            pos[n] = (offset + i * (BOX_W + COL_GAP), r * (BOX_H + ROW_GAP))
+    height = len(rows) * BOX_H + (len(rows) - 1) * ROW_GAP
+    return _Block(width=width, height=height, pos=pos, routes={key: [] for key in chains}, back=back)
+
+
+def layout(
+    graph: LineageGraph,
+    licenses: dict[str, list[LicenseInfo]],
+    verdicts: dict[str, str] | None = None,
+) -> GraphLayout:
     records: dict[str, NodeRecord] = {n.id: n for n in graph.nodes}
     ids: list[str] = []
     for node_id in [*graph.roots, *sorted(records)]:
@@ -110,104 +371,168 @@ def layout(graph: LineageGraph, licenses: dict[str, list[LicenseInfo]]) -> Graph
         parents.setdefault(e.child, [])
         if e.parent not in parents[e.child]:
             parents[e.child].append(e.parent)
-
     dag = _dag_edges(ids, parents)
-    # longest-path layering, by relaxation in topological order (DAG edges only)
-    layer = dict.fromkeys(ids, 0)
-    indeg = dict.fromkeys(ids, 0)
-    for _child, parent in dag:
-        indeg[parent] += 1
-    ready = [i for i in ids if indeg[i] == 0]
-    while ready:
-        node = ready.pop(0)
-        for parent in parents.get(node, []):
-            if (node, parent) not in dag:
-                continue
-            layer[parent] = max(layer[parent], layer[node] + 1)
-            indeg[parent] -= 1
-            if indeg[parent] == 0:
-                ready.append(parent)
 
-    columns: dict[int, list[str]] = {}
-    for node_id in ids:
-        columns.setdefault(layer[node_id], []).append(node_id)
-    row: dict[str, float] = {}
-    children: dict[str, list[str]] = {}
-    for child, parent in sorted(dag):
-        children.setdefault(parent, []).append(child)
-    for col in sorted(columns):
-        members = columns[col]
-        if col == 0:
-            roots = [r for r in graph.roots if r in members]
-            members = roots + sorted(m for m in members if m not in roots)
-        else:
-
-            def bary(node_id: str) -> tuple[float, str]:
-                kids = [row[k] for k in children.get(node_id, []) if k in row]
-                return (sum(kids) / len(kids) if kids else float("inf"), node_id)
-
-            members = sorted(members, key=bary)
-        columns[col] = members
-        for i, node_id in enumerate(members):
-            row[node_id] = i
-
-    # a layer wider than MAX_PER_ROW wraps onto several visual rows (keeps text readable)
-    rows: list[list[str]] = []
-    for _layer, members in sorted(columns.items()):
-        rows += [members[i : i + MAX_PER_ROW] for i in range(0, len(members), MAX_PER_ROW)]
-    widest = max((len(r) for r in rows), default=1)
-    width = PAD * 2 + widest * BOX_W + (widest - 1) * COL_GAP
-    height = PAD * 2 + len(rows) * BOX_H + (len(rows) - 1) * ROW_GAP
-    out = GraphLayout(width=width, height=height)
-
+    # lay out each component, then pack them on shelves (rows of components)
+    blocks = [_layout_component(m, graph.roots, parents, dag) for m in _components(ids, parents)]
+    shelves: list[list[_Block]] = [[]]
+    used = 0.0
+    for block in blocks:
+        need = block.width + (COMP_GAP if shelves[-1] else 0)
+        if shelves[-1] and PAD * 2 + used + need > MAX_WIDTH:
+            shelves.append([])
+            used, need = 0.0, block.width
+        shelves[-1].append(block)
+        used += need
+    widths = [sum(b.width for b in s) + COMP_GAP * (len(s) - 1) for s in shelves]
+    width = PAD * 2 + max(widths, default=BOX_W)
     pos: dict[str, tuple[float, float]] = {}
+    routes: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    back: list[tuple[str, str]] = []
+    top = float(PAD)
+    for shelf, shelf_w in zip(shelves, widths, strict=True):
+        left = (width - shelf_w) / 2
+        for block in shelf:
+            for n, (bx, by) in block.pos.items():
+                pos[n] = (round(left + bx, 1), round(top + by, 1))
+            for key, pts in block.routes.items():
+                routes[key] = [(round(left + px, 1), round(top + py, 1)) for px, py in pts]
+            back += block.back
+            left += block.width + COMP_GAP
+        top += max(b.height for b in shelf) + SHELF_GAP
+    height = top - SHELF_GAP + PAD
+    out = GraphLayout(width=round(width, 1), height=round(height, 1), components=len(blocks))
+
     root_set = set(graph.roots)
     kinds: set[str] = set()
-    for r, members in enumerate(rows):
-        offset = (widest - len(members)) * (BOX_W + COL_GAP) / 2
-        for i, node_id in enumerate(members):
-            x = PAD + offset + i * (BOX_W + COL_GAP)
-            y = PAD + r * (BOX_H + ROW_GAP)
-            pos[node_id] = (x, y)
-            out.nodes.append(_box(node_id, x, y, records.get(node_id), licenses.get(node_id, []), root_set))
-            kinds.add(out.nodes[-1].kind)
+    for node_id in ids:
+        bx, by = pos[node_id]
+        box = _box(node_id, bx, by, records.get(node_id), licenses.get(node_id, []), root_set, verdicts or {})
+        out.nodes.append(box)
+        kinds.add(box.kind)
 
+    pairs = _edge_pairs(graph)
+    out.edges = _forward_paths(pairs, pos, routes) + _back_paths(back, pairs, pos, out)
+    out.kinds = sorted(kinds, key=lambda k: list(KIND_LABELS).index(k) if k in KIND_LABELS else 99)
+    return out
+
+
+def _spread(count: int) -> list[float]:
+    """Offsets from a box's centre for `count` edge ends on one side."""
+    step = min(28.0, (BOX_W - 60) / max(count, 1))
+    return [(i - (count - 1) / 2) * step for i in range(count)]
+
+
+def _edge_pairs(graph: LineageGraph) -> dict[tuple[str, str], EdgeRecord]:
+    """One edge per (child, parent): several relations claimed for one pair are drawn as one
+    arrow labelled with all of them (weak only if every claim is weak)."""
+    pairs: dict[tuple[str, str], EdgeRecord] = {}
     for e in sorted(graph.edges, key=lambda e: (e.child, e.parent, e.relation)):
-        if e.child not in pos or e.parent not in pos:
-            continue
+        seen = pairs.get((e.child, e.parent))
+        if seen is None:
+            pairs[(e.child, e.parent)] = e
+        elif e.relation not in seen.relation.split("/"):
+            pairs[(e.child, e.parent)] = seen.model_copy(
+                update={"relation": f"{seen.relation}/{e.relation}", "weak": seen.weak and e.weak}
+            )
+    return pairs
+
+
+def _label(relation: str) -> str:
+    return " / ".join(RELATION_LABELS.get(r, r) for r in relation.split("/"))
+
+
+def _forward_paths(
+    pairs: dict[tuple[str, str], EdgeRecord],
+    pos: dict[str, tuple[float, float]],
+    routes: dict[tuple[str, str], list[tuple[float, float]]],
+) -> list[EdgePath]:
+    edges = [e for key, e in pairs.items() if key in routes and e.child in pos and e.parent in pos]
+    # ends on a box side are spread out, ordered by where the edge goes next (fewer crossings)
+    out_ends: dict[str, list[tuple[float, int]]] = {}
+    in_ends: dict[str, list[tuple[float, int]]] = {}
+    for i, e in enumerate(edges):
+        pts = routes[(e.child, e.parent)]
+        nxt = pts[0][0] if pts else pos[e.parent][0] + BOX_W / 2
+        prev = pts[-1][0] if pts else pos[e.child][0] + BOX_W / 2
+        out_ends.setdefault(e.child, []).append((nxt, i))
+        in_ends.setdefault(e.parent, []).append((prev, i))
+    start: dict[int, float] = {}
+    end: dict[int, float] = {}
+    for ends, into in ((out_ends, start), (in_ends, end)):
+        for items in ends.values():
+            for (_, i), off in zip(sorted(items), _spread(len(items)), strict=True):
+                into[i] = off
+
+    paths: list[EdgePath] = []
+    for i, e in enumerate(edges):
         cx, cy = pos[e.child]
         px, py = pos[e.parent]
-        label_w = 7.0 * len(e.relation) + 14
-        if py > cy:  # forward: child's bottom edge to parent's top edge
-            x1, y1 = cx + BOX_W / 2, cy + BOX_H
-            x2, y2 = px + BOX_W / 2, py
-            dy = (y2 - y1) / 2
-            d = f"M{x1:.1f},{y1:.1f} C{x1:.1f},{y1 + dy:.1f} {x2:.1f},{y2 - dy:.1f} {x2:.1f},{y2:.1f}"
-            lx, ly = (x1 + x2) / 2, (y1 + y2) / 2
-            back = False
-        else:  # back edge of a cycle: loop out of the right-hand sides
-            x1, y1 = cx + BOX_W, cy + BOX_H / 2
-            x2, y2 = px + BOX_W, py + BOX_H / 2
-            bulge = COL_GAP * 1.6
-            d = f"M{x1:.1f},{y1:.1f} C{x1 + bulge:.1f},{y1:.1f} {x2 + bulge:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"
-            lx, ly = max(x1, x2) + bulge * 0.75, (y1 + y2) / 2
-            back = True
-            out.width = max(out.width, lx + label_w / 2 + PAD, max(x1, x2) + bulge + PAD)
-        out.edges.append(
+        points = [(cx + BOX_W / 2 + start[i], cy + BOX_H)]
+        for vx, vy in routes[(e.child, e.parent)]:
+            points += [(vx, vy), (vx, vy + BOX_H)]
+        points.append((px + BOX_W / 2 + end[i], py))
+        d = f"M{points[0][0]:.1f},{points[0][1]:.1f}"
+        for k in range(1, len(points)):
+            (x0, y0), (x1, y1) = points[k - 1], points[k]
+            if k % 2 == 0:  # through a slot reserved in a layer: straight down
+                d += f" L{x1:.1f},{y1:.1f}"
+            else:
+                dy = (y1 - y0) / 2
+                d += f" C{x0:.1f},{y0 + dy:.1f} {x1:.1f},{y1 - dy:.1f} {x1:.1f},{y1:.1f}"
+        (x0, y0), (x1, y1) = points[0], points[1]
+        label = _label(e.relation)
+        paths.append(
             EdgePath(
                 child=e.child,
                 parent=e.parent,
                 relation=e.relation,
+                label=label,
                 weak=e.weak,
+                d=d,
+                label_x=round((x0 + x1) / 2, 1),
+                label_y=round((y0 + y1) / 2, 1),
+                label_w=6.6 * len(label) + 14,
+            )
+        )
+    return paths
+
+
+def _back_paths(
+    back: list[tuple[str, str]],
+    pairs: dict[tuple[str, str], EdgeRecord],
+    pos: dict[str, tuple[float, float]],
+    out: GraphLayout,
+) -> list[EdgePath]:
+    """Back edges of cycles: loops out of the right-hand sides of the two boxes."""
+    paths = []
+    for child, parent in sorted(back):
+        relation, weak = pairs[(child, parent)].relation, pairs[(child, parent)].weak
+        cx, cy = pos[child]
+        px, py = pos[parent]
+        x1, y1 = cx + BOX_W, cy + BOX_H / 2
+        x2, y2 = px + BOX_W, py + BOX_H / 2
+        bulge = COL_GAP * 1.6
+        d = f"M{x1:.1f},{y1:.1f} C{x1 + bulge:.1f},{y1:.1f} {x2 + bulge:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"
+        label = _label(relation)
+        label_w = 6.6 * len(label) + 14
+        lx, ly = max(x1, x2) + bulge * 0.75, (y1 + y2) / 2
+        out.width = round(max(out.width, lx + label_w / 2 + PAD, max(x1, x2) + bulge + PAD), 1)
+        paths.append(
+            EdgePath(
+                child=child,
+                parent=parent,
+                relation=relation,
+                label=label,
+                weak=weak,
                 d=d,
                 label_x=round(lx, 1),
                 label_y=round(ly, 1),
                 label_w=label_w,
-                back=back,
+                back=True,
             )
         )
-    out.kinds = sorted(kinds, key=lambda k: list(KIND_LABELS).index(k) if k in KIND_LABELS else 99)
-    return out
+    return paths
 
 
 def _box(
@@ -217,22 +542,54 @@ def _box(
     rec: NodeRecord | None,
     lics: list[LicenseInfo],
     roots: set[str],
+    verdicts: dict[str, str],
 ) -> NodeBox:
     kind = dominant_kind(lics) if lics else "unknown"
+    kind_label = KIND_LABELS.get(kind, kind)
+    unresolved = rec is None or rec.facts is None
     if lics:
-        lic_text = " AND ".join(lic.name for lic in lics)
+        names = [lic.name for lic in lics]
+        lic_text = full_text = " AND ".join(names)
+        if text_width(lic_text, *FONTS["license"]) > TEXT_W:  # a long name: its SPDX id, when it is a plain one, is shorter
+            short = [
+                lic.spdx if lic.spdx and not lic.spdx.startswith(("LicenseRef-", "NOASSERTION")) else lic.name
+                for lic in lics
+            ]
+            lic_text = min(lic_text, " AND ".join(short), key=len)
     elif rec is not None and rec.facts is not None:
         raw = raw_declared(rec)
-        lic_text = f"{raw} (not recognised)" if raw else "no license declared"
+        lic_text = full_text = f"{raw} (not recognised)" if raw else "no license declared"
     else:
-        lic_text = "license not known"
-    if rec is not None and rec.unresolved is not None:
-        line3 = f"UNRESOLVED: {rec.unresolved.code}"
-    elif rec is None or rec.facts is None:
-        line3 = "UNRESOLVED: not read"
-    else:
+        lic_text = full_text = "license not known"
+
+    badge, badge_class, status = "", "", kind_label
+    code = rec.unresolved.code if rec is not None and rec.unresolved is not None else "not read"
+    if node_id in verdicts:
+        verdict = verdicts[node_id]
+        badge, badge_class = VERDICT_WORDS.get(verdict, verdict.upper()), verdict
+        if unresolved:
+            status = f"not read ({code})"
+    elif unresolved:
+        badge, badge_class = "NOT READ", "unresolved"
+        status = code + (" · curated license" if lics else "")
+
+    owner, sep, name = node_id.rpartition("/")
+    sha = ""
+    if rec is not None and rec.facts is not None:
         sha = rec.facts.sha or rec.facts.revision or ""
-        line3 = KIND_LABELS.get(kind, kind) + (f" · {sha[:10]}" if sha else "")
+    title_lines = [node_id, full_text, " · ".join(p for p in (badge, status) if p)]
+    if sha:
+        title_lines.append(f"revision {sha}")
+    fitted = {
+        "owner": fit(owner + sep, "owner"),
+        "name": fit(name, "name"),
+        "license": fit(lic_text, "license"),
+    }
+    meta_text, meta_len = fit(f"{badge} · {status}" if badge else status, "meta")
+    if badge:
+        status = meta_text[len(badge) + 3 :] if meta_text.startswith(f"{badge} · ") else ""
+    else:
+        status = meta_text
     return NodeBox(
         id=node_id,
         x=x,
@@ -240,11 +597,15 @@ def _box(
         w=BOX_W,
         h=BOX_H,
         kind=kind,
-        kind_label=KIND_LABELS.get(kind, kind),
-        title=f"{node_id}\n{lic_text}\n{line3}",
-        line1=_clip(node_id, ID_CHARS),
-        line2=_clip(lic_text, LINE_CHARS),
-        line3=_clip(line3, LINE_CHARS),
-        unresolved=rec is None or rec.facts is None,
+        kind_label=kind_label,
+        title="\n".join(title_lines),
+        owner=fitted["owner"][0],
+        name=fitted["name"][0],
+        license=fitted["license"][0],
+        badge=badge,
+        badge_class=badge_class,
+        status=status,
+        lengths={**{k: v[1] for k, v in fitted.items()}, "meta": meta_len},
+        unresolved=unresolved,
         root=node_id in roots,
     )

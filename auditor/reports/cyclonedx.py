@@ -37,10 +37,11 @@ def _license_entries(infos: list[c.LicenseInfo], acknowledgement: Any, urls: dic
     for info in infos:
         spdx = info.spdx.strip()
         url = urls.get(info.license)
+        link = XsUri(url) if url else None
         if spdx and is_supported_id(spdx):
-            entries.append(DisjunctiveLicense(id=spdx, acknowledgement=acknowledgement))
+            entries.append(DisjunctiveLicense(id=spdx, url=link, acknowledgement=acknowledgement))
         elif spdx and fixup_id(spdx):
-            entries.append(DisjunctiveLicense(id=fixup_id(spdx), acknowledgement=acknowledgement))
+            entries.append(DisjunctiveLicense(id=fixup_id(spdx), url=link, acknowledgement=acknowledgement))
         else:
             label = (
                 info.name if not spdx or spdx.upper() in ("NOASSERTION", "NONE") else f"{info.name} ({spdx})"
@@ -48,27 +49,11 @@ def _license_entries(infos: list[c.LicenseInfo], acknowledgement: Any, urls: dic
             entries.append(
                 DisjunctiveLicense(
                     name=label,
-                    url=XsUri(url) if url else None,
+                    url=link,
                     acknowledgement=acknowledgement,
                 )
             )
     return entries
-
-
-def _license_urls(result: AuditResult) -> dict[str, str]:
-    """Rule id -> the license link declared on the card of a model holding it (http(s) only)."""
-    links = {
-        n.id: n.facts.declared.license_link
-        for n in result.graph.nodes
-        if n.facts is not None and n.facts.declared.license_link
-    }
-    urls: dict[str, str] = {}
-    for model in result.models:
-        for el in model.effective_licenses:
-            link = links.get(c.holder_of(model, el))
-            if link and re.match(r"^https?://[^\s<>\"]+$", link):
-                urls.setdefault(el.license, link)
-    return urls
 
 
 def _purl(node: NodeRecord) -> Any:
@@ -98,7 +83,9 @@ def _component(
     licenses = _license_entries(own, LicenseAcknowledgement.DECLARED, urls)
     props = [_prop("source", c.node_source(node) or "unknown")]
     if audit is not None:
-        effective = [c.LicenseInfo(el.license, el.name, el.spdx, el.kind) for el in audit.effective_licenses]
+        effective = [
+            c.LicenseInfo(el.license, el.name, el.spdx, el.kind, el.url) for el in audit.effective_licenses
+        ]
         licenses += _license_entries(effective, LicenseAcknowledgement.CONCLUDED, urls)
         props.append(_prop("verdict", audit.verdict))
         for el in audit.effective_licenses:
@@ -149,7 +136,7 @@ def build_bom(result: AuditResult) -> Any:
 
     licenses = c.node_licenses(result)
     audits = {m.id: m for m in result.models}
-    urls = _license_urls(result)
+    urls = {rule_id: found[0] for rule_id, found in c.license_urls(result).items()}
     nodes = {n.id: n for n in result.graph.nodes}
     parents: dict[str, list[tuple[str, str, bool]]] = {}
     for e in sorted(result.graph.edges, key=lambda e: (e.child, e.parent, e.relation)):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from auditor.model import AuditResult, EdgeRecord, Evidence, Finding, ModelAudit, NodeRecord, Obligation
+from auditor.model import AuditResult, EdgeRecord, Evidence, Finding, ModelAudit, NodeRecord
 from auditor.paths import templates_dir
 from auditor.reports import _common as c
 from auditor.reports._graph import layout
@@ -52,9 +52,29 @@ def format_via(path: list[str]) -> str:
 
 def http_url(value: str | None) -> str | None:
     """`value` if it is a plain http(s) URL (safe to put in href), else None."""
-    if value and re.match(r"^https?://[^\s\"'<>`]+$", value.strip(), re.IGNORECASE):
-        return value.strip()
-    return None
+    return c.http_url(value)
+
+
+@dataclass
+class EvidenceGroup:
+    """Evidence items read from one location (the location is shown once, after them)."""
+
+    location: str
+    url: str | None  # the location as a link, when it is a plain http(s) URL
+    shown: str  # the location as displayed (machine-specific folders left out)
+    items: list[Evidence]
+
+
+def group_evidence(items: list[Evidence], manifest: str | None) -> list[EvidenceGroup]:
+    groups: list[EvidenceGroup] = []
+    for ev in items:
+        if groups and groups[-1].location == ev.location:
+            groups[-1].items.append(ev)
+        else:
+            url = http_url(ev.location)
+            shown = ev.location if url else c.short_location(ev.location, manifest)
+            groups.append(EvidenceGroup(ev.location, url, shown, [ev]))
+    return groups
 
 
 def anchor(model_id: str) -> str:
@@ -72,7 +92,7 @@ class FindingView:
 class ModelView:
     audit: ModelAudit
     findings: list[FindingView]
-    obligations: list[Obligation]
+    obligations: list[c.ObligationView]
     counts: dict[str, int]
     node: NodeRecord | None
 
@@ -142,6 +162,7 @@ def context(result: AuditResult, manifest_path: str | None = None) -> dict[str, 
     from markupsafe import Markup
 
     licenses = c.node_licenses(result)
+    manifest = manifest_path or result.manifest
     css = (templates_dir() / STYLESHEET).read_text(encoding="utf-8")
     blocking = [FindingView(f, c.license_name(result, f.license)) for f in c.blocking_findings(result)]
     unresolved = [n for n in result.graph.nodes if n.facts is None]
@@ -149,15 +170,19 @@ def context(result: AuditResult, manifest_path: str | None = None) -> dict[str, 
         "r": result,
         "css": Markup(css),  # our own stylesheet, not card data
         "title": result.product or result.manifest or "models",
-        "manifest": manifest_path or result.manifest,
+        "manifest": manifest,
         "verdict_word": c.VERDICT_WORDS.get(result.verdict, result.verdict.upper()),
         "counts": c.severity_counts(result),
         "blocking": blocking,
-        "graph": layout(result.graph, licenses),
+        "graph": layout(result.graph, licenses, {m.id: m.verdict for m in result.models}),
         "kind_labels": c.KIND_LABELS,
         "models": _model_views(result),
         "obligations": c.dedupe_obligations(result.obligations),
-        "license_names": {k: v.name for k, v in c.license_catalog(result).items()},
+        "license_names": {
+            info.license: info.name for infos in licenses.values() for info in infos
+        } | {k: v.name for k, v in c.license_catalog(result).items()},
+        "license_urls": {k: v[0] for k, v in c.license_urls(result).items()},
+        "group_evidence": lambda items: group_evidence(items, manifest),
         "evidence_rows": _evidence_rows(result, licenses),
         "edges": _edges(result),
         "unresolved": unresolved,

@@ -17,10 +17,15 @@ MAX_ROWS = 50
 
 
 def md(text: str) -> str:
-    """Escape text for a Markdown table cell."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = re.sub(r"([\\`*_\[\]|])", r"\\\1", text)
-    return " ".join(text.split())
+    """Escape text for a Markdown table cell: one line, no HTML, no Markdown markup, no `|`."""
+    text = c.plain(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"([\\`*_\[\]|~])", r"\\\1", text)
+
+
+def code(text: str) -> str:
+    """A model id as inline code (escaped text when a backtick would end the code span)."""
+    text = c.plain(text)
+    return md(text) if "`" in text or "|" in text else f"`{text}`"
 
 
 def render(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
@@ -38,7 +43,7 @@ def render(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
     )
     if not result.complete:
         unresolved = sorted(node.id for node in result.graph.nodes if node.facts is None)
-        missing = ", ".join(f"`{m}`" if "`" not in m else md(m) for m in unresolved)
+        missing = ", ".join(code(m) for m in unresolved)
         lines += [
             "",
             f"> ⚠️ **INCOMPLETE**: part of the lineage could not be read{': ' + missing if missing else ''}.",

@@ -1,7 +1,9 @@
 """`notice` format: NOTICE.txt — every obligation's text, per model and for the whole manifest.
 
 Plain text ready to paste. Obligation text is reproduced verbatim (never re-wrapped), once per
-model (deduplicated by text), with the license name and clause it comes from.
+model (deduplicated by text: one text asked for by several licenses lists them all), with the
+license name and clause it comes from. Strings that come from model cards or the manifest (ids,
+product) are made plain: no control or bidi characters, no line breaks.
 """
 
 from __future__ import annotations
@@ -13,24 +15,27 @@ RULE = "=" * 72
 THIN = "-" * 72
 
 
-def _source(result: AuditResult, ob: Obligation) -> str:
-    name = c.license_name(result, ob.license)
-    return f"{name}, {c.section_label(ob.clause.section)}" if ob.clause else name
+def _sources(result: AuditResult, ob: c.ObligationView) -> str:
+    parts = []
+    for lic, clause in ob.sources:
+        name = c.plain(c.license_name(result, lic))
+        parts.append(f"{name}, {c.section_label(clause.section)}" if clause else name)
+    return "; ".join(parts)
 
 
 def _block(result: AuditResult, obligations: list[Obligation], *, with_models: bool) -> list[str]:
     lines: list[str] = []
     for i, ob in enumerate(c.dedupe_obligations(obligations), 1):
-        lines.append(f"{i}. {ob.text.strip()}")
-        lines.append(f"   ({_source(result, ob)})")
+        lines.append(f"{i}. {c.plain(ob.text, multiline=True).strip()}")
+        lines.append(f"   ({_sources(result, ob)})")
         if with_models and ob.models:
-            lines.append(f"   Applies to: {', '.join(ob.models)}")
+            lines.append(f"   Applies to: {', '.join(c.plain(m) for m in ob.models)}")
         lines.append("")
     return lines
 
 
 def render(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
-    subject = result.product or manifest_path or result.manifest or "the audited models"
+    subject = c.plain(result.product or manifest_path or result.manifest or "") or "the audited models"
     lines = [
         "NOTICE",
         "",
@@ -44,12 +49,13 @@ def render(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
         )
     lines.append("")
     for model in result.models:
-        lines += [RULE, model.id, RULE]
+        lines += [RULE, c.plain(model.id), RULE]
         if model.effective_licenses:
             lines.append("Licenses:")
             for el in model.effective_licenses:
-                how = "" if el.own else f" (inherited via {' -> '.join(c.inherited_path(model.id, el.via))})"
-                lines.append(f"  - {el.name} [{el.spdx}]{how}")
+                path = " -> ".join(c.plain(m) for m in c.inherited_path(model.id, el.via))
+                how = "" if el.own else f" (inherited via {path})"
+                lines.append(f"  - {c.plain(el.name)} [{c.plain(el.spdx)}]{how}")
         else:
             lines.append("Licenses: none determined")
         lines.append("")

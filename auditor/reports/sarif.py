@@ -54,7 +54,27 @@ def _message(model: ModelAudit, f: Finding, license_name: str) -> str:
         text += f", {c.section_label(f.clause.section)}]" if f.clause else "]"
     if f.remedy:
         text += f" Remedy: {f.remedy}"
-    return text
+    return c.plain(text)
+
+
+def _invocation(result: AuditResult) -> dict[str, Any]:
+    """The run's invocation; an incomplete audit carries a warning notification naming what
+    could not be read (code-scanning UIs show it as a tool warning)."""
+    invocation: dict[str, Any] = {"executionSuccessful": True, "endTimeUtc": c.iso_utc(result.generated_at)}
+    if not result.complete:
+        unread = sorted(c.plain(n.id) for n in result.graph.nodes if n.facts is None)
+        invocation["toolExecutionNotifications"] = [
+            {
+                "level": "warning",
+                "descriptor": {"id": "incomplete"},
+                "message": {
+                    "text": "INCOMPLETE: part of the lineage could not be read"
+                    + (f" ({', '.join(unread)})" if unread else "")
+                    + "; the verdict may get worse once it is."
+                },
+            }
+        ]
+    return invocation
 
 
 def build_log(result: AuditResult, manifest_path: str | None = None) -> dict[str, Any]:
@@ -101,7 +121,7 @@ def build_log(result: AuditResult, manifest_path: str | None = None) -> dict[str
                 "rules": rules,
             }
         },
-        "invocations": [{"executionSuccessful": True, "endTimeUtc": c.iso_utc(result.generated_at)}],
+        "invocations": [_invocation(result)],
         "results": results,
         "properties": {
             "verdict": result.verdict,

@@ -36,8 +36,14 @@ RELATIONSHIP_OF: dict[str, str] = {
 
 
 def _txt(value: str) -> str:
-    """Card text made safe for tag-value, where a literal `<text>`/`</text>` would end a field."""
-    return re.sub(r"(?i)<(/?)text>", r"[\1text]", value)
+    """Card text made safe for tag-value, where a literal `<text>`/`</text>` would end a field
+    (control and bidi characters dropped; line breaks kept, as in a `<text>` field)."""
+    return re.sub(r"(?i)<(/?)text>", r"[\1text]", c.plain(value, multiline=True))
+
+
+def _line(value: str) -> str:
+    """Card text for a single-line tag-value field (name, version, supplier)."""
+    return _txt(c.plain(value))
 
 
 def spdx_id_for(model_id: str) -> str:
@@ -90,24 +96,6 @@ def _conjunction(infos: list[c.LicenseInfo]) -> tuple[str | None, dict[str, c.Li
     if not parts:
         return None, refs
     return " AND ".join(sorted(parts)), refs
-
-
-def _license_url(result: AuditResult, holder: str | None) -> str | None:
-    for node in result.graph.nodes:
-        if node.id == holder and node.facts is not None:
-            link = node.facts.declared.license_link
-            if link and re.match(r"^https?://\S+$", link):
-                return link
-    return None
-
-
-def _holders(result: AuditResult) -> dict[str, str]:
-    """Rule id -> the first model that itself declares it (for the license URL)."""
-    holders: dict[str, str] = {}
-    for model in result.models:
-        for el in model.effective_licenses:
-            holders.setdefault(el.license, c.holder_of(model, el))
-    return holders
 
 
 def _created(result: AuditResult) -> Any:
@@ -180,7 +168,7 @@ def _package(
     concluded: Any = SpdxNoAssertion()
     license_comment = None
     if audit is not None:
-        infos = [c.LicenseInfo(el.license, el.name, el.spdx, el.kind) for el in audit.effective_licenses]
+        infos = [c.LicenseInfo(el.license, el.name, el.spdx, el.kind, el.url) for el in audit.effective_licenses]
         concluded_expr, used = _conjunction(infos)
         refs.update({k: v for k, v in used.items() if k not in refs})
         if concluded_expr:
@@ -222,10 +210,10 @@ def _package(
 
     return Package(
         spdx_id=spdx_id_for(node.id),
-        name=_txt(node.id),
+        name=_line(node.id),
         download_location=url or SpdxNoAssertion(),
-        version=c.node_version(node) or "unknown",  # NOASSERTION is not valid tag-value here
-        supplier=Actor(ActorType.ORGANIZATION, owner) if owner else SpdxNoAssertion(),
+        version=_line(c.node_version(node) or "") or "unknown",  # NOASSERTION is not valid tag-value here
+        supplier=Actor(ActorType.ORGANIZATION, _line(owner)) if owner and _line(owner) else SpdxNoAssertion(),
         files_analyzed=False,
         homepage=url.split("/tree/")[0] if url else None,
         source_info=source_info,
@@ -295,18 +283,18 @@ def build_document(result: AuditResult) -> Any:
             )
         )
 
-    holders = _holders(result)
+    urls = c.license_urls(result)
     extracted = []
     for ref, info in sorted(refs.items()):
-        url = _license_url(result, holders.get(info.license))
+        seen = urls.get(info.license, [])
         text = f"{info.name} (license rule `{info.license}`, {c.KIND_LABELS.get(info.kind, info.kind)})."
-        text += f" Full text: {url}" if url else " The full text is published by the licensor with the model."
+        text += f" Full text: {seen[0]}" if seen else " The full text is published by the licensor with the model."
         extracted.append(
             ExtractedLicensingInfo(
                 license_id=ref,
                 extracted_text=_txt(text),
                 license_name=_txt(info.name),
-                cross_references=[url] if url else [],
+                cross_references=list(seen),
             )
         )
 
