@@ -107,7 +107,12 @@ def _main(
 
 SnapshotOpt = Annotated[
     Path | None,
-    typer.Option("--snapshot", help="Read metadata from a recorded snapshot folder instead of the Hub (offline)."),
+    typer.Option(
+        "--snapshot",
+        envvar="AUDITOR_SNAPSHOT",
+        help="Read metadata from a recorded snapshot folder instead of the Hub (offline). "
+        "Default: $AUDITOR_SNAPSHOT when set.",
+    ),
 ]
 DepthOpt = Annotated[int, typer.Option("--depth", min=0, help="How many ancestor levels to follow.")]
 EndpointOpt = Annotated[
@@ -138,6 +143,21 @@ def _progress() -> Any:
         sys.stderr.flush()
 
     return report
+
+
+def _without_run_stats(graph: Any) -> Any:
+    """The graph without this run's request/cache counters: those differ between a cold run, a warm
+    run and a snapshot replay, and would make results that should be identical differ."""
+    return graph.model_copy(update={"requests": 0, "cache_hits": 0})
+
+
+def _stats_line(graph: Any) -> str:
+    def count(n: int, noun: str) -> str:
+        return f"{n} {noun}{'' if n == 1 else 's'}"
+
+    unresolved = sum(1 for n in graph.nodes if n.unresolved is not None)
+    return (f"lineage: {count(len(graph.nodes), 'model')} ({unresolved} unresolved), "
+            f"{count(graph.requests, 'Hub request')}, {count(graph.cache_hits, 'cache hit')}")
 
 
 def _parse_refs(refs: list[str]) -> list[Any]:
@@ -180,7 +200,7 @@ def lineage(
         _parse_refs(refs), source, depth=depth, concurrency=concurrency, progress=_progress()
     )
     label = _rule_label() if fmt == "tree" else None  # only the tree shows rule ids
-    typer.echo(render(graph, fmt, label), nl=False)
+    typer.echo(render(_without_run_stats(graph), fmt, label), nl=False)
     if any(n.unresolved is not None for n in graph.nodes):
         raise typer.Exit(EXIT_INCOMPLETE)
 
@@ -214,27 +234,59 @@ def _rule_label() -> Any:
 @snapshot_app.command("record")
 @guarded
 def snapshot_record(
-    refs: Annotated[list[str], typer.Argument(help="Hub repo ids or model folders to record, with ancestors.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write snapshot.json into.")],
+    refs: Annotated[
+        list[str] | None, typer.Argument(help="Hub repo ids or model folders to record, with ancestors.")
+    ] = None,
+    manifest: Annotated[
+        Path | None,
+        typer.Option("--manifest", "-m", help="Also record everything `auditor audit MANIFEST` reads."),
+    ] = None,
     depth: DepthOpt = 10,
-    snapshot: SnapshotOpt = None,
+    snapshot: Annotated[  # not $AUDITOR_SNAPSHOT: re-recording must read the Hub unless told otherwise
+        Path | None, typer.Option("--snapshot", help="Re-record from another snapshot folder instead of the Hub.")
+    ] = None,
     endpoint: EndpointOpt = None,
     no_cache: NoCacheOpt = False,
     refresh: RefreshOpt = False,
 ) -> None:
     """Record every answer of a crawl, so the audit can be repeated offline, bit for bit.
 
+    The crawl follows the same lineage the audit follows: the curated lineage kept beside the rules
+    and, with --manifest, the parents declared in the manifest.
+
     Example, then a replay that needs no network:
 
     \b
+      auditor snapshot record --manifest auditor.yaml --out snap/
+      auditor audit auditor.yaml --snapshot snap/
       auditor snapshot record meta-llama/Llama-3.2-1B ./models/my-adapter --out snap/
       auditor lineage meta-llama/Llama-3.2-1B --snapshot snap/
     """
+    from auditor.audit import curated_parents
     from auditor.pipeline import build_source, resolve_lineage
     from auditor.sources.snapshot import RecordingSource
 
+    if not refs and manifest is None:
+        raise UserError("nothing to record: give model refs, or --manifest auditor.yaml")
+    entries: list[Any] = []
+    rule_dirs: list[Path] = []
+    if manifest is not None:
+        from auditor.manifest import load_manifest
+        from auditor.manifest_entries import audit_entries
+
+        loaded = load_manifest(manifest)
+        entries, rule_dirs = audit_entries(loaded), loaded.rule_dirs
+    extra = curated_parents(_load_rules(rule_dirs))
+    for entry in entries:  # as in the audit: manifest-declared parents replace curated ones
+        if entry.parents and entry.given is None:
+            extra[entry.ref.id] = list(entry.parents)
+    given = {e.ref.key: e.given for e in entries if e.given is not None}
     recorder = RecordingSource(build_source(_source_options(snapshot, endpoint, no_cache, refresh)))
-    graph = resolve_lineage(_parse_refs(refs), recorder, depth=depth, progress=_progress())
+    graph = resolve_lineage(
+        [e.ref for e in entries] + _parse_refs(refs or []), recorder, depth=depth, given=given,
+        extra_parents=extra, progress=_progress(),
+    )
     path = recorder.write(out, __version__)
     unresolved = sum(1 for n in graph.nodes if n.unresolved is not None)
     typer.echo(f"recorded {len(recorder.records)} answers ({unresolved} unresolved) to {path}")
@@ -357,6 +409,10 @@ FormatsOpt = Annotated[
                                   "sarif,markdown,notice (or 'all')."),
 ]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for the reports.")]
+QuietOpt = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="Print nothing on a clean pass; otherwise only the overall verdict line."),
+]
 
 
 def _check_fail_on(value: str) -> str:
@@ -381,6 +437,9 @@ def _emit(result: Any, formats: str | None, out: Path, fail_on: str, quiet: bool
     from auditor.pipeline import write_reports
     from auditor.summary import exit_code, render_summary
 
+    if verbose:
+        typer.echo(_stats_line(result.graph), err=True)
+    result = result.model_copy(update={"graph": _without_run_stats(result.graph)})
     if formats:
         written = write_reports(result, formats, out, manifest_path=manifest_path)
         if not quiet:
@@ -415,7 +474,7 @@ def check(
     endpoint: EndpointOpt = None,
     no_cache: NoCacheOpt = False,
     refresh: RefreshOpt = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the overall verdict.")] = False,
+    quiet: QuietOpt = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print every finding with its fix.")] = False,
 ) -> None:
     """One model, one answer: what it owes and forbids for your declared use.
@@ -492,6 +551,7 @@ schema_app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(schema_app, name="schema")
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"  # what pydantic generates
 
 
 @schema_app.command("result")
@@ -502,7 +562,8 @@ def schema_result() -> None:
 
     from auditor.model import AuditResult
 
-    typer.echo(json.dumps(AuditResult.model_json_schema(), indent=2, sort_keys=True))
+    schema = {"$schema": JSON_SCHEMA_DIALECT, **AuditResult.model_json_schema()}
+    typer.echo(json.dumps(schema, indent=2, sort_keys=True))
 
 
 @schema_app.command("manifest")
@@ -513,7 +574,8 @@ def schema_manifest() -> None:
 
     from auditor.manifest import manifest_json_schema
 
-    typer.echo(json.dumps(manifest_json_schema(), indent=2, sort_keys=True))
+    schema = {"$schema": JSON_SCHEMA_DIALECT, **manifest_json_schema()}
+    typer.echo(json.dumps(schema, indent=2, sort_keys=True))
 
 
 # --------------------------------------------------------------------------- audit, init, scan
@@ -532,7 +594,7 @@ def audit(
     no_cache: NoCacheOpt = False,
     refresh: RefreshOpt = False,
     concurrency: ConcurrencyOpt = 8,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the overall verdict.")] = False,
+    quiet: QuietOpt = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print every finding with its fix.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour (output is plain text anyway).")] = False,
 ) -> None:
@@ -567,7 +629,12 @@ def init(
     path: Annotated[Path, typer.Argument(help="Where to write the starter manifest.")] = Path("auditor.yaml"),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
-    """Write a commented starter manifest. Example: auditor init && auditor scan . >> auditor.yaml"""
+    """Write a commented starter manifest.
+
+    Example: auditor init auditor.yaml
+
+    Then run `auditor scan .` and copy the entries it proposes into the file's `models:` list.
+    """
     from auditor.manifest import starter_manifest
 
     if path.exists() and not force:
@@ -585,7 +652,10 @@ def scan(
     """Find model references in code (from_pretrained, hf_hub_download, pipeline, vLLM, Ollama…)
     and propose manifest entries.
 
-    Example: auditor scan ./src >> auditor.yaml
+    Example: auditor scan ./src > proposed.yaml
+
+    The output is a `models:` list with a comment naming where each model was found; copy its
+    entries into your manifest's `models:` list.
     """
     from auditor.scan import proposed_manifest_entries, scan_path
 

@@ -12,6 +12,7 @@ import fnmatch
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import get_args
 
 from auditor import regions
 from auditor.model import (
@@ -30,7 +31,9 @@ from auditor.model import (
 from auditor.policy import Policy, classify, find_waiver
 from auditor.rules.loader import RuleSet
 from auditor.rules.normalize import Normalised, normalise_declared
-from auditor.rules.schema import Citation, LicenseRule
+from auditor.rules.schema import Citation, DistributionMode, LicenseRule
+
+_DISTRIBUTION_MODES: tuple[str, ...] = get_args(DistributionMode)
 
 # Permissiveness order for choosing within an OR expression (the licensee picks one alternative).
 _KIND_ORDER = [
@@ -78,6 +81,7 @@ class _Ctx:
     declared: dict[str, Normalised] = field(default_factory=dict)
     effective: dict[str, list[EffectiveLicense]] = field(default_factory=dict)
     curated: set[str] = field(default_factory=set)  # nodes whose license comes from a curated fact
+    carriers: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (model, license) -> nodes
 
 
 def _clause(cite: Citation | None) -> Clause | None:
@@ -224,7 +228,7 @@ def _terms_findings(ctx: _Ctx, model_id: str, eff: EffectiveLicense, out: _Findi
                     f"({threshold.measured}); {threshold.consequence}",
                     license=rule.id, cite=threshold.cite, via=eff.via)
     for territory in rule.territory:
-        if not _territory_applies(ctx, eff.via, territory.applies_to_pipeline_tags,
+        if not _territory_applies(ctx, _carriers(ctx, model_id, rule), territory.applies_to_pipeline_tags,
                                   territory.applies_to_id_patterns):
             continue
         if use.regions is None:
@@ -232,7 +236,7 @@ def _terms_findings(ctx: _Ctx, model_id: str, eff: EffectiveLicense, out: _Findi
                     f"{label} withholds rights in {', '.join(territory.regions)}: declare your regions",
                     license=rule.id, cite=territory.cite, via=eff.via, field="regions")
             continue
-        hits = regions.matches(use.regions, territory.regions)
+        hits = sorted(regions.matches(use.regions, territory.regions))
         if hits:
             exempt = f" Exempt: {territory.exempt}" if territory.exempt else ""
             out.add("territory", "error",
@@ -252,20 +256,77 @@ def _terms_findings(ctx: _Ctx, model_id: str, eff: EffectiveLicense, out: _Findi
                     out.add("field-of-use", "error",
                             f"{label} prohibits '{restriction.purpose}': {restriction.description}",
                             license=rule.id, cite=restriction.cite, via=eff.via)
-    if use.distribution == "weights" and not rule.redistribution.allowed and rule.kind != "unknown":
-        out.add("redistribution", "error", f"{label} does not allow redistributing the weights",
-                license=rule.id, cite=rule.redistribution.cite, via=eff.via)
+    if not rule.redistribution.allowed and rule.kind != "unknown":
+        if use.distribution == "weights":
+            out.add("redistribution", "error", f"{label} does not allow redistributing the weights",
+                    license=rule.id, cite=rule.redistribution.cite, via=eff.via)
+        elif use.distribution is None:
+            out.add("needs-input", "warning",
+                    f"{label} does not allow redistributing the weights: declare the distribution "
+                    "(internal, saas or weights)",
+                    license=rule.id, cite=rule.redistribution.cite, via=eff.via, field="distribution")
     if rule.kind == "unknown":
         severity: Severity = "error" if use.commercial or use.distribution == "weights" else "warning"
         out.add("unknown-license", severity,
                 f"{label}: the license is not identified (declared as '{rule.id}'); its terms must be read "
                 "from the repository", license=rule.id, cite=rule.commercial.cite, via=eff.via)
+        # Each undeclared field could make it an error.
+        undeclared = {"commercial": ("commercial use", "whether the use is commercial"),
+                      "distribution": ("redistributing the weights", "the distribution (internal, saas or weights)")}
+        for name, (blocked, ask) in undeclared.items():
+            if severity != "error" and getattr(use, name) is None:
+                out.add("needs-input", "warning",
+                        f"{label}: an unidentified license blocks {blocked}: declare {ask}",
+                        license=rule.id, cite=rule.commercial.cite, via=eff.via, field=name)
+    if use.distribution is None:
+        # Obligations that bind only some distribution modes: all are listed until the mode is declared.
+        scoped = [ob for ob in rule.obligations if set(ob.when) != set(_DISTRIBUTION_MODES)]
+        if scoped:
+            modes = sorted({m for ob in scoped for m in ob.when})
+            out.add("needs-input", "info",
+                    f"{label}: some obligations apply only to distribution {', '.join(modes)}; all are listed "
+                    "until you declare the distribution", license=rule.id, cite=scoped[0].cite, via=eff.via,
+                    field="distribution")
 
 
-def _territory_applies(ctx: _Ctx, via: list[str], tags: list[str], patterns: list[str]) -> bool:
+def _carriers(ctx: _Ctx, model_id: str, rule: LicenseRule) -> set[str]:
+    """Every node on some path from the model to a holder of `rule` along which its terms flow.
+
+    A scoped term (e.g. a territory clause for one kind of model) applies if any of these nodes is in
+    scope, not only the nodes of the shortest path shown as `via`.
+    """
+    key = (model_id, rule.id)
+    if key in ctx.carriers:
+        return ctx.carriers[key]
+    reach: set[str] = set()  # nodes reachable from the model along flowing edges
+    stack = [model_id]
+    while stack:
+        node_id = stack.pop()
+        if node_id in reach:
+            continue
+        reach.add(node_id)
+        stack.extend(p for p, relation in ctx.parents.get(node_id, []) if _flows(rule, relation))
+    holds: set[str] = set()  # nodes of `reach` that hold the license themselves or through a flowing edge
+    pending = [n for n in reach if (norm := ctx.declared.get(n)) and rule.id in _chosen_ids(norm, ctx.rules)]
+    children: dict[str, list[str]] = {}
+    for child in reach:
+        for parent, relation in ctx.parents.get(child, []):
+            if parent in reach and _flows(rule, relation):
+                children.setdefault(parent, []).append(child)
+    while pending:
+        node_id = pending.pop()
+        if node_id in holds:
+            continue
+        holds.add(node_id)
+        pending.extend(children.get(node_id, []))
+    ctx.carriers[key] = holds
+    return holds
+
+
+def _territory_applies(ctx: _Ctx, carriers: set[str], tags: list[str], patterns: list[str]) -> bool:
     if not tags and not patterns:
         return True
-    for model_id in via:
+    for model_id in sorted(carriers):
         node = ctx.nodes.get(model_id)
         pipeline = node.facts.pipeline_tag if node is not None and node.facts is not None else None
         model_tags = set(node.facts.tags) if node is not None and node.facts is not None else set()
@@ -335,6 +396,11 @@ def _conflict_findings(ctx: _Ctx, model_id: str, out: _Findings) -> None:
                     f"{node_id} declares {', '.join(bad)}, but it derives from {inherited.via[-1]} under "
                     f"{rule.name}, which its derivatives must keep; {rule.name} still applies",
                     license=rule.id, cite=policy.cite, via=via)
+            if ctx.use.distribution is None:
+                out.add("needs-input", "warning",
+                        f"{node_id} declares {', '.join(bad)} over {rule.name} terms: the conflict blocks "
+                        "redistributing the weights; declare the distribution (internal, saas or weights)",
+                        license=rule.id, cite=policy.cite, via=via, field="distribution")
 
 
 def _merge_findings(ctx: _Ctx, model_id: str, out: _Findings) -> None:
@@ -354,18 +420,24 @@ def _merge_findings(ctx: _Ctx, model_id: str, out: _Findings) -> None:
                             continue
                         reported.add(pair)
                         ra, rb = ctx.rules.rules[a], ctx.rules.rules[b]
-                        cite = ra.flows_down.cite if ra.merge_incompatible_with else rb.flows_down.cite
-                        out.add("incompatible-merge", "error",
-                                f"{node_id} merges {first} ({ra.name}) and {second} ({rb.name}), "
-                                "whose terms cannot both be met",
-                                license=a, cite=cite, via=_path_to(ctx, model_id, node_id))
+                        # The finding names the license that declares the incompatibility (both, if both do),
+                        # citing its terms for derivatives.
+                        for declaring in sorted({r for r, o in ((a, b), (b, a)) if _lists(ctx.rules, r, o)}):
+                            rule = ctx.rules.rules[declaring]
+                            out.add("incompatible-merge", "error",
+                                    f"{node_id} merges {first} ({ra.name}) and {second} ({rb.name}), "
+                                    f"whose terms cannot both be met ({rule.name} excludes the other)",
+                                    license=declaring, cite=rule.derivative_licensing.cite,
+                                    via=_path_to(ctx, model_id, node_id))
+
+
+def _lists(rules: RuleSet, a: str, b: str) -> bool:
+    """Rule `a` lists `b` among the licenses it cannot be merged with."""
+    return any(fnmatch.fnmatchcase(b, g) for g in rules.rules[a].merge_incompatible_with)
 
 
 def _incompatible(rules: RuleSet, a: str, b: str) -> bool:
-    ra, rb = rules.rules[a], rules.rules[b]
-    return any(fnmatch.fnmatchcase(b, g) for g in ra.merge_incompatible_with) or any(
-        fnmatch.fnmatchcase(a, g) for g in rb.merge_incompatible_with
-    )
+    return _lists(rules, a, b) or _lists(rules, b, a)
 
 
 def _policy_findings(ctx: _Ctx, effective: list[EffectiveLicense], out: _Findings) -> None:
@@ -409,14 +481,19 @@ def _apply_policy(ctx: _Ctx, findings: list[Finding]) -> list[Finding]:
 
 
 def _dedupe(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per (code, model, license, field or message); the most severe one is kept."""
     seen: dict[tuple[str, str, str | None, str | None, str], Finding] = {}
     for f in findings:
         key = (f.code, f.model, f.license, f.field, f.message if f.field is None else "")
-        if key not in seen:
+        current = seen.get(key)
+        if current is None or _rank(f) > _rank(current):
             seen[key] = f
-    return sorted(
-        seen.values(), key=lambda f: (-_SEVERITY_RANK[f.severity], f.code, f.license or "", f.message)
-    )
+    return sorted(seen.values(), key=lambda f: (-_SEVERITY_RANK[f.severity], f.code, f.license or "", f.message,
+                                                f.field or "", f.via, f.clause.section if f.clause else ""))
+
+
+def _rank(finding: Finding) -> tuple[int, int]:
+    return (not finding.waived, _SEVERITY_RANK[finding.severity])
 
 
 def _obligations(ctx: _Ctx, model_id: str, effective: list[EffectiveLicense]) -> list[Obligation]:
@@ -493,6 +570,8 @@ def evaluate(
     ctx.nodes = {n.id: n for n in graph.nodes}
     for edge in graph.edges:
         ctx.parents.setdefault(edge.child, []).append((edge.parent, edge.relation))
+    for parents in ctx.parents.values():
+        parents.sort()  # the result must not depend on the order edges were listed in
     ctx.declared, ctx.curated = _declared_map(graph, rules, fallback_licenses or {})
     audits = []
     for model_id in models if models is not None else graph.roots:

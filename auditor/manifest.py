@@ -93,8 +93,9 @@ def _none_to_empty_mapping(value: Any) -> Any:
     return {} if value is None else value
 
 
+# `key:` with no value (null) is accepted and means an empty list, so the schema accepts it too.
 _STR_OR_LIST_SCHEMA: dict[str, Any] = {
-    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
+    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}, {"type": "null"}]
 }
 
 StrOrList = Annotated[
@@ -260,8 +261,16 @@ def _resolve(base: Path | None, value: str) -> Path:
 
 
 def manifest_json_schema() -> dict[str, Any]:
-    """JSON schema of `auditor.yaml` (for `auditor schema manifest`)."""
-    return Manifest.model_json_schema()
+    """JSON schema of `auditor.yaml` (for `auditor schema manifest`).
+
+    It accepts exactly what `load_manifest` accepts: `use:` with every field commented out (as in
+    the starter `auditor init` writes) is null in YAML, which the loader reads as "nothing declared".
+    """
+    schema = Manifest.model_json_schema()
+    use = schema["properties"]["use"]
+    ref = {"$ref": use.pop("$ref")}
+    use["anyOf"] = [ref, {"type": "null"}]
+    return schema
 
 
 # --------------------------------------------------------------------------- yaml + line map

@@ -142,8 +142,17 @@ def normalise_ref(value: str) -> str | None:
 
 
 def _is_local(value: str, here: Path, root: Path) -> bool:
+    """True when `value` names something on disk relative to the file's folder, the scan root, or any
+    folder between them (code is often run from its project folder, which may sit below the root)."""
     try:
-        return (here / value).exists() or (root / value).exists()
+        folder = here
+        while True:
+            if (folder / value).exists():
+                return True
+            if folder == root or not folder.is_relative_to(root) or folder.parent == folder:
+                break
+            folder = folder.parent
+        return (root / value).exists()
     except OSError:
         return False
 

@@ -1,4 +1,4 @@
-"""Plain-text summaries of a result for the terminal (machine output goes to files or --json)."""
+"""Plain-text summaries of a result for the terminal (machine output goes to report files)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,8 @@ def render_summary(result: AuditResult, *, verbose: bool = False, quiet: bool = 
     if not result.complete:
         overall += f"; INCOMPLETE ({unresolved} model{'s' if unresolved != 1 else ''} could not be read)"
     if quiet:
-        return overall + "\n"
+        # Quiet means silent when there is nothing to say: a complete audit that passed.
+        return "" if result.verdict == "pass" and result.complete else overall + "\n"
     lines.append(f"model-license-auditor {result.tool_version} · rules {result.rules.version} "
                  f"({result.rules.licenses} licenses)")
     width = max([len(m.id) for m in result.models] + [5])

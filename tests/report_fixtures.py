@@ -15,6 +15,9 @@ Roots (the manifest's models): `example-org/chat-adapter` (fail) and `example-or
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from auditor.model import (
     AuditResult,
     Clause,
@@ -457,3 +460,32 @@ def build_result(*, complete: bool = False) -> AuditResult:
         policy="default",
         node_licenses=NODE_LICENSES,
     )
+
+
+# --------------------------------------------------------------------------- the bundled example
+
+EXAMPLE_MANIFEST = "examples/auditor.yaml"  # relative to the repository root, as in the README
+EXAMPLE_SNAPSHOT = "examples/snapshot"
+EXAMPLE_EPOCH = "1750000000"  # SOURCE_DATE_EPOCH of the example runs: 2025-06-15T15:06:40Z
+
+
+def run_example_audit(out: Path, *args: str) -> Any:
+    """Run the README's quick start in-process (`auditor audit examples/auditor.yaml --snapshot
+    examples/snapshot --out OUT --format all`) from the repository root, offline, with
+    SOURCE_DATE_EPOCH fixed; `args`, when given, replace `--format all`. Returns the click
+    `Result` (exit code, output)."""
+    import pytest
+    from typer.testing import CliRunner
+
+    from auditor.cli import app
+
+    root = Path(__file__).resolve().parent.parent
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        mp.setenv("SOURCE_DATE_EPOCH", EXAMPLE_EPOCH)
+        mp.setenv("AUDITOR_CACHE_DIR", str(out.parent / f"{out.name}-cache"))
+        mp.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # the snapshot stands in for the Hub
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        mp.delenv("HF_TOKEN", raising=False)
+        command = ["audit", EXAMPLE_MANIFEST, "--snapshot", EXAMPLE_SNAPSHOT, "--out", str(out)]
+        return CliRunner().invoke(app, [*command, *(args or ("--format", "all"))])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.resources
 import json
 import os
+import re
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -450,3 +451,74 @@ def test_graph_layout_wraps_wide_layers_without_overlap() -> None:
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:
             assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
+
+
+def _markdown_table(text: str) -> list[list[tuple[str, list[str]]]]:
+    """The rows of the Markdown tables in `text` as GFM renders them: each cell's visible text
+    and the inline token types it is made of (markdown-it-py, tables enabled)."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    rows: list[list[tuple[str, list[str]]]] = []
+    for i, tok in enumerate(tokens):
+        if tok.type == "tr_open":
+            rows.append([])
+        elif tok.type in ("th_open", "td_open"):
+            children = tokens[i + 1].children or []
+            rows[-1].append(("".join(ch.content for ch in children), [ch.type for ch in children]))
+    return rows
+
+
+def test_markdown_table_cells_escape_pipes_newlines_and_backticks(result: AuditResult) -> None:
+    pytest.importorskip("markdown_it")
+    message = "a | b\nc\r\nd\u2028e `rm -rf` f\\|g *h* [i](https://x.test) <b>j</b>"
+    bad = Finding(
+        code="license|conflict", severity="error", model="example-org/odd`model|x", message=message,
+        license="odd\nlicense|`id`",
+    )
+    model = result.models[0].model_copy(update={"id": bad.model, "findings": [bad]})
+    odd_node = NodeRecord(id="example-labs/`tick`|pipe\nline")
+    graph = result.graph.model_copy(update={"nodes": [*result.graph.nodes, odd_node]})
+    hostile = result.model_copy(
+        update={"models": [model], "graph": graph, "product": "Acme\n# Injected heading | `x`"}
+    )
+    text = render(hostile, "markdown").decode()
+
+    table = _markdown_table(text)
+    assert [cell for cell, _ in table[0]] == ["Model", "Code", "License", "Message"]
+    assert len(table) == 2 and len(table[1]) == 4  # one row, four cells: no `|` split a cell
+    cells = [cell for cell, _ in table[1]]
+    assert cells == [
+        "example-org/odd`model|x",
+        "license|conflict",
+        "odd license|`id`",
+        "a | b c d e `rm -rf` f\\|g *h* [i](https://x.test) <b>j</b>",
+    ]
+    assert all(types == ["text"] for _, types in table[1])  # no code span, emphasis, link or HTML
+    lines = text.splitlines()
+    assert lines[0].startswith("## ") and "# Injected" not in [line[:10] for line in lines[1:]]
+    incomplete = next(line for line in lines if "INCOMPLETE" in line)
+    assert "example-labs/\\`tick\\`\\|pipe line" in incomplete  # one line, backticks shown as text
+
+
+def test_html_summary_lists_every_model_and_what_the_missing_models_affect(rendered: dict[str, bytes]) -> None:
+    html = rendered["html"].decode()
+    glance = html.split('<table class="glance">', 1)[1].split("</table>", 1)[0]
+    assert glance.count("<tr>") == 3  # header + two audited models
+    assert '<span class="verdict-chip verdict-fail">FAIL</span>' in glance
+    assert "inherited via example-org/chat-model → example-org/merged-base → example-labs/math-model" in glance
+    assert "2 blocking findings\n      in 1 of 2 models" in html
+    banner = html.split('id="incomplete"', 1)[1].split("</div>", 1)[0]
+    assert "In the lineage of <a href=" in banner and ">example-org/chat-adapter</code>" in banner
+    # an audited model bound by an ancestor's license says so on its box in the graph
+    adapter = html.split(f'data-id="{ADAPTER}"', 1)[1].split("</g>", 1)[0]
+    assert "FAIL</tspan> · inherits CC-BY-NC-4.0, Example Com" in adapter  # most restrictive first
+
+
+def test_html_print_footer_escapes_the_product_name(result: AuditResult) -> None:
+    hostile = result.model_copy(update={"product": 'Acme "x"; } </style><script>alert(1)</script>\n'})
+    html = render(hostile, "html").decode()
+    assert "<script" not in html.lower()
+    assert html.lower().count("</style>") == 2  # the stylesheet and the footer rule, nothing injected
+    footer = next(line for line in html.splitlines() if "@bottom-left { content:" in line)
+    assert re.fullmatch(r'@page \{ @bottom-left \{ content: "Model license audit: " "[A-Za-z0-9 \\]*"; \} \}', footer)

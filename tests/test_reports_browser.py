@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,3 +78,94 @@ def test_html_report_in_chromium(tmp_path: Path) -> None:
             browser.close()
     assert problems == []
     assert [u for u in requests if not u.startswith("file://")] == []
+
+
+def _pdf_pages(data: bytes) -> int:
+    import re
+
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", data))
+
+
+def test_example_report_in_chromium(tmp_path: Path) -> None:
+    """The bundled example's HTML, as a reader and a printer see it: the executive summary and
+    the lineage graph are drawn, nothing is fetched, nothing fails; a full-page screenshot and
+    a print to PDF are written (to $REPORT_SHOTS_DIR as well, when it is set, for a human look)."""
+    import os
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.report_fixtures import run_example_audit
+
+    out = tmp_path / "audit-out"
+    run = run_example_audit(out, "--format", "html")
+    assert run.exit_code == 1, run.output
+    page_path = out / "audit.html"
+    assert page_path.stat().st_size < 250_000  # inline CSS and SVG only: no fonts, no images
+    problems: list[str] = []
+    requests: list[str] = []
+    shot, pdf = tmp_path / "example-report.png", tmp_path / "example-report.pdf"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on(
+                "console",
+                lambda m: problems.append(f"console {m.type}: {m.text}")
+                if m.type in ("error", "warning")
+                else None,
+            )
+            page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
+            page.on("requestfailed", lambda r: problems.append(f"requestfailed: {r.url}"))
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(page_path.as_uri())
+            page.wait_for_load_state("load")
+
+            def box(selector: str) -> Any:
+                loc = page.locator(selector)
+                assert loc.count() == 1 and loc.is_visible(), selector
+                found = loc.bounding_box()
+                assert found is not None and found["width"] > 0 and found["height"] > 0, selector
+                return found
+
+            box("#summary")
+            assert "FAIL" in page.locator("#verdict").inner_text()
+            box("#incomplete")
+            for model in ("meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.2-11B-Vision-Instruct"):
+                assert model in page.locator("#incomplete").inner_text()
+            glance = page.locator("table.glance tbody tr")
+            assert glance.count() == 7
+            assert page.locator("table.blocking tbody tr").count() == 3
+            assert page.locator("table.blocking blockquote.clause").count() == 2  # the clause quoted
+            graph = box("svg.lineage-graph")
+            figure = box("figure.graph")
+            assert graph["width"] <= figure["width"]  # the graph fits the page, no side scrolling
+            nodes = page.locator("svg.lineage-graph g.node rect.node-box")
+            assert nodes.count() == 12
+            for i in range(nodes.count()):
+                b = nodes.nth(i).bounding_box()
+                assert b is not None and b["width"] > 100 and b["height"] > 30
+            assert page.locator("svg.lineage-graph g.edge").count() == 8
+            deepseek = page.locator('g.node[data-id="deepseek-ai/DeepSeek-R1-Distill-Llama-8B"] .node-meta')
+            assert "inherits Llama 3.1" in (deepseek.text_content() or "")
+            assert page.locator("blockquote.clause").first.is_visible()
+            assert page.locator("p.remedy").count() >= 3
+            assert page.evaluate("document.scripts.length") == 0
+            page.screenshot(path=str(shot), full_page=True)
+
+            page.emulate_media(media="print")
+            assert not page.locator("nav.toc").is_visible()
+            page.pdf(path=str(pdf), format="A4", print_background=True)
+        finally:
+            browser.close()
+    assert problems == []
+    assert requests == [page_path.as_uri()]
+    assert shot.stat().st_size > 100_000
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-")
+    assert 4 <= _pdf_pages(data) <= 30
+    if os.environ.get("REPORT_SHOTS_DIR"):
+        target = Path(os.environ["REPORT_SHOTS_DIR"])
+        target.mkdir(parents=True, exist_ok=True)
+        for f in (shot, pdf, page_path):
+            shutil.copy(f, target / f.name)

@@ -261,6 +261,20 @@ def owner_of(node: NodeRecord) -> str | None:
     return None
 
 
+def supplier_of(result: AuditResult, node: NodeRecord) -> str | None:
+    """Supplier of a node for an SBOM: `owner_of`, else, for a model folder read from the
+    product's own tree (`local`, no card author), the maintainers of the audited product (the
+    manifest lists it as their own model). None when nothing can be said."""
+    owner = owner_of(node)
+    if owner:
+        return owner
+    if node_source(node) == "local":
+        subject = plain(result.product or "") or plain(result.manifest or "")
+        if subject:
+            return f"Maintainers of {subject}"
+    return None
+
+
 def node_source(node: NodeRecord) -> str:
     if node.facts is not None:
         return node.facts.source

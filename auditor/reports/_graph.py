@@ -20,10 +20,18 @@ there).
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 
 from auditor.model import EdgeRecord, LineageGraph, NodeRecord
-from auditor.reports._common import KIND_LABELS, VERDICT_WORDS, LicenseInfo, dominant_kind, raw_declared
+from auditor.reports._common import (
+    KIND_LABELS,
+    VERDICT_WORDS,
+    LicenseInfo,
+    dominant_kind,
+    kind_rank,
+    raw_declared,
+)
 
 BOX_W = 260
 BOX_H = 84
@@ -352,11 +360,26 @@ def _layout_wrapped(
     return _Block(width=width, height=height, pos=pos, routes={key: [] for key in chains}, back=back)
 
 
+def short_license(info: LicenseInfo) -> str:
+    """A license as short as it stays recognisable: a plain SPDX id, else its name without a
+    trailing "(Community) License Agreement" ("Llama 3.1 Community License Agreement" -> "Llama 3.1")."""
+    spdx = info.spdx.strip()
+    if spdx and " " not in spdx and not spdx.startswith(("LicenseRef-", "NOASSERTION", "NONE")):
+        return spdx
+    short = re.sub(r"\s+(Community\s+)?License\s+Agreement$", "", info.name.strip())
+    return short or info.name
+
+
 def layout(
     graph: LineageGraph,
     licenses: dict[str, list[LicenseInfo]],
     verdicts: dict[str, str] | None = None,
+    *,
+    inherited: dict[str, list[LicenseInfo]] | None = None,
 ) -> GraphLayout:
+    """Lay out `graph`. `licenses`: each node's own licenses (colour and license line);
+    `verdicts`: audited models' verdicts (badge); `inherited`: licenses an audited model is bound
+    by through its lineage, named on its last line ("FAIL · inherits Llama 3.1")."""
     records: dict[str, NodeRecord] = {n.id: n for n in graph.nodes}
     ids: list[str] = []
     for node_id in [*graph.roots, *sorted(records)]:
@@ -407,7 +430,16 @@ def layout(
     kinds: set[str] = set()
     for node_id in ids:
         bx, by = pos[node_id]
-        box = _box(node_id, bx, by, records.get(node_id), licenses.get(node_id, []), root_set, verdicts or {})
+        box = _box(
+            node_id,
+            bx,
+            by,
+            records.get(node_id),
+            licenses.get(node_id, []),
+            root_set,
+            verdicts or {},
+            (inherited or {}).get(node_id, []),
+        )
         out.nodes.append(box)
         kinds.add(box.kind)
 
@@ -543,6 +575,7 @@ def _box(
     lics: list[LicenseInfo],
     roots: set[str],
     verdicts: dict[str, str],
+    inherits: list[LicenseInfo],
 ) -> NodeBox:
     kind = dominant_kind(lics) if lics else "unknown"
     kind_label = KIND_LABELS.get(kind, kind)
@@ -569,6 +602,9 @@ def _box(
         badge, badge_class = VERDICT_WORDS.get(verdict, verdict.upper()), verdict
         if unresolved:
             status = f"not read ({code})"
+        elif inherits:  # most restrictive first: it is what the reader must not miss
+            ordered = sorted(inherits, key=lambda lic: kind_rank(lic.kind))
+            status = "inherits " + ", ".join(dict.fromkeys(short_license(lic) for lic in ordered))
     elif unresolved:
         badge, badge_class = "NOT READ", "unresolved"
         status = code + (" · curated license" if lics else "")
@@ -577,7 +613,10 @@ def _box(
     sha = ""
     if rec is not None and rec.facts is not None:
         sha = rec.facts.sha or rec.facts.revision or ""
-    title_lines = [node_id, full_text, " · ".join(p for p in (badge, status) if p)]
+    shown = kind_label if inherits and not unresolved else status
+    title_lines = [node_id, full_text, " · ".join(p for p in (badge, shown) if p)]
+    if inherits and not unresolved:
+        title_lines.append("inherits " + ", ".join(dict.fromkeys(lic.name for lic in inherits)))
     if sha:
         title_lines.append(f"revision {sha}")
     fitted = {

@@ -67,6 +67,7 @@ def _purl(node: NodeRecord) -> Any:
 
 
 def _component(
+    result: AuditResult,
     node: NodeRecord,
     own: list[c.LicenseInfo],
     audit: ModelAudit | None,
@@ -107,7 +108,7 @@ def _component(
         if node.unresolved.retrieved_at:
             props.append(_prop("retrieved-at", node.unresolved.retrieved_at))
 
-    owner = c.owner_of(node)
+    owner = c.supplier_of(result, node)
     url = c.hub_url(node)
     return Component(
         type=ComponentType.MACHINE_LEARNING_MODEL,
@@ -149,7 +150,8 @@ def build_bom(result: AuditResult) -> Any:
         links = [p for p in parents.get(node_id, []) if p[0] in nodes]
         if links:
             ancestors = [
-                _component(nodes[p], licenses.get(p, []), None, urls, with_ref=False) for p, _, _ in links
+                _component(result, nodes[p], licenses.get(p, []), None, urls, with_ref=False)
+                for p, _, _ in links
             ]
             notes = "; ".join(
                 f"{c.relation_phrase(rel)} {p}{' (weak evidence only)' if weak else ''}"
@@ -157,7 +159,7 @@ def build_bom(result: AuditResult) -> Any:
             )
             pedigree = Pedigree(ancestors=ancestors, notes=notes)
         components.append(
-            _component(node, licenses.get(node_id, []), audits.get(node_id), urls, pedigree=pedigree)
+            _component(result, node, licenses.get(node_id, []), audits.get(node_id), urls, pedigree=pedigree)
         )
 
     counts = c.severity_counts(result)

@@ -43,7 +43,32 @@ def _environment() -> Any:
     env.filters["anchor"] = anchor
     env.filters["section"] = c.section_label
     env.filters["short_sha"] = lambda s: (s or "")[:12]
+    env.filters["css_string"] = css_string
+    env.filters["time_breakable"] = time_breakable
     return env
+
+
+def time_breakable(value: str) -> Any:
+    """An ISO time that may wrap only between its date and its time (`2025-06-01T` / `12:00:00Z`)."""
+    from markupsafe import Markup
+
+    date, sep, clock = value.partition("T")
+    if not sep:
+        return Markup('<span class="nowrap">{}</span>').format(value)
+    return Markup('<span class="nowrap">{}T</span><wbr><span class="nowrap">{}</span>').format(date, clock)
+
+
+def css_string(value: str, limit: int = 90) -> Any:
+    """`value` as a quoted CSS string for the stylesheet (print footer). Every character but
+    ASCII letters, digits and spaces is written as a 6-digit CSS escape, so card text can
+    neither end the string nor the `<style>` element."""
+    from markupsafe import Markup
+
+    text = c.plain(value)
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    body = "".join(ch if (ch.isascii() and ch.isalnum()) or ch == " " else f"\\{ord(ch):06x}" for ch in text)
+    return Markup(f'"{body}"')  # every character escaped above
 
 
 def format_via(path: list[str]) -> str:
@@ -106,6 +131,32 @@ class EvidenceRow:
     declared: str
     licenses: list[c.LicenseInfo]
     evidence: list[Evidence]
+
+
+def _needed_by(result: AuditResult) -> dict[str, list[str]]:
+    """Each unread lineage node -> the audited models whose lineage goes through it."""
+    unread = {n.id for n in result.graph.nodes if n.facts is None}
+    needed: dict[str, list[str]] = {}
+    for model in result.models:
+        for node_id in [model.id, *model.lineage]:
+            if node_id in unread and model.id not in needed.setdefault(node_id, []):
+                needed[node_id].append(model.id)
+    return needed
+
+
+def _inherited(result: AuditResult) -> dict[str, list[c.LicenseInfo]]:
+    """Each audited model -> the licenses it is bound by through its lineage (not its own)."""
+    out: dict[str, list[c.LicenseInfo]] = {}
+    for model in result.models:
+        own = {el.license for el in model.effective_licenses if el.own}
+        infos = [
+            c.LicenseInfo(el.license, el.name, el.spdx, el.kind, el.url)
+            for el in model.effective_licenses
+            if not el.own and el.license not in own
+        ]
+        if infos:
+            out[model.id] = list(dict.fromkeys(infos))
+    return out
 
 
 def _model_views(result: AuditResult) -> list[ModelView]:
@@ -174,7 +225,10 @@ def context(result: AuditResult, manifest_path: str | None = None) -> dict[str, 
         "verdict_word": c.VERDICT_WORDS.get(result.verdict, result.verdict.upper()),
         "counts": c.severity_counts(result),
         "blocking": blocking,
-        "graph": layout(result.graph, licenses, {m.id: m.verdict for m in result.models}),
+        "blocking_models": list(dict.fromkeys(fv.finding.model for fv in blocking)),
+        "graph": layout(
+            result.graph, licenses, {m.id: m.verdict for m in result.models}, inherited=_inherited(result)
+        ),
         "kind_labels": c.KIND_LABELS,
         "models": _model_views(result),
         "obligations": c.dedupe_obligations(result.obligations),
@@ -186,6 +240,7 @@ def context(result: AuditResult, manifest_path: str | None = None) -> dict[str, 
         "evidence_rows": _evidence_rows(result, licenses),
         "edges": _edges(result),
         "unresolved": unresolved,
+        "needed_by": _needed_by(result),
         "generated": c.iso_utc(result.generated_at),
     }
 

@@ -139,6 +139,7 @@ def _model_comment(model: ModelAudit) -> str:
 
 
 def _package(
+    result: AuditResult,
     node: NodeRecord,
     own: list[c.LicenseInfo],
     audit: ModelAudit | None,
@@ -184,7 +185,7 @@ def _package(
             )
         )
 
-    owner = c.owner_of(node)
+    owner = c.supplier_of(result, node)
     url = c.hub_url(node)
     external = []
     if url and node.facts is not None and node.facts.sha and re.fullmatch(r"[0-9a-f]{40}", node.facts.sha):
@@ -262,7 +263,7 @@ def build_document(result: AuditResult) -> Any:
     audits = {m.id: m for m in result.models}
     refs: dict[str, c.LicenseInfo] = {}
     packages = [
-        _package(node, licenses.get(node.id, []), audits.get(node.id), refs)
+        _package(result, node, licenses.get(node.id, []), audits.get(node.id), refs)
         for node in sorted(result.graph.nodes, key=lambda n: n.id)
     ]
     known = {n.id for n in result.graph.nodes}

@@ -52,6 +52,18 @@ SYNTHETIC_CARDS: dict[str, dict[str, Any]] = {
     # Unusable base_model values.
     "example-org/local-path-base": _card("apache-2.0", "/content/drive/MyDrive/checkpoint-500"),
     "example-org/url-base": _card("apache-2.0", "https://huggingface.co/example-org/chat-sft"),
+    # Scenario lineages on real recorded bases (tests/test_scenarios.py); only the example-org cards are made up.
+    # A community quantization of Cohere's Command R+ that keeps the base's tag.
+    "example-org/c4ai-command-r-plus-GGUF": _card("cc-by-nc-4.0", "CohereForAI/c4ai-command-r-plus", "quantized"),
+    # Fine-tunes of licensed bases that declare Apache-2.0 instead of the base's terms.
+    "example-org/Llama-3.1-8B-support-ft": _card("apache-2.0", "meta-llama/Llama-3.1-8B-Instruct", "finetune"),
+    "example-org/gemma-3-4b-it-support": _card("apache-2.0", "google/gemma-3-4b-it", "finetune"),
+    "example-org/mpt-7b-chat-support": _card("apache-2.0", "mosaicml/mpt-7b-chat", "finetune"),
+    # Merges (the Hub infers `merge` from a list): Apache-2.0 + CC-BY-NC-4.0; CC-BY-SA-4.0 + Llama 2.
+    "example-org/qwen-aya-merge": _card("apache-2.0", ["Qwen/Qwen2.5-7B-Instruct", "CohereForAI/aya-23-8B"]),
+    "example-org/luna-codellama-merge": _card(
+        "cc-by-sa-4.0", ["Tap-M/Luna-AI-Llama2-Uncensored", "codellama/CodeLlama-13b-Instruct-hf"]
+    ),
 }
 
 
