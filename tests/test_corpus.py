@@ -71,5 +71,6 @@ def test_normalisation_coverage_of_declared_licenses() -> None:
         else:
             counts["recognised"] += 1
     declared = counts["recognised"] + counts["unrecognised"]
-    # measured 2026-11-23: 2,760 of 2,883 cards that declare a license map to a rule (95.7%)
-    assert counts["recognised"] / declared >= 0.95, counts
+    # measured 2026-11-23 (`python -m pytest tests/test_corpus.py`): 2,850 of 2,886 cards that declare a
+    # license map to a rule (98.75%); the floor leaves room for rule edits
+    assert counts["recognised"] / declared >= 0.98, counts

@@ -435,3 +435,14 @@ def test_report_command_rerenders_byte_identical_files(example: Example, tmp_pat
 def test_two_runs_give_byte_identical_files(example: Example) -> None:
     for fmt in FORMATS:
         assert (example.second / FORMATS[fmt].file_name).read_bytes() == example.path(fmt).read_bytes(), fmt
+
+
+def test_html_does_not_link_to_the_machine_that_recorded_the_snapshot(example: Example) -> None:
+    """The bundled snapshot was recorded from a loopback Hub: its locations stay visible as text
+    (they are the evidence), but a link to 127.0.0.1 would lead nowhere in an archived report."""
+    snapshot = json.loads((ROOT / "examples" / "snapshot" / "snapshot.json").read_text(encoding="utf-8"))
+    recorded = re.findall(r'"location": "(http://127\.0\.0\.1:\d+/[^"]+)"', json.dumps(snapshot, indent=1))
+    assert recorded, "the snapshot's evidence locations are expected to be loopback URLs"
+    html = example.text("html")
+    assert not re.search(r'href="http://(127\.|localhost)', html)
+    assert recorded[0] in html

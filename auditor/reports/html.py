@@ -98,8 +98,17 @@ def group_evidence(items: list[Evidence], manifest: str | None) -> list[Evidence
         else:
             url = http_url(ev.location)
             shown = ev.location if url else c.short_location(ev.location, manifest)
-            groups.append(EvidenceGroup(ev.location, url, shown, [ev]))
+            groups.append(EvidenceGroup(ev.location, None if _loopback(url) else url, shown, [ev]))
     return groups
+
+
+def _loopback(url: str | None) -> bool:
+    """A URL on this machine (a local mirror, a replayed snapshot): shown as text, since a link
+    would lead nowhere for whoever reads the archived report."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname if url else None
+    return host is not None and (host == "localhost" or host.startswith("127.") or host == "::1")
 
 
 def anchor(model_id: str) -> str:
