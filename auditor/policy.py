@@ -104,4 +104,4 @@ def load_policy(path: Path) -> Policy:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         line_no = _line_of(node, error["loc"]) or 1
         where = ".".join(str(p) for p in error["loc"])
-        raise PolicyError(f"{path}:{line_no}: {where}: {error['msg']}. See `auditor explain` docs for the format.") from None
+        raise PolicyError(f"{path}:{line_no}: {where}: {error['msg']}. See the Policy section of README.md for the format.") from None

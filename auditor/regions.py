@@ -7,7 +7,7 @@ from collections.abc import Iterable
 # ISO 3166-1 alpha-2 codes of the European Union's member states (27, since 2020-02-01).
 _MEMBERS: dict[str, frozenset[str]] = {
     "EU": frozenset(
-        ["AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"]
+        ["AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"]
     ),
 }
 _ALIASES = {"EUROPEAN UNION": "EU", "EL": "GR", "UK": "GB"}

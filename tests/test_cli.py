@@ -673,12 +673,10 @@ def test_rules_validate_bad_file_names_the_line(tmp_path: Path) -> None:
     typo_line = line_of(rule.read_text(encoding="utf-8"), "commerical:")
     [typo] = [line for line in run.err.splitlines() if ": commerical: Extra inputs are not permitted" in line]
     reported = int(typo.removeprefix(f"{rule}:").split(":", 1)[0])
-    assert reported in (typo_line, typo_line + 1)  # the key, or (today) its block; see the xfail below
+    assert reported == typo_line  # the line of the misspelt key itself
     assert run.err.splitlines()[-1] == "2 error(s) in 1 file(s)"
 
 
-@pytest.mark.xfail(reason="auditor/rules/loader.py _line_of reports an unknown key at the line of its value "
-                          "(the next line for a block mapping), not at the key", strict=False)
 def test_rules_validate_points_at_the_misspelt_key(tmp_path: Path) -> None:
     folder, rule = bad_rule_dir(tmp_path)
     typo_line = line_of(rule.read_text(encoding="utf-8"), "commerical:")
