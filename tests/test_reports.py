@@ -522,3 +522,19 @@ def test_html_print_footer_escapes_the_product_name(result: AuditResult) -> None
     assert html.lower().count("</style>") == 2  # the stylesheet and the footer rule, nothing injected
     footer = next(line for line in html.splitlines() if "@bottom-left { content:" in line)
     assert re.fullmatch(r'@page \{ @bottom-left \{ content: "Model license audit: " "[A-Za-z0-9 \\]*"; \} \}', footer)
+
+
+def test_canonical_json_is_the_standard_librarys_sorted_indented_json() -> None:
+    """canonical_json uses a faster encoder: its bytes must equal json.dumps(sort_keys, indent=2),
+    including for hostile card strings (non-ASCII, line separators, control characters, quotes)."""
+    import json
+
+    from auditor.reports._common import canonical_json
+
+    data = build_result().model_dump(mode="json")
+    hostile = 'é 中文 \u2028 \u2029 \x00 \x1f \x7f "q" \\ </script> \U0001f600'
+    data["graph"]["nodes"][0]["facts"]["declared"]["license_name"] = hostile
+    result = AuditResult.model_validate(data)
+    expected = json.dumps(result.model_dump(mode="json"), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    assert canonical_json(result) == expected
+    assert hostile in json.loads(canonical_json(result))["graph"]["nodes"][0]["facts"]["declared"]["license_name"]
