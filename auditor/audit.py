@@ -17,12 +17,13 @@ from auditor.model import (
     ModelAudit,
     ModelFacts,
     ModelRef,
+    Notice,
     ParentClaim,
     RuleSetInfo,
     Verdict,
 )
 from auditor.pipeline import resolve_lineage
-from auditor.policy import Policy
+from auditor.policy import Policy, unused_globs, waiver_matches
 from auditor.rules.loader import RuleSet
 from auditor.sources.base import Source, now_iso
 
@@ -67,6 +68,21 @@ def curated_licenses(rules: RuleSet) -> dict[str, DeclaredLicense]:
 def overall_verdict(models: list[ModelAudit]) -> Verdict:
     verdicts = {m.verdict for m in models}
     return "fail" if "fail" in verdicts else "review" if "review" in verdicts else "pass"
+
+
+def policy_notices(policy: Policy | None, rules: RuleSet, graph: LineageGraph) -> list[Notice]:
+    """Policy entries that can never apply: globs matching no rule, waivers matching no audited model."""
+    if policy is None:
+        return []
+    notices = [Notice(file=policy.file, line=line, message=message) for line, message in unused_globs(policy, rules)]
+    names = [n.id for n in graph.nodes]
+    names += [n.facts.requested.split("@", 1)[0] for n in graph.nodes if n.facts is not None]
+    for index, waiver in enumerate(policy.waivers):
+        if waiver_matches(waiver, names) is None:
+            notices.append(Notice(file=policy.file, line=policy.line("waivers", index),
+                                  message=f"waivers[{index}].model: '{waiver.model}' matches no audited model; "
+                                          "the waiver never applies. Fix the id or remove the waiver"))
+    return notices
 
 
 def _today(generated_at: str) -> dt.date:
@@ -116,6 +132,35 @@ def build_result(
         rules=RuleSetInfo(version=rules.version, digest=rules.digest, licenses=len(rules.rules)),
         policy=policy_name,
         node_licenses=node_licenses(graph, rules, fallback),
+        notices=policy_notices(policy, rules, graph),
+    )
+
+
+def crawl_entries(
+    entries: list[AuditEntry],
+    source: Source,
+    rules: RuleSet,
+    *,
+    extra_refs: list[ModelRef] | None = None,
+    depth: int = 10,
+    concurrency: int = 8,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> LineageGraph:
+    """The lineage an audit follows: the Hub's, the curated facts beside the rules, and the parents the
+    manifest declares (which replace curated ones). `snapshot record` crawls exactly this."""
+    extra = curated_parents(rules)
+    for entry in entries:
+        if entry.parents and entry.given is None:
+            extra[entry.ref.id] = list(entry.parents)  # the manifest overrides curated lineage
+    given = {e.ref.key: e.given for e in entries if e.given is not None}
+    return resolve_lineage(
+        [e.ref for e in entries] + list(extra_refs or []),
+        source,
+        depth=depth,
+        concurrency=concurrency,
+        given=given,
+        extra_parents=extra,
+        progress=progress,
     )
 
 
@@ -133,20 +178,7 @@ def run_audit(
     policy_name: str | None = None,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> AuditResult:
-    extra = curated_parents(rules)
-    for entry in entries:
-        if entry.parents and entry.given is None:
-            extra[entry.ref.id] = list(entry.parents)  # the manifest overrides curated lineage
-    given = {e.ref.key: e.given for e in entries if e.given is not None}
-    graph = resolve_lineage(
-        [e.ref for e in entries],
-        source,
-        depth=depth,
-        concurrency=concurrency,
-        given=given,
-        extra_parents=extra,
-        progress=progress,
-    )
+    graph = crawl_entries(entries, source, rules, depth=depth, concurrency=concurrency, progress=progress)
     return build_result(
         graph, entries, rules, use, policy, product=product, manifest=manifest, policy_name=policy_name
     )

@@ -16,9 +16,9 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from auditor import __version__
+from auditor.vocab import ExitCode
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
-EXIT_BROKEN_PIPE = 141  # what a shell reports for a process killed by SIGPIPE
+EXIT_USAGE, EXIT_INCOMPLETE = ExitCode.USAGE, ExitCode.INCOMPLETE
 
 app = typer.Typer(
     name="auditor",
@@ -71,19 +71,20 @@ def guarded(func: F) -> F:
             # `auditor … | head`: the reader went away. Say nothing more (not even at exit).
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
-            raise typer.Exit(EXIT_BROKEN_PIPE) from None
+            raise typer.Exit(ExitCode.BROKEN_PIPE) from None
         except OSError as exc:  # a file we were told to read or write: bad input, not a bug
             where = f"{exc.filename}: " if exc.filename else ""
             _err(f"{where}{exc.strerror or exc}. Check the path and its permissions.")
             raise typer.Exit(EXIT_USAGE) from None
         except KeyboardInterrupt:
             _err("interrupted")
-            raise typer.Exit(130) from None
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
         except Exception as exc:  # last resort: one line, never a traceback
             if os.environ.get("AUDITOR_DEBUG"):
                 raise
-            _err(f"internal error: {type(exc).__name__}: {exc} (set AUDITOR_DEBUG=1 for a traceback)")
-            raise typer.Exit(EXIT_USAGE) from None
+            _err(f"internal error (a bug in the auditor, please report it): {type(exc).__name__}: {exc} "
+                 "(set AUDITOR_DEBUG=1 for a traceback)")
+            raise typer.Exit(ExitCode.INTERNAL) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -263,8 +264,8 @@ def snapshot_record(
       auditor snapshot record meta-llama/Llama-3.2-1B ./models/my-adapter --out snap/
       auditor lineage meta-llama/Llama-3.2-1B --snapshot snap/
     """
-    from auditor.audit import curated_parents
-    from auditor.pipeline import build_source, resolve_lineage
+    from auditor.audit import crawl_entries
+    from auditor.pipeline import build_source
     from auditor.sources.snapshot import RecordingSource
 
     if not refs and manifest is None:
@@ -277,16 +278,9 @@ def snapshot_record(
 
         loaded = load_manifest(manifest)
         entries, rule_dirs = audit_entries(loaded), loaded.rule_dirs
-    extra = curated_parents(_load_rules(rule_dirs))
-    for entry in entries:  # as in the audit: manifest-declared parents replace curated ones
-        if entry.parents and entry.given is None:
-            extra[entry.ref.id] = list(entry.parents)
-    given = {e.ref.key: e.given for e in entries if e.given is not None}
     recorder = RecordingSource(build_source(_source_options(snapshot, endpoint, no_cache, refresh)))
-    graph = resolve_lineage(
-        [e.ref for e in entries] + _parse_refs(refs or []), recorder, depth=depth, given=given,
-        extra_parents=extra, progress=_progress(),
-    )
+    graph = crawl_entries(entries, recorder, _load_rules(rule_dirs), extra_refs=_parse_refs(refs or []),
+                          depth=depth, progress=_progress())
     path = recorder.write(out, __version__)
     unresolved = sum(1 for n in graph.nodes if n.unresolved is not None)
     typer.echo(f"recorded {len(recorder.records)} answers ({unresolved} unresolved) to {path}")
@@ -317,7 +311,22 @@ def cache_clear() -> None:
 
 
 def main() -> None:
-    app()
+    """Run the app; a usage error (unknown option, bad number…) is one line and exit 2, as all bad input."""
+    import click
+
+    try:
+        code = app(standalone_mode=False)
+    except click.exceptions.UsageError as exc:
+        where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+        _err(f"{exc.format_message()}{where}")
+        sys.exit(ExitCode.USAGE)
+    except click.exceptions.Abort:
+        _err("interrupted")
+        sys.exit(ExitCode.INTERRUPTED)
+    except click.exceptions.ClickException as exc:
+        _err(exc.format_message())
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 # --------------------------------------------------------------------------- rules, explain
@@ -461,9 +470,23 @@ def check(
         str | None, typer.Option("--distribution", help="internal | saas | weights (weights = redistributed).")
     ] = None,
     region: Annotated[
-        list[str] | None, typer.Option("--region", help="Where you are domiciled/operate, e.g. EU, US, DE.")
+        list[str] | None,
+        typer.Option("--region", help="Shorthand for --domicile and --market together, e.g. EU,US or Germany."),
     ] = None,
-    purpose: Annotated[list[str] | None, typer.Option("--purpose", help="Intended purposes (repeatable).")] = None,
+    domicile: Annotated[
+        list[str] | None,
+        typer.Option("--domicile", help="Where your organisation is domiciled (ISO code, name, EU or EEA; "
+                                        "comma lists). See `auditor vocab regions`."),
+    ] = None,
+    market: Annotated[
+        list[str] | None,
+        typer.Option("--market", help="Where the product is offered or used (same values as --domicile)."),
+    ] = None,
+    purpose: Annotated[
+        list[str] | None,
+        typer.Option("--purpose", help="Intended purposes, repeatable or comma-separated. See `auditor vocab "
+                                       "purposes`."),
+    ] = None,
     policy: Annotated[Path | None, typer.Option("--policy", help="An organisation policy YAML.")] = None,
     extra: RulesOpt = None,
     fail_on: FailOnOpt = "error",
@@ -482,20 +505,16 @@ def check(
     Example: auditor check meta-llama/Llama-3.1-8B-Instruct --commercial --mau 2000000 --distribution saas --region EU
     """
     from auditor.audit import AuditEntry, run_audit
-    from auditor.model import DeclaredUse
     from auditor.pipeline import build_source
 
     _check_fail_on(fail_on)
     _check_outputs(formats, out)
-    if distribution is not None and distribution not in ("internal", "saas", "weights"):
-        raise UserError(f"--distribution {distribution!r} must be one of: internal, saas, weights")
-    use = DeclaredUse(
-        commercial=commercial, monthly_active_users=mau, annual_revenue_usd=revenue,
-        distribution=distribution,  # type: ignore[arg-type]
-        regions=region or None, purposes=purpose or None,
+    use = _declared_use(
+        commercial=commercial, monthly_active_users=mau, annual_revenue_usd=revenue, distribution=distribution,
+        regions=region, domicile=domicile, markets=market, purposes=purpose,
     )
     ruleset = _load_rules(extra)
-    org_policy = _load_policy(policy)
+    org_policy = _load_policy(policy, ruleset)
     source = build_source(_source_options(snapshot, endpoint, no_cache, refresh))
     result = run_audit(
         [AuditEntry(ref=_parse_refs([ref])[0])], source, ruleset, use, org_policy, depth=depth,
@@ -504,12 +523,32 @@ def check(
     _emit(result, formats, out, fail_on, quiet, verbose)
 
 
-def _load_policy(path: Path | None) -> Any:
+def _load_policy(path: Path | None, rules: Any) -> Any:
     if path is None:
         return None
     from auditor.policy import load_policy
 
-    return load_policy(path)
+    return load_policy(path, rules)
+
+
+_OPTION_OF = {"monthly_active_users": "--mau", "annual_revenue_usd": "--revenue", "regions": "--region",
+              "markets": "--market", "domicile": "--domicile", "purposes": "--purpose",
+              "distribution": "--distribution"}
+
+
+def _declared_use(**fields: Any) -> Any:
+    """The declared use from command-line options, validated against the vocabulary."""
+    from pydantic import ValidationError
+
+    from auditor.model import DeclaredUse
+
+    given = {k: v for k, v in fields.items() if v not in (None, [])}
+    try:
+        return DeclaredUse.model_validate(given)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        option = _OPTION_OF.get(str(error["loc"][0]), str(error["loc"][0]))
+        raise UserError(f"{option}: {error['msg']}") from None
 
 
 # --------------------------------------------------------------------------- report, schema
@@ -614,7 +653,7 @@ def audit(
     _check_outputs(formats, out)
     loaded = load_manifest(manifest)
     ruleset = _load_rules(loaded.rule_dirs)
-    org_policy = _load_policy(loaded.policy_path)
+    org_policy = _load_policy(loaded.policy_path, ruleset)
     source = build_source(_source_options(snapshot, endpoint, no_cache, refresh))
     result = run_audit(
         audit_entries(loaded), source, ruleset, loaded.use, org_policy, depth=depth, concurrency=concurrency,
@@ -670,3 +709,27 @@ def scan(
     else:
         raise UserError(f"--format {fmt!r} must be yaml or text")
     typer.echo(f"{len({h.ref for h in hits})} model reference(s) in {len({h.file for h in hits})} file(s)", err=True)
+
+
+# --------------------------------------------------------------------------- vocab
+
+VOCAB_LISTS = ("codes", "purposes", "regions", "severities", "distributions", "relations", "kinds", "exit-codes")
+
+
+@app.command()
+@guarded
+def vocab(
+    which: Annotated[str, typer.Argument(metavar="LIST", help=" | ".join(VOCAB_LISTS))] = "codes",
+) -> None:
+    """Print one list of the vocabulary with the meaning of each value: finding codes, purposes, regions…
+
+    Example: auditor vocab purposes
+    """
+    from auditor.vocab_text import render_vocab
+
+    if which not in VOCAB_LISTS:
+        from auditor.vocab import unknown_value
+
+        raise UserError(str(unknown_value("list", which, VOCAB_LISTS, "LIST")).replace(
+            "See `auditor vocab LIST` for the list", f"Choose one of: {', '.join(VOCAB_LISTS)}"))
+    typer.echo(render_vocab(which), nl=False)

@@ -89,6 +89,8 @@ class CrawlOptions:
 
 
 def _parent_ref(claim: ParentClaim) -> ModelRef | None:
+    if claim.unreadable:
+        return None
     if Path(claim.parent).is_absolute() and Path(claim.parent).is_dir():
         return ModelRef(kind="local", id=claim.parent)
     if is_repo_id(claim.parent):
@@ -108,6 +110,9 @@ def _depth_unresolved(ref: ModelRef, depth: int) -> Unresolved:
 
 
 def _invalid_parent(claim: ParentClaim) -> Unresolved:
+    if claim.unreadable:
+        return Unresolved(id=claim.parent, requested=claim.parent, source="local", code="malformed",
+                          reason=claim.unreadable)
     return Unresolved(
         id=claim.parent,
         requested=claim.parent,
@@ -167,7 +172,7 @@ def crawl(roots: Iterable[ModelRef], source: Source, options: CrawlOptions | Non
                         parent = _parent_ref(claim)
                         if parent is not None:
                             submit(parent, depth + 1)
-                        elif not claim.evidence.weak:
+                        elif claim.unreadable or not claim.evidence.weak:
                             invalid.setdefault(claim.parent, _invalid_parent(claim))
 
     return assemble(root_refs, results, depth_of, invalid, source)
@@ -225,7 +230,7 @@ def assemble(
             parents_by_field.setdefault(claim.evidence.field, set()).add(parent_id)
         disagreements.extend(_disagreements(node.id, parents_by_field))
         for note in node.facts.lineage_notes:
-            disagreements.append(Disagreement(model=node.id, message=note))
+            disagreements.append(Disagreement(model=node.id, message=note, kind="unusable"))
 
     edges: list[EdgeRecord] = []
     for (child, parent), group in sorted(claims.items()):

@@ -13,7 +13,7 @@ import types
 import typing
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import yaml
 from pydantic import (
@@ -29,11 +29,14 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from auditor import yamlio
+from auditor.errors import AuditorError
 from auditor.model import DeclaredUse, ModelRef
+from auditor.vocab import DeclarableRelation
 
 DEFAULT_MANIFEST = "auditor.yaml"
 
-ManifestRelation = Literal["finetune", "adapter", "quantized", "merge"]
+ManifestRelation = DeclarableRelation
 
 Loc = tuple[str | int, ...]
 
@@ -42,7 +45,7 @@ _REPO_ID_RE = re.compile(rf"^{_REPO_PART}/{_REPO_PART}$")
 _REVISION_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,254}$")
 
 
-class ManifestError(Exception):
+class ManifestError(AuditorError):
     """A manifest problem. `str(err)` is one line: `<file>:<line>: <field>: <problem>. <fix>`."""
 
     def __init__(self, message: str, *, file: str = "", line: int = 0, field: str = "") -> None:
@@ -324,32 +327,10 @@ def format_loc(loc: Loc) -> str:
 
 
 def _parse_yaml(text: str, file: str) -> tuple[Any, yaml.Node | None]:
-    loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = mark.line + 1 if mark else 1
-        problem = " ".join(str(p) for p in (err.context, err.problem) if p)
-        problem = " ".join(problem.split()) + (f" at column {mark.column + 1}" if mark else "")
-        if err.context_mark and mark and err.context_mark.line != mark.line:
-            problem += f" (it starts at line {err.context_mark.line + 1})"
-        raise ManifestError(
-            f"{file}:{line}: manifest: invalid YAML: {problem}. "
-            "Check the indentation, quotes and colons on that line",
-            file=file,
-            line=line,
-        ) from err
-    except yaml.YAMLError as err:
-        raise ManifestError(
-            f"{file}:1: manifest: invalid YAML: {' '.join(str(err).split())}. Fix the YAML syntax",
-            file=file,
-            line=1,
-        ) from err
-    finally:
-        loader.dispose()
-    return data, node
+        return yamlio.load(text, file, yamlio.MANIFEST_LIMITS)
+    except yamlio.YamlError as err:
+        raise ManifestError(str(err), file=err.file, line=err.line) from None
 
 
 # --------------------------------------------------------------------------- error messages
@@ -419,7 +400,7 @@ def _describe(error: ErrorDetails) -> tuple[Loc, str]:
         close = difflib.get_close_matches(given, allowed, n=1, cutoff=0.6)
         hint = f"Did you mean '{close[0]}'? " if close else ""
         return loc, f"invalid value '{given}'. {hint}Allowed values: {', '.join(allowed)}"
-    if kind in ("entry", "repo_id", "revision", "empty_models", "str_or_list"):
+    if kind in ("entry", "repo_id", "revision", "empty_models", "str_or_list", "vocab"):
         field = ctx.get("field")
         return ((*loc, field) if isinstance(field, str) else loc), error["msg"]
     problem = error["msg"].removeprefix("Value error, ")
@@ -479,15 +460,10 @@ def load_manifest(path: Path) -> Manifest:
     """Read and validate a manifest. Raises `ManifestError` (one-line message) on any problem."""
     file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        reason = err.strerror if isinstance(err, OSError) and err.strerror else type(err).__name__
-        raise ManifestError(
-            f"{file}:1: manifest: cannot read the file ({reason}). "
-            "Check the path, or run `auditor init` to create one",
-            file=file,
-            line=1,
-        ) from err
+        text = yamlio.read_text(path, yamlio.MANIFEST_LIMITS,
+                                hint="Check the path, or run `auditor init` to create one")
+    except yamlio.YamlError as err:
+        raise ManifestError(str(err), file=err.file, line=err.line) from None
     data, node = _parse_yaml(text, file)
     if node is None or data is None:
         raise ManifestError(

@@ -7,12 +7,15 @@ All are pydantic models so they serialise to stable JSON (the snapshot and resul
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
-Relation = Literal["finetune", "adapter", "quantized", "merge", "unknown"]
-RELATIONS: tuple[str, ...] = ("finetune", "adapter", "quantized", "merge", "unknown")
+from auditor import vocab
+from auditor.vocab import RELATIONS, Distribution, Relation, Severity, Verdict
+
+__all__ = ["RELATIONS", "Distribution", "Relation", "Severity", "Verdict"]
 
 SourceKind = Literal["hub", "local", "snapshot", "manifest"]
 
@@ -64,6 +67,9 @@ class ParentClaim(_Frozen):
     parent: str  # Hub repo id or local path
     relation: Relation = "unknown"
     evidence: Evidence
+    # Set when the file that names the parent could not be read: the parent is then unknown, and the
+    # crawl records an unresolved node with this reason (never "all claimed parents audited").
+    unreadable: str | None = None
 
 
 class DeclaredLicense(_Frozen):
@@ -134,6 +140,9 @@ class EdgeRecord(_Frozen):
 class Disagreement(_Frozen):
     model: str
     message: str
+    # "disagreement": sources name different parents (all audited); "unusable": a lineage value that
+    # names no model could be followed, so a parent may be missing.
+    kind: Literal["disagreement", "unusable"] = "disagreement"
 
 
 class LineageGraph(_Frozen):
@@ -151,24 +160,78 @@ class LineageGraph(_Frozen):
 # --------------------------------------------------------------------------- declared use
 
 
-Distribution = Literal["internal", "saas", "weights"]
+def _vocab_item(check: Any) -> Any:
+    def run(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value  # the str type check reports it
+        try:
+            return check(value)
+        except vocab.VocabError as err:
+            raise PydanticCustomError("vocab", str(err)) from None
+
+    return run
+
+
+def _split(value: Any) -> Any:
+    if isinstance(value, str):
+        return vocab.split_list(value)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return vocab.split_list(value)
+    return value
+
+
+def _check_purpose(value: str) -> str:
+    vocab.parse_purpose(value)
+    return value
+
+
+RegionList = Annotated[
+    list[Annotated[str, BeforeValidator(_vocab_item(vocab.parse_region))]],
+    BeforeValidator(_split),
+    AfterValidator(lambda v: sorted(set(v))),
+]
+PurposeList = Annotated[
+    list[Annotated[str, BeforeValidator(_vocab_item(_check_purpose))]],
+    BeforeValidator(_split),
+    AfterValidator(vocab.parse_purposes),
+]
 
 
 class DeclaredUse(_Frozen):
-    """The user's intended use. `None` means undeclared (a term that depends on it yields needs-input)."""
+    """The user's intended use. `None` means undeclared (a term that depends on it yields needs-input).
+
+    Regions are ISO 3166-1 codes or EU/EEA (names in any case are accepted and normalised);
+    purposes are keys of the published list (`auditor vocab purposes`; aliases are expanded).
+    """
 
     commercial: bool | None = None
     monthly_active_users: int | None = Field(default=None, ge=0)
     annual_revenue_usd: int | None = Field(default=None, ge=0)
-    distribution: Distribution | None = None
-    regions: list[str] | None = None
-    purposes: list[str] | None = None
+    distribution: Annotated[Distribution | None, BeforeValidator(_vocab_item(vocab.check_distribution))] = None
+    domicile: RegionList | None = Field(
+        default=None, description="Where your organisation is domiciled / has its principal place of business")
+    markets: RegionList | None = Field(
+        default=None, description="Where the product is offered or used")
+    regions: RegionList | None = Field(
+        default=None, description="Shorthand: sets both domicile and markets when they are not given")
+    purposes: PurposeList | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _regions_shorthand(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("regions") is not None:
+            data = dict(data)
+            for key in ("domicile", "markets"):
+                if data.get(key) is None:
+                    data[key] = data["regions"]
+        return data
+
+    def regions_for(self, question: str) -> list[str] | None:
+        """The declared regions a territory term tests: `domicile` or `market`."""
+        return self.domicile if question == "domicile" else self.markets
 
 
 # --------------------------------------------------------------------------- audit result
-
-Severity = Literal["error", "warning", "info"]
-Verdict = Literal["pass", "review", "fail"]
 
 
 class Clause(_Frozen):
@@ -188,6 +251,8 @@ class Finding(_Frozen):
     field: str | None = None  # the declared-use field for needs-input
     waived: bool = False
     waiver: str | None = None  # justification / approver when waived
+    # When the policy changed the severity: the engine's own severity (reports say it was changed).
+    default_severity: Severity | None = None
 
 
 class Obligation(_Frozen):
@@ -221,6 +286,15 @@ class ModelAudit(_Frozen):
     manifest_line: int | None = None
 
 
+class Notice(_Frozen):
+    """A problem with the audit's inputs that is no finding about a model (e.g. a waiver that matches
+    no audited model), located in its file."""
+
+    file: str
+    line: int
+    message: str
+
+
 class RuleSetInfo(_Frozen):
     version: str
     digest: str
@@ -244,3 +318,4 @@ class AuditResult(_Frozen):
     policy: str | None = None
     # Rule ids each graph node declares (after normalisation; curated where the node can't be read).
     node_licenses: dict[str, list[str]] = Field(default_factory=dict)
+    notices: list[Notice] = Field(default_factory=list)

@@ -362,11 +362,11 @@ def case_missing_manifest(tmp: Path) -> tuple[list[object], list[str]]:
 
 def case_manifest_distribution(tmp: Path) -> tuple[list[object], list[str]]:
     path = write(tmp / "m.yaml", "use:\n  distribution: cloud\n" + MANIFEST_OK)
-    return ["audit", path], [f"{path}:2: use.distribution: invalid value 'cloud'", "internal, saas, weights"]
+    return ["audit", path], [f"{path}:2: use.distribution: unknown distribution 'cloud'", "internal, saas, weights"]
 
 
 def case_cli_distribution(tmp: Path) -> tuple[list[object], list[str]]:
-    return ["check", "example-org/a", "--distribution", "cloud"], ["--distribution 'cloud'", "internal, saas, weights"]
+    return ["check", "example-org/a", "--distribution", "cloud"], ["--distribution: unknown distribution 'cloud'", "internal, saas, weights"]
 
 
 def case_audit_format(tmp: Path) -> tuple[list[object], list[str]]:
@@ -417,7 +417,7 @@ def case_rules_folder_missing(tmp: Path) -> tuple[list[object], list[str]]:
 def case_policy_in_manifest(tmp: Path) -> tuple[list[object], list[str]]:
     policy = write(tmp / "policy.yaml", POLICY_BAD)
     path = write(tmp / "m.yaml", "policy: policy.yaml\n" + MANIFEST_OK)
-    return ["audit", path], [f"{policy}:{line_of(POLICY_BAD, 'expires:')}: waivers.0.expires"]
+    return ["audit", path], [f"{policy}:{line_of(POLICY_BAD, 'expires:')}: waivers[0].expires"]
 
 
 def case_policy_option(tmp: Path) -> tuple[list[object], list[str]]:
@@ -829,7 +829,8 @@ def test_check_writes_reports_with_the_declared_use(live_hub: HubServer, tmp_pat
     use = json.loads((tmp_path / "audit.json").read_text(encoding="utf-8"))["use"]
     assert use == {
         "commercial": True, "monthly_active_users": 2000000, "annual_revenue_usd": 5000000,
-        "distribution": "saas", "regions": ["EU"], "purposes": ["customer-support"],
+        "distribution": "saas", "regions": ["EU"], "domicile": ["EU"], "markets": ["EU"],
+        "purposes": ["customer-support"],
     }
 
 

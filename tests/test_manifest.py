@@ -174,8 +174,8 @@ def test_bad_enum_lists_allowed_values(tmp_path: Path) -> None:
 
 def test_bad_distribution_value(tmp_path: Path) -> None:
     message = error_of(tmp_path, "use:\n  distribution: cloud\nmodels:\n  - id: example-org/a\n")
-    assert message.startswith("auditor.yaml:2: use.distribution: invalid value 'cloud'.")
-    assert "Allowed values: internal, saas, weights" in message
+    assert message.startswith("auditor.yaml:2: use.distribution: unknown distribution 'cloud'.")
+    assert "Allowed: internal, saas, weights" in message
 
 
 def test_wrong_type_names_the_line_and_a_fix(tmp_path: Path) -> None:
@@ -286,7 +286,7 @@ def test_invalid_yaml_reports_its_line(tmp_path: Path) -> None:
 
 def test_invalid_yaml_mapping_values(tmp_path: Path) -> None:
     message = error_of(tmp_path, "product: x\nuse: commercial: true\nmodels: []\n")
-    assert message.startswith("auditor.yaml:2: manifest: invalid YAML: mapping values are not allowed here")
+    assert message.startswith("auditor.yaml:2: manifest: invalid YAML: mapping values are not allowed in this context")
 
 
 def test_duplicate_keys_are_errors(tmp_path: Path) -> None:
@@ -317,7 +317,7 @@ def test_unreadable_file(tmp_path: Path) -> None:
 def test_non_utf8_file(tmp_path: Path) -> None:
     path = tmp_path / "auditor.yaml"
     path.write_bytes(b"product: \xff\xfe\n")
-    with pytest.raises(ManifestError, match=r"auditor.yaml:1: manifest: cannot read the file"):
+    with pytest.raises(ManifestError, match=r"auditor.yaml:1: manifest: not UTF-8 text"):
         load_manifest(path)
 
 

@@ -23,9 +23,12 @@ def test_waiver_matching() -> None:
                     justification="Research-only deployment, reviewed", approver="legal@example.com",
                     expires=dt.date(2030, 1, 1))
     policy = Policy(waivers=[waiver])
-    assert find_waiver(policy, "example-org/bot", "non-commercial", "cc-by-nc-4.0") == waiver
-    assert find_waiver(policy, "example-org/bot", "non-commercial", "mrl") is None
-    assert find_waiver(policy, "other-org/bot", "non-commercial", "cc-by-nc-4.0") is None
+    assert find_waiver(policy, ["example-org/bot"], "non-commercial", "cc-by-nc-4.0") == (waiver, "example-org/bot")
+    assert find_waiver(policy, ["example-org/bot"], "non-commercial", "mrl") is None
+    assert find_waiver(policy, ["other-org/bot"], "non-commercial", "cc-by-nc-4.0") is None
+    # A renamed repo: the waiver names its former id, which the model was requested as.
+    assert find_waiver(policy, ["new-org/bot", "example-org/bot"], "non-commercial", "cc-by-nc-4.0") == (
+        waiver, "example-org/bot")
 
 
 def test_waiver_needs_a_justification_and_an_approver() -> None:
@@ -40,7 +43,7 @@ def test_load_policy_errors_name_the_line(tmp_path: Path) -> None:
     with pytest.raises(PolicyError) as err:
         load_policy(path)
     message = str(err.value)
-    assert message.startswith(f"{path}:7: waivers.0.expires:") and "\n" not in message
+    assert message.startswith(f"{path}:7: waivers[0].expires:") and "\n" not in message
 
 
 def test_load_policy_unknown_key(tmp_path: Path) -> None:

@@ -98,7 +98,12 @@ def test_local_folder_oddities(tmp_path: Path) -> None:
     facts = LocalSource().fetch(parse_ref(str(folder)))
     assert isinstance(facts, ModelFacts)
     assert facts.declared.is_empty
-    assert any("adapter_config.json" in note for note in facts.lineage_notes)
+    unreadable = {p.parent.rsplit("/", 1)[-1]: p for p in facts.parents if p.unreadable}
+    # A broken adapter_config.json or config.json names a parent we cannot know: never silently absent.
+    assert set(unreadable) == {"adapter_config.json", "config.json"}
+    assert "not valid JSON" in (unreadable["adapter_config.json"].unreadable or "")
+    assert unreadable["adapter_config.json"].relation == "adapter"
+    assert "not a JSON object" in (unreadable["config.json"].unreadable or "")
 
 
 def test_missing_local_folder_is_unresolved(tmp_path: Path) -> None:

@@ -15,11 +15,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from auditor import yamlio
 from auditor.errors import AuditorError
 from auditor.paths import bundled_rules_dir
 from auditor.rules.schema import LicenseRule, LineageFact
 
-MAX_RULE_BYTES = 1024 * 1024
+MAX_RULE_BYTES = yamlio.RULE_LIMITS.max_bytes
 
 
 class RuleError(AuditorError):
@@ -50,82 +51,34 @@ class RuleSet:
         return f"{__version__}+{self.digest[:12]}"
 
 
-def _line_of(root: yaml.Node | None, loc: Iterable[Any]) -> int | None:
-    """1-based line of the YAML node at a pydantic error location (best effort): the line of the
-    last key named in the location (an unknown key is reported where it is written)."""
-    node = root
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            pair = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None)
-            if pair is None:
-                return line
-            line, node = pair[0].start_mark.line + 1, pair[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
-
-
-# libyaml's safe loader when PyYAML was built with it (about 10x faster), else the pure-Python one.
-# Both construct only plain data: this is what `yaml.safe_load` does, with a faster parser.
-_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _safe_load(text: str) -> Any:
-    loader = _SAFE_LOADER(text)
+def _parse_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     try:
-        return loader.get_single_data()
-    finally:
-        loader.dispose()
-
-
-def _compose(text: str) -> yaml.Node | None:
-    loader = _SAFE_LOADER(text)
-    try:
-        node: yaml.Node | None = loader.get_single_node()
-        return node
-    finally:
-        loader.dispose()
-
-
-def _parse_yaml(path: Path) -> tuple[Any, str]:
-    if path.stat().st_size > MAX_RULE_BYTES:
-        raise RuleError(f"{path}: larger than {MAX_RULE_BYTES} bytes; a rule file is small data")
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = _safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise RuleError(f"{path}{line}: {problem}. Fix the YAML syntax.") from None
-    return data, text
+        return yamlio.load(yamlio.read_text(path, yamlio.RULE_LIMITS), str(path), yamlio.RULE_LIMITS)
+    except yamlio.YamlError as err:
+        raise RuleError(str(err)) from None
 
 
 def _validate(path: Path, model: type[BaseModel]) -> tuple[BaseModel | None, list[str]]:
     """Validate one file; return the object and every error as a one-line message."""
     try:
-        data, text = _parse_yaml(path)
+        data, node = _parse_yaml(path)
     except RuleError as exc:
         return None, [str(exc)]
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [f"{path}: unreadable ({exc}). Check the file."]
     if not isinstance(data, dict):
         return None, [f"{path}:1: the file must be a YAML mapping of fields (see auditor/rules/schema.py)"]
     try:
         return model.model_validate(data), []
     except ValidationError as exc:
-        node = _compose(text)  # only now: line numbers for the messages
         messages = []
         for error in exc.errors():
             loc = [p for p in error["loc"]]
             field_path = ".".join(str(p) for p in loc) or "(top level)"
-            line = _line_of(node, loc)
+            line = yamlio.line_of(node, loc)
+            if error["type"] == "vocab":
+                messages.append(f"{path}:{line}: {field_path}: {error['msg']}")
+                continue
             hint = "remove it or check its spelling" if error["type"] == "extra_forbidden" else "fix the value"
-            messages.append(f"{path}:{line or 1}: {field_path}: {error['msg']} ({hint})")
+            messages.append(f"{path}:{line}: {field_path}: {error['msg']} ({hint})")
         return None, messages
 
 

@@ -6,26 +6,43 @@ only these fields; it never names a license itself.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
-LicenseKind = Literal[
-    "permissive",  # Apache, MIT, BSD: free use, notice duties only
-    "weak-copyleft",
-    "copyleft",  # GPL, AGPL, CC-BY-SA: derivatives must keep the license
-    "use-restricted",  # OpenRAIL-M family, DeepSeek: free use with use-based restrictions that flow down
-    "community",  # Llama, Gemma, Qwen, Stability: custom terms, commercial with conditions
-    "non-commercial",  # CC-BY-NC, research-only, FLUX.1-dev
-    "proprietary",
-    "unknown",  # `other`, `unknown`, no license
-]
+from auditor.vocab import (
+    DISTRIBUTIONS,
+    Distribution,
+    LicenseKind,
+    RegionQuestion,
+    Relation,
+    VocabError,
+    check_rule_purpose,
+    parse_region,
+)
+
+__all__ = ["LicenseKind"]
 
 Comparison = Literal["greater_than", "at_least"]
 Metric = Literal["monthly_active_users", "annual_revenue_usd"]
-DistributionMode = Literal["internal", "saas", "weights"]
-_ALL_MODES: tuple[DistributionMode, ...] = ("internal", "saas", "weights")
-RelationName = Literal["finetune", "adapter", "quantized", "merge", "unknown"]
+DistributionMode = Distribution
+_ALL_MODES: tuple[DistributionMode, ...] = DISTRIBUTIONS
+RelationName = Relation
+
+
+def _vocab(check: Any) -> Any:
+    def run(value: str) -> str:
+        try:
+            return str(check(value))
+        except VocabError as err:
+            raise PydanticCustomError("vocab", str(err)) from None
+
+    return run
+
+
+PurposeKey = Annotated[str, AfterValidator(_vocab(check_rule_purpose))]
+RegionCode = Annotated[str, AfterValidator(_vocab(parse_region))]
 
 
 class _Strict(BaseModel):
@@ -68,7 +85,9 @@ class Threshold(_Strict):
 class Territory(_Strict):
     """Rights withheld from parties domiciled in these regions."""
 
-    regions: list[str] = Field(min_length=1)  # e.g. ["EU"]
+    regions: list[RegionCode] = Field(min_length=1)  # e.g. ["EU"]
+    # What the clause tests: where the licensee is domiciled, or where the product is offered or used.
+    tests: RegionQuestion = "domicile"
     # The restriction applies only to models matching these predicates (empty = every model):
     applies_to_pipeline_tags: list[str] = Field(default_factory=list)
     applies_to_id_patterns: list[str] = Field(default_factory=list)  # fnmatch globs, case-insensitive
@@ -80,7 +99,7 @@ class Territory(_Strict):
 class FieldOfUse(_Strict):
     """A prohibited purpose. `purpose` is a short key users declare (e.g. `military`)."""
 
-    purpose: str
+    purpose: PurposeKey
     description: str
     cite: Citation
 

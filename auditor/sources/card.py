@@ -11,25 +11,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from auditor.model import DeclaredLicense, Evidence, ParentClaim, Relation, SourceKind
+from auditor.vocab import RELATION_ALIASES
 
 REPO_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 _HUB_URL_RE = re.compile(
     r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/(?P<id>[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*)"
     r"(?:/(?:tree|blob|resolve)/[^/]+.*)?/?$"
 )
-_RELATIONS: dict[str, Relation] = {
-    "finetune": "finetune",
-    "fine-tune": "finetune",
-    "finetuned": "finetune",
-    "adapter": "adapter",
-    "lora": "adapter",
-    "quantized": "quantized",
-    "quantization": "quantized",
-    "merge": "merge",
-    "merged": "merge",
-}
-
-
 def is_repo_id(value: str) -> bool:
     return bool(REPO_ID_RE.match(value)) and ".." not in value
 
@@ -47,7 +35,7 @@ def normalise_parent_ref(raw: str) -> tuple[str | None, str]:
 
 def relation_of(value: object) -> Relation:
     if isinstance(value, str):
-        return _RELATIONS.get(value.strip().lower(), "unknown")
+        return RELATION_ALIASES.get(value.strip().lower(), "unknown")
     return "unknown"
 
 

@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from auditor.model import ModelFacts, ModelRef, ParentClaim, Unresolved
+from auditor import yamlio
+from auditor.model import Evidence, ModelFacts, ModelRef, ParentClaim, Relation, Unresolved
 from auditor.sources.base import now_iso
 from auditor.sources.card import (
     adapter_parent,
@@ -34,7 +33,20 @@ def _read_json(path: Path) -> tuple[dict[str, Any] | None, str | None]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         return None, f"{path.name}: not valid JSON ({type(exc).__name__})"
-    return (data if isinstance(data, dict) else None), None
+    if not isinstance(data, dict):
+        return None, f"{path.name}: not a JSON object"
+    return data, None
+
+
+def _unreadable_claim(folder: str, name: str, problem: str) -> ParentClaim:
+    """A file that names a parent could not be read: its parent is unknown, never silently absent."""
+    relation: Relation = "adapter" if name == "adapter_config.json" else "unknown"
+    return ParentClaim(
+        parent=f"{folder}/{name}",
+        relation=relation,
+        evidence=Evidence(source="local", field=name, value="(unreadable)", location=f"{folder}/{name}"),
+        unreadable=f"{problem}; the parent it names is unknown",
+    )
 
 
 def _read_card(path: Path) -> tuple[dict[str, Any], str | None]:
@@ -48,10 +60,12 @@ def _read_card(path: Path) -> tuple[dict[str, Any], str | None]:
     if front is None:
         return {}, None
     try:
-        card = yaml.safe_load(front)
-    except yaml.YAMLError:
-        return {}, "README.md: front matter is not valid YAML"
-    return (card if isinstance(card, dict) else {}), None
+        card, _ = yamlio.load(front, "README.md", yamlio.CARD_LIMITS)
+    except yamlio.YamlError as err:
+        return {}, f"README.md: front matter not read ({str(err).split(': ', 2)[-1]})"
+    if card is not None and not isinstance(card, dict):
+        return {}, "README.md: front matter is not a mapping of keys"
+    return (card or {}), None
 
 
 def _resolve_local_parent(claim: ParentClaim, folder: Path) -> ParentClaim:
@@ -111,7 +125,10 @@ class LocalSource:
             if claim is not None:
                 parents.append(claim)
         parents = [_resolve_local_parent(p, folder) for p in parents]
-        notes.extend(p for p in (card_problem, adapter_problem, config_problem) if p)
+        for name, problem in (("README.md", card_problem), ("adapter_config.json", adapter_problem),
+                              ("config.json", config_problem)):
+            if problem:
+                parents.append(_unreadable_claim(location, name, problem))
         return ModelFacts(
             id=ref.id,
             requested=ref.key,

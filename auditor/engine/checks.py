@@ -1,0 +1,292 @@
+"""The checkers: one small function per family of findings.
+
+Each reads rule terms and the graph through `Ctx` and adds findings; none names a license.
+A checker of a model's terms receives one effective license at a time (`TermChecker`); a checker of the
+model's lineage receives the model (`ModelChecker`). The registries at the bottom list them in order.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+
+from auditor.engine.context import Ctx, Findings, chosen_ids, flows, via_text
+from auditor.model import EffectiveLicense
+from auditor.policy import classify
+from auditor.rules.schema import LicenseRule, Territory
+from auditor.vocab import DISTRIBUTIONS, FindingCode, Severity, regions_overlap
+
+TermChecker = Callable[[Ctx, str, EffectiveLicense, LicenseRule, Findings], None]
+ModelChecker = Callable[[Ctx, str, Findings], None]
+
+
+def _label(rule: LicenseRule, eff: EffectiveLicense) -> str:
+    return f"{rule.name}{via_text(eff.via)}"
+
+
+# --------------------------------------------------------------------------- terms of one license
+
+
+def commercial(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule, out: Findings) -> None:
+    if rule.commercial.allowed or rule.kind == "unknown":
+        return
+    if ctx.use.commercial is True:
+        out.add("non-commercial", "error", f"{_label(rule, eff)} does not permit commercial use",
+                license=rule.id, cite=rule.commercial.cite, via=eff.via)
+    elif ctx.use.commercial is None:
+        out.add("needs-input", "warning",
+                f"{_label(rule, eff)} is non-commercial: declare whether the use is commercial",
+                license=rule.id, cite=rule.commercial.cite, via=eff.via, field="commercial")
+
+
+def registration(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule, out: Findings) -> None:
+    if rule.commercial.allowed and rule.commercial.registration_required and ctx.use.commercial is not False:
+        out.add("registration", "info", f"{_label(rule, eff)}: commercial use requires registration with the "
+                "licensor", license=rule.id, cite=rule.commercial.cite, via=eff.via)
+
+
+def thresholds(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule, out: Findings) -> None:
+    for threshold in rule.thresholds:
+        if threshold.only_if_commercial and ctx.use.commercial is False:
+            continue
+        value = getattr(ctx.use, threshold.metric)
+        if value is None:
+            out.add("needs-input", "warning",
+                    f"{_label(rule, eff)} has a {threshold.metric} threshold of {threshold.limit:,}: declare it",
+                    license=rule.id, cite=threshold.cite, via=eff.via, field=threshold.metric)
+            continue
+        over = value > threshold.limit if threshold.comparison == "greater_than" else value >= threshold.limit
+        if over:
+            code: FindingCode = ("user-threshold" if threshold.metric == "monthly_active_users"
+                                 else "revenue-threshold")
+            out.add(code, "error",
+                    f"{_label(rule, eff)}: declared {threshold.metric} {value:,} is past the limit "
+                    f"{threshold.limit:,} ({threshold.measured}); {threshold.consequence}",
+                    license=rule.id, cite=threshold.cite, via=eff.via)
+
+
+def _in_scope(ctx: Ctx, carriers: set[str], territory: Territory) -> bool:
+    tags, patterns = territory.applies_to_pipeline_tags, territory.applies_to_id_patterns
+    if not tags and not patterns:
+        return True
+    for model_id in sorted(carriers):
+        node = ctx.nodes.get(model_id)
+        facts = node.facts if node is not None else None
+        model_tags = {facts.pipeline_tag, *facts.tags} if facts is not None else set()
+        if model_tags & set(tags) or any(fnmatch.fnmatchcase(model_id.lower(), p.lower()) for p in patterns):
+            return True
+    return False
+
+
+_QUESTION_FIELD = {"domicile": ("domicile", "are domiciled in"), "market": ("markets", "offer or use the product in")}
+
+
+def territory(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule, out: Findings) -> None:
+    for term in rule.territory:
+        if not _in_scope(ctx, ctx.carriers(model_id, rule), term):
+            continue
+        field, verb = _QUESTION_FIELD[term.tests]
+        declared = ctx.use.regions_for(term.tests)
+        if declared is None:
+            out.add("needs-input", "warning",
+                    f"{_label(rule, eff)} withholds rights from parties who {verb} {', '.join(term.regions)}: "
+                    f"declare `{field}`", license=rule.id, cite=term.cite, via=eff.via, field=field)
+            continue
+        hits = regions_overlap(declared, term.regions)
+        if hits:
+            exempt = f" Exempt: {term.exempt}" if term.exempt else ""
+            out.add("territory", "error",
+                    f"{_label(rule, eff)} grants no rights to parties who {verb} {', '.join(term.regions)} "
+                    f"(declared {field}: {', '.join(hits)}).{exempt}", license=rule.id, cite=term.cite, via=eff.via)
+
+
+def field_of_use(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule, out: Findings) -> None:
+    if not rule.field_of_use:
+        return
+    if ctx.use.purposes is None:
+        keys = ", ".join(sorted({f.purpose for f in rule.field_of_use}))
+        out.add("needs-input", "warning", f"{_label(rule, eff)} prohibits some purposes ({keys}): declare your "
+                "purposes", license=rule.id, cite=rule.field_of_use[0].cite, via=eff.via, field="purposes")
+        return
+    declared = set(ctx.use.purposes)
+    for restriction in rule.field_of_use:
+        if restriction.purpose in declared:
+            out.add("field-of-use", "error",
+                    f"{_label(rule, eff)} prohibits '{restriction.purpose}': {restriction.description}",
+                    license=rule.id, cite=restriction.cite, via=eff.via)
+
+
+def redistribution(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule, out: Findings) -> None:
+    if rule.redistribution.allowed or rule.kind == "unknown":
+        return
+    if ctx.use.distribution == "weights":
+        out.add("redistribution", "error", f"{_label(rule, eff)} does not allow redistributing the weights",
+                license=rule.id, cite=rule.redistribution.cite, via=eff.via)
+    elif ctx.use.distribution is None:
+        out.add("needs-input", "warning", f"{_label(rule, eff)} does not allow redistributing the weights: declare "
+                f"the distribution ({', '.join(DISTRIBUTIONS)})", license=rule.id, cite=rule.redistribution.cite,
+                via=eff.via, field="distribution")
+
+
+def unidentified(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule, out: Findings) -> None:
+    """A placeholder rule (`other` with an unknown name, `unknown`): its terms are unknown, so nothing
+    may pass on it, whatever the declared use."""
+    if rule.kind != "unknown":
+        return
+    out.add("unknown-license", "error", f"{_label(rule, eff)}: the license is not identified (declared as "
+            f"'{rule.id}'); its terms must be read from the repository", license=rule.id, cite=rule.commercial.cite,
+            via=eff.via)
+
+
+def scoped_obligations(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule, out: Findings) -> None:
+    """Obligations that bind only some distribution modes: all are listed until the mode is declared."""
+    if ctx.use.distribution is not None:
+        return
+    scoped = [ob for ob in rule.obligations if set(ob.when) != set(DISTRIBUTIONS)]
+    if scoped:
+        modes = sorted({m for ob in scoped for m in ob.when})
+        out.add("needs-input", "info", f"{_label(rule, eff)}: some obligations apply only to distribution "
+                f"{', '.join(modes)}; all are listed until you declare the distribution", license=rule.id,
+                cite=scoped[0].cite, via=eff.via, field="distribution")
+
+
+# --------------------------------------------------------------------------- the model and its lineage
+
+
+def unresolved_nodes(ctx: Ctx, model_id: str, out: Findings) -> None:
+    for node_id in [model_id, *ctx.ancestors(model_id)]:
+        node = ctx.nodes.get(node_id)
+        if node is None or node.unresolved is None:
+            continue
+        curated = node_id in ctx.curated
+        terms = " (its license is taken from a curated lineage fact)" if curated else "; its terms are unknown"
+        out.add("unresolved", "warning",
+                f"{node_id} could not be read ({node.unresolved.code}: {node.unresolved.reason}){terms}",
+                via=ctx.path_to(model_id, node_id))
+
+
+def declared_licenses(ctx: Ctx, model_id: str, out: Findings) -> None:
+    """A model declaring nothing, a value no rule recognises, fields naming different licenses."""
+    for node_id in [model_id, *ctx.ancestors(model_id)]:
+        node = ctx.nodes.get(node_id)
+        norm = ctx.declared.get(node_id)
+        if node is None or node.unresolved is not None or norm is None:
+            continue
+        via = ctx.path_to(model_id, node_id)
+        if norm.missing:
+            out.add("missing-license", "error" if node_id == model_id else "warning",
+                    f"{node_id} declares no license", via=via)
+        for raw in norm.unrecognised:
+            out.add("unknown-license", "error", f"{node_id} declares a license no rule recognises: {raw!r}; "
+                    "its terms are unknown", via=via)
+        for conflict in norm.conflicts:
+            out.add("license-conflict", "warning", f"{node_id}: {conflict}", via=via)
+
+
+def lineage_evidence(ctx: Ctx, model_id: str, out: Findings) -> None:
+    members = {model_id, *ctx.ancestors(model_id)}
+    for disagreement in ctx.graph.disagreements:
+        if disagreement.model not in members:
+            continue
+        via = ctx.path_to(model_id, disagreement.model)
+        if disagreement.kind == "unusable":
+            out.add("unresolved", "warning", f"{disagreement.model}: {disagreement.message}; a parent may be "
+                    "missing", via=via)
+        else:
+            out.add("lineage-disagreement", "info", f"{disagreement.model}: {disagreement.message}", via=via)
+    for cycle in ctx.graph.cycles:
+        if members & set(cycle):
+            out.add("cycle", "warning", "lineage cycle: " + " → ".join([*cycle, cycle[0]]))
+
+
+def _bad_own_licenses(ctx: Ctx, node_id: str, own: list[str], inherited: EffectiveLicense) -> list[str]:
+    rule = ctx.rules.rules[inherited.license]
+    policy = rule.derivative_licensing
+    owner = node_id.split("/", 1)[0].lower()
+    if policy.policy != "listed" or owner in {o.lower() for o in policy.licensor_orgs}:
+        return []
+    allowed = [rule.id, *policy.allowed]
+    return [d for d in own if not any(fnmatch.fnmatchcase(d, a) for a in allowed)]
+
+
+def derivative_licenses(ctx: Ctx, model_id: str, out: Findings) -> None:
+    """A derivative (the model or an ancestor) declaring terms an ancestor's license does not allow."""
+    for node_id in [model_id, *ctx.ancestors(model_id)]:
+        own = chosen_ids(ctx.declared.get(node_id), ctx.rules)
+        for inherited in ctx.effective(node_id) if own else []:
+            bad = [] if inherited.own else _bad_own_licenses(ctx, node_id, own, inherited)
+            if bad:
+                _conflict(ctx, model_id, node_id, bad, inherited, out)
+
+
+def _conflict(ctx: Ctx, model_id: str, node_id: str, bad: list[str], inherited: EffectiveLicense,
+              out: Findings) -> None:
+    rule = ctx.rules.rules[inherited.license]
+    cite = rule.derivative_licensing.cite
+    via = ctx.path_to(model_id, node_id)[:-1] + inherited.via
+    severity: Severity = "error" if ctx.use.distribution == "weights" else "warning"
+    out.add("license-conflict", severity,
+            f"{node_id} declares {', '.join(bad)}, but it derives from {inherited.via[-1]} under {rule.name}, "
+            f"which its derivatives must keep; {rule.name} still applies", license=rule.id, cite=cite, via=via)
+    if ctx.use.distribution is None:
+        out.add("needs-input", "warning",
+                f"{node_id} declares {', '.join(bad)} over {rule.name} terms: the conflict blocks redistributing "
+                f"the weights; declare the distribution ({', '.join(DISTRIBUTIONS)})", license=rule.id, cite=cite,
+                via=via, field="distribution")
+
+
+def _lists(ctx: Ctx, a: str, b: str) -> bool:
+    """Rule `a` lists `b` among the licenses it cannot be merged with."""
+    return any(fnmatch.fnmatchcase(b, g) for g in ctx.rules.rules[a].merge_incompatible_with)
+
+
+def _merge_pairs(ctx: Ctx, merge_parents: list[str]) -> list[tuple[str, str, str, str]]:
+    """(first parent, second parent, license a, license b) for each incompatible pair, once per pair."""
+    arriving = {p: [e.license for e in ctx.effective(p) if flows(ctx.rules.rules[e.license], "merge")]
+                for p in merge_parents}
+    found: dict[tuple[str, str], tuple[str, str, str, str]] = {}
+    for i, first in enumerate(merge_parents):
+        for second in merge_parents[i + 1:]:
+            for a in arriving[first]:
+                for b in arriving[second]:
+                    if a != b and (_lists(ctx, a, b) or _lists(ctx, b, a)):
+                        found.setdefault((min(a, b), max(a, b)), (first, second, a, b))
+    return list(found.values())
+
+
+def merges(ctx: Ctx, model_id: str, out: Findings) -> None:
+    for node_id in [model_id, *ctx.ancestors(model_id)]:
+        merge_parents = [p for p, r in ctx.parents.get(node_id, []) if r == "merge"]
+        for first, second, a, b in _merge_pairs(ctx, merge_parents) if len(merge_parents) > 1 else []:
+            ra, rb = ctx.rules.rules[a], ctx.rules.rules[b]
+            # The finding names the license that declares the incompatibility (both, if both do).
+            for declaring in sorted({r for r, o in ((a, b), (b, a)) if _lists(ctx, r, o)}):
+                rule = ctx.rules.rules[declaring]
+                out.add("incompatible-merge", "error",
+                        f"{node_id} merges {first} ({ra.name}) and {second} ({rb.name}), whose terms cannot both "
+                        f"be met ({rule.name} excludes the other)", license=declaring,
+                        cite=rule.derivative_licensing.cite, via=ctx.path_to(model_id, node_id))
+
+
+def policy_lists(ctx: Ctx, model_id: str, out: Findings) -> None:
+    if ctx.policy is None:
+        return
+    for eff in ctx.effective(model_id):
+        verdict = classify(eff.license, ctx.policy)
+        if verdict == "deny":
+            out.add("policy-deny", "error", f"policy denies {eff.name}{via_text(eff.via)}", license=eff.license,
+                    via=eff.via)
+        elif verdict == "review" or (verdict == "unlisted" and ctx.policy.allow):
+            why = "requires review of" if verdict == "review" else "does not list"
+            out.add("policy-review", "warning", f"policy {why} {eff.name}{via_text(eff.via)}",
+                    license=eff.license, via=eff.via)
+
+
+# --------------------------------------------------------------------------- registries (order is report order)
+
+TERM_CHECKERS: tuple[TermChecker, ...] = (
+    commercial, registration, thresholds, territory, field_of_use, redistribution, unidentified, scoped_obligations,
+)
+MODEL_CHECKERS: tuple[ModelChecker, ...] = (
+    unresolved_nodes, declared_licenses, lineage_evidence, derivative_licenses, merges, policy_lists,
+)

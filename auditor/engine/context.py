@@ -1,0 +1,229 @@
+"""What every checker reads: the graph, the rules, the declared use and the policy, with shared graph
+queries (ancestors, paths, effective licenses, the nodes that carry a license's terms).
+
+The engine knows no license by name: every term comes from a `LicenseRule`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from auditor.model import (
+    Clause,
+    DeclaredLicense,
+    DeclaredUse,
+    EffectiveLicense,
+    Finding,
+    LineageGraph,
+    NodeRecord,
+)
+from auditor.policy import Policy
+from auditor.rules.loader import RuleSet
+from auditor.rules.normalize import Normalised, normalise_declared
+from auditor.rules.schema import Citation, LicenseRule
+from auditor.vocab import LICENSE_KINDS, FindingCode, Severity, remedy
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+
+def flows(rule: LicenseRule, relation: str) -> bool:
+    """Do the rule's terms bind a derivative of this relation? An unknown relation is conservative:
+    it carries the terms if any relation does."""
+    fd = rule.flows_down
+    if relation == "unknown":
+        return fd.finetune or fd.adapter or fd.quantized or fd.merge
+    return bool(getattr(fd, relation, True))
+
+
+def chosen_ids(norm: Normalised | None, rules: RuleSet) -> list[str]:
+    """AND ids plus, for each OR group, the most permissive alternative."""
+    if norm is None:
+        return []
+    ids = list(norm.rule_ids)
+    for group in norm.alternatives:
+        ranked = sorted(group, key=lambda rid: (LICENSE_KINDS.index(rules.rules[rid].kind), rid))
+        if ranked:
+            ids.append(ranked[0])
+    return sorted(set(ids))
+
+
+def via_text(via: list[str]) -> str:
+    return f" (via {' → '.join(via[1:])})" if len(via) > 1 else ""
+
+
+def clause(cite: Citation | None) -> Clause | None:
+    return Clause(section=cite.section, quote=cite.quote) if cite is not None else None
+
+
+@dataclass
+class Ctx:
+    graph: LineageGraph
+    rules: RuleSet
+    use: DeclaredUse
+    policy: Policy | None
+    today: dt.date
+    nodes: dict[str, NodeRecord] = field(default_factory=dict)
+    parents: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # child -> [(parent, relation)]
+    declared: dict[str, Normalised] = field(default_factory=dict)
+    curated: set[str] = field(default_factory=set)  # nodes whose license comes from a curated fact
+    digraph: nx.DiGraph | None = None
+    _effective: dict[str, list[EffectiveLicense]] = field(default_factory=dict)
+    _carriers: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    _ancestors: dict[str, list[str]] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ graph queries
+
+    def ancestors(self, model_id: str) -> list[str]:
+        """Every model the given one derives from, sorted."""
+        import networkx as nx
+
+        if model_id not in self._ancestors:
+            g = self._graph()
+            found = nx.descendants(g, model_id) if model_id in g else set()
+            self._ancestors[model_id] = sorted(found - {model_id})
+        return self._ancestors[model_id]
+
+    def path_to(self, model_id: str, target: str) -> list[str]:
+        """The first shortest child -> parent path from the model to `target`, parents taken in sorted
+        order (the model alone if there is none)."""
+        queue: deque[list[str]] = deque([[model_id]])
+        seen = {model_id}
+        while queue:
+            path = queue.popleft()
+            if path[-1] == target:
+                return path
+            for parent, _ in self.parents.get(path[-1], []):
+                if parent not in seen:
+                    seen.add(parent)
+                    queue.append([*path, parent])
+        return [model_id]
+
+    def _graph(self) -> nx.DiGraph:
+        import networkx as nx
+
+        if self.digraph is None:
+            g = nx.DiGraph()
+            g.add_nodes_from(sorted(self.nodes))
+            for child in sorted(self.parents):
+                for parent, relation in self.parents[child]:
+                    g.add_edge(child, parent, relation=relation)
+            self.digraph = g
+        return self.digraph
+
+    def effective(self, model_id: str) -> list[EffectiveLicense]:
+        """Own licenses plus flowing-down ancestor licenses, each with the shortest path that carries it."""
+        if model_id not in self._effective:
+            self._effective[model_id] = self._compute_effective(model_id)
+        return self._effective[model_id]
+
+    def _compute_effective(self, model_id: str) -> list[EffectiveLicense]:
+        found: dict[str, EffectiveLicense] = {}
+        # BFS over (node, path); a license held by a node flows if every edge on the path lets it flow.
+        queue: deque[tuple[str, list[str], list[str]]] = deque([(model_id, [model_id], [])])
+        visited: set[tuple[str, tuple[str, ...]]] = set()
+        while queue:
+            node_id, path, relations = queue.popleft()
+            for rid in chosen_ids(self.declared.get(node_id), self.rules):
+                rule = self.rules.rules[rid]
+                if rid not in found and all(flows(rule, r) for r in relations):
+                    found[rid] = EffectiveLicense(license=rid, name=rule.name, spdx=rule.spdx, kind=rule.kind,
+                                                  via=path, own=node_id == model_id, url=rule.url)
+            for parent, relation in self.parents.get(node_id, []):
+                key = (parent, (*relations, relation))
+                if parent in path or key in visited:
+                    continue  # a cycle, or a path already queued
+                visited.add(key)
+                queue.append((parent, [*path, parent], [*relations, relation]))
+        return sorted(found.values(), key=lambda e: (not e.own, len(e.via), e.license))
+
+    def carriers(self, model_id: str, rule: LicenseRule) -> set[str]:
+        """Every node on some path from the model to a holder of `rule` along which its terms flow.
+
+        A scoped term (e.g. a territory clause for one kind of model) applies if any of these nodes is in
+        scope, not only the nodes of the shortest path shown as `via`.
+        """
+        key = (model_id, rule.id)
+        if key not in self._carriers:
+            reach = self._flowing_reach(model_id, rule)
+            self._carriers[key] = self._holders(reach, rule)
+        return self._carriers[key]
+
+    def _flowing_reach(self, model_id: str, rule: LicenseRule) -> set[str]:
+        reach: set[str] = set()
+        stack = [model_id]
+        while stack:
+            node_id = stack.pop()
+            if node_id not in reach:
+                reach.add(node_id)
+                stack.extend(p for p, relation in self.parents.get(node_id, []) if flows(rule, relation))
+        return reach
+
+    def _holders(self, reach: set[str], rule: LicenseRule) -> set[str]:
+        """Nodes of `reach` that hold the license themselves or through a flowing edge."""
+        children: dict[str, list[str]] = {}
+        for child in reach:
+            for parent, relation in self.parents.get(child, []):
+                if parent in reach and flows(rule, relation):
+                    children.setdefault(parent, []).append(child)
+        pending = [n for n in reach if rule.id in chosen_ids(self.declared.get(n), self.rules)]
+        holds: set[str] = set()
+        while pending:
+            node_id = pending.pop()
+            if node_id not in holds:
+                holds.add(node_id)
+                pending.extend(children.get(node_id, []))
+        return holds
+
+
+class Findings:
+    """The findings of one model, built by the checkers."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self.items: list[Finding] = []
+
+    def add(
+        self,
+        code: FindingCode,
+        severity: Severity,
+        message: str,
+        *,
+        license: str | None = None,
+        cite: Citation | None = None,
+        via: list[str] | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.items.append(Finding(code=code, severity=severity, model=self.model, message=message, license=license,
+                                  clause=clause(cite), via=via or [self.model], remedy=remedy(code), field=field))
+
+
+def declared_map(
+    graph: LineageGraph, rules: RuleSet, fallback: dict[str, DeclaredLicense]
+) -> tuple[dict[str, Normalised], set[str]]:
+    """Each node's declared license, normalised; curated facts stand in where a node can't be read."""
+    out: dict[str, Normalised] = {}
+    curated: set[str] = set()
+    for node in graph.nodes:
+        declared = node.facts.declared if node.facts is not None else None
+        if (declared is None or declared.is_empty) and node.id in fallback:
+            declared = fallback[node.id]
+            curated.add(node.id)
+        if declared is not None:
+            out[node.id] = normalise_declared(declared, rules)
+    return out, curated
+
+
+def build_ctx(graph: LineageGraph, rules: RuleSet, use: DeclaredUse, policy: Policy | None, today: dt.date,
+              fallback: dict[str, DeclaredLicense]) -> Ctx:
+    ctx = Ctx(graph=graph, rules=rules, use=use, policy=policy, today=today)
+    ctx.nodes = {n.id: n for n in graph.nodes}
+    for edge in graph.edges:
+        ctx.parents.setdefault(edge.child, []).append((edge.parent, edge.relation))
+    for parents in ctx.parents.values():
+        parents.sort()  # the result must not depend on the order edges were listed in
+    ctx.declared, ctx.curated = declared_map(graph, rules, fallback)
+    return ctx

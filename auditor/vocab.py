@@ -1,0 +1,444 @@
+"""The one vocabulary every stage speaks: codes, severities, relations, distributions, license kinds,
+verdicts, exit codes, regions and purposes.
+
+Nothing else in the package declares these values again. Manifest, CLI options, policy files and
+rule files are validated against this module; a value outside it is a located error that names the
+closest valid values ("did you mean") and the command that lists them (`auditor vocab …`).
+Everything here is immutable (tuples, frozen dataclasses, read-only mappings).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal, get_args
+
+# --------------------------------------------------------------------------- small closed sets
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = get_args(Severity)
+SEVERITY_RANK: Mapping[str, int] = MappingProxyType({"info": 0, "warning": 1, "error": 2})
+
+Verdict = Literal["pass", "review", "fail"]
+VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
+
+Relation = Literal["finetune", "adapter", "quantized", "merge", "unknown"]
+RELATIONS: tuple[Relation, ...] = get_args(Relation)
+# What a manifest may declare (an unknown relation is what the Hub leaves unsaid, never declared).
+DeclarableRelation = Literal["finetune", "adapter", "quantized", "merge"]
+# Spellings seen in card metadata, folded to a relation.
+RELATION_ALIASES: Mapping[str, Relation] = MappingProxyType({
+    "finetune": "finetune", "fine-tune": "finetune", "finetuned": "finetune",
+    "adapter": "adapter", "lora": "adapter",
+    "quantized": "quantized", "quantization": "quantized",
+    "merge": "merge", "merged": "merge",
+})
+
+Distribution = Literal["internal", "saas", "weights"]
+DISTRIBUTIONS: tuple[Distribution, ...] = get_args(Distribution)
+DISTRIBUTION_MEANINGS: Mapping[str, str] = MappingProxyType({
+    "internal": "used only inside your organisation; nothing is offered to others",
+    "saas": "offered to others as a hosted service; the weights are not handed over",
+    "weights": "the weights (or a derivative) are redistributed to others",
+})
+
+# Ordered from most to least permissive: within an OR expression the licensee picks the first.
+LicenseKind = Literal[
+    "permissive",  # Apache, MIT, BSD: free use, notice duties only
+    "weak-copyleft",
+    "community",  # custom terms, commercial with conditions
+    "use-restricted",  # free use with use-based restrictions that flow down (OpenRAIL-M family)
+    "copyleft",  # derivatives must keep the license
+    "non-commercial",  # non-commercial, research-only
+    "proprietary",
+    "unknown",  # `other`, `unknown`, no license
+]
+LICENSE_KINDS: tuple[LicenseKind, ...] = get_args(LicenseKind)
+
+FailOn = Literal["error", "warning", "never"]
+FAIL_ON: tuple[FailOn, ...] = get_args(FailOn)
+
+# What a territory term tests: where the licensee is domiciled, or where the product is offered/used.
+RegionQuestion = Literal["domicile", "market"]
+REGION_QUESTIONS: tuple[RegionQuestion, ...] = get_args(RegionQuestion)
+
+
+class ExitCode(enum.IntEnum):
+    """The process exit codes of every command."""
+
+    OK = 0  # passed (or --fail-on never)
+    FINDINGS = 1  # a finding at or above --fail-on
+    USAGE = 2  # bad input or usage: the message names the file, line, field and fix
+    INCOMPLETE = 3  # some model could not be read, and nothing worse was found
+    INTERNAL = 4  # a bug in the auditor (never caused by input)
+    INTERRUPTED = 130
+    BROKEN_PIPE = 141  # the reader of stdout went away
+
+
+# --------------------------------------------------------------------------- finding codes
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    """A finding code: what it means, its default severity, and how to fix it."""
+
+    code: str
+    severity: Severity
+    meaning: str
+    remedy: str
+
+
+FindingCode = Literal[
+    "non-commercial", "user-threshold", "revenue-threshold", "territory", "field-of-use", "registration",
+    "redistribution", "license-conflict", "incompatible-merge", "unknown-license", "missing-license",
+    "needs-input", "unresolved", "cycle", "lineage-disagreement", "policy-deny", "policy-review",
+    "waiver-expired",
+]
+
+_CODES: tuple[CodeInfo, ...] = (
+    CodeInfo("non-commercial", "error", "A license on the path forbids commercial use, and the use is commercial.",
+             "Use another model, obtain a commercial license from the licensor, or declare non-commercial use."),
+    CodeInfo("user-threshold", "error", "The declared monthly active users are past a license's limit.",
+             "Request a license from the licensor before exceeding the threshold, or use another model."),
+    CodeInfo("revenue-threshold", "error", "The declared annual revenue is past a license's limit.",
+             "Obtain an enterprise/commercial license from the licensor, or use another model."),
+    CodeInfo("territory", "error", "A license withholds rights in a region you declared (domicile or market).",
+             "The license grants no rights to parties in this region: use another model or seek legal advice."),
+    CodeInfo("field-of-use", "error", "A declared purpose is one a license prohibits.",
+             "Drop the prohibited purpose or use a model whose license permits it."),
+    CodeInfo("registration", "info", "Commercial use requires registering with the licensor first.",
+             "Register with the licensor before commercial use, and keep the confirmation."),
+    CodeInfo("redistribution", "error", "A license forbids redistributing the weights, and you redistribute them.",
+             "Do not redistribute the weights, or obtain permission from the licensor."),
+    CodeInfo("license-conflict", "warning", "A model declares a license its ancestors' terms do not allow.",
+             "Treat the model as governed by its ancestors' terms and ask its publisher to fix the card."),
+    CodeInfo("incompatible-merge", "error", "A merge combines models whose licenses cannot both be met.",
+             "Do not ship the merge: its parents' licenses cannot both be satisfied."),
+    CodeInfo("unknown-license", "error", "A declared license value matches no rule: its terms are unknown.",
+             "Read the repository's LICENSE, then add a rule file (auditor rules validate), fix the card, "
+             "or lower the severity in your policy after a legal review."),
+    CodeInfo("missing-license", "error", "A model declares no license: no rights are granted.",
+             "Ask the publisher for a license; until then, no rights are granted."),
+    CodeInfo("needs-input", "warning", "A license term depends on a use field you did not declare.",
+             "Declare this field in the manifest's `use` section (or on the command line)."),
+    CodeInfo("unresolved", "warning", "A model or a file naming a parent could not be read: its terms are unknown.",
+             "Make the model readable (network, HF_TOKEN for gated/private repos, fix the id or the file) and "
+             "audit again."),
+    CodeInfo("cycle", "warning", "The lineage metadata forms a cycle.",
+             "Fix the base_model metadata: a model cannot derive from itself."),
+    CodeInfo("lineage-disagreement", "info", "Sources of lineage evidence disagree; every claimed parent is audited.",
+             "Check the model's metadata; every claimed parent was audited."),
+    CodeInfo("policy-deny", "error", "Your policy denies a license on the path.",
+             "Your organisation's policy denies this license: use another model or obtain an exception."),
+    CodeInfo("policy-review", "warning", "Your policy requires review of a license on the path (or does not list it).",
+             "Your organisation's policy requires a legal review of this license before release."),
+    CodeInfo("waiver-expired", "info", "A waiver matched a finding but has expired; the finding applies again.",
+             "Renew the waiver (new expiry date and approval) or fix the finding."),
+)
+CODES: Mapping[str, CodeInfo] = MappingProxyType({c.code: c for c in _CODES})
+assert set(CODES) == set(get_args(FindingCode)), "FindingCode and CODES must list the same codes"
+
+
+def remedy(code: str) -> str:
+    info = CODES.get(code)
+    return info.remedy if info is not None else ""
+
+
+# --------------------------------------------------------------------------- errors and suggestions
+
+
+class VocabError(ValueError):
+    """A value outside the vocabulary. The message says what was given, the closest values and where to look."""
+
+    def __init__(self, message: str, *, value: str = "", suggestions: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.value = value
+        self.suggestions = suggestions
+
+
+def suggest(value: str, choices: Iterable[str], *, limit: int = 3, cutoff: float = 70.0) -> list[str]:
+    """The closest valid values (rapidfuzz), best first."""
+    from rapidfuzz import fuzz, process, utils
+
+    pool = sorted(set(choices))
+    found = process.extract(value, pool, scorer=fuzz.WRatio, processor=utils.default_process, limit=limit,
+                            score_cutoff=cutoff)
+    return [choice for choice, _score, _index in found]
+
+
+def unknown_value(kind: str, value: str, choices: Iterable[str], listing: str) -> VocabError:
+    pool = list(dict.fromkeys(choices))
+    close = suggest(value, pool)
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    if len(pool) <= 8:
+        hint += f" Allowed: {', '.join(pool)}."
+    return VocabError(f"unknown {kind} {value!r}.{hint} See `auditor vocab {listing}` for the list",
+                      value=value, suggestions=tuple(close))
+
+
+def check_code(value: str) -> str:
+    if value not in CODES:
+        raise unknown_value("finding code", value, CODES, "codes")
+    return value
+
+
+def check_severity(value: str) -> str:
+    if value not in SEVERITIES:
+        raise unknown_value("severity", value, SEVERITIES, "severities")
+    return value
+
+
+def check_distribution(value: str) -> Distribution:
+    folded = value.strip().lower()
+    for name in DISTRIBUTIONS:
+        if folded == name:
+            return name
+    raise unknown_value("distribution", value, DISTRIBUTIONS, "distributions")
+
+
+def split_list(values: Iterable[str] | str) -> list[str]:
+    """`["EU, US", "DE"]` or `"EU,US"` -> `["EU", "US", "DE"]` (comma lists split everywhere)."""
+    items = [values] if isinstance(values, str) else list(values)
+    return [part.strip() for item in items for part in str(item).split(",") if part.strip()]
+
+
+# --------------------------------------------------------------------------- regions
+
+# Groups of ISO 3166-1 alpha-2 codes. The EU list: 27 member states since 2020-02-01; the EEA adds
+# Iceland, Liechtenstein and Norway.
+_EU = ("AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU",
+       "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE")
+REGION_GROUPS: Mapping[str, frozenset[str]] = MappingProxyType({
+    "EU": frozenset(_EU),
+    "EEA": frozenset((*_EU, "IS", "LI", "NO")),
+})
+GROUP_NAMES: Mapping[str, str] = MappingProxyType({
+    "EU": "European Union (27 member states)",
+    "EEA": "European Economic Area (the EU plus Iceland, Liechtenstein and Norway)",
+})
+_GROUP_ALIASES: Mapping[str, str] = MappingProxyType({
+    "EUROPEAN UNION": "EU", "EUROPEAN ECONOMIC AREA": "EEA",
+})
+# Codes in common use that ISO 3166-1 spells otherwise.
+_CODE_ALIASES: Mapping[str, str] = MappingProxyType({
+    "UK": "GB", "EL": "GR", "USA": "US", "U.S.": "US", "U.S.A.": "US", "AMERICA": "US", "BRITAIN": "GB",
+    "GREAT BRITAIN": "GB", "ENGLAND": "GB", "SOUTH KOREA": "KR", "KOREA": "KR", "NORTH KOREA": "KP",
+    "RUSSIA": "RU", "IRAN": "IR", "SYRIA": "SY", "TAIWAN": "TW", "VIETNAM": "VN", "TURKEY": "TR",
+    "CZECHIA": "CZ", "HOLLAND": "NL",
+})
+# Names that are no single region: the user must choose.
+_AMBIGUOUS: Mapping[str, str] = MappingProxyType({
+    "EUROPE": "EU (the European Union), EEA (the EU plus IS, LI, NO), or a country code such as DE, GB, CH",
+    "EMEA": "EU, EEA, or the country codes of each market",
+    "ASIA": "the country codes, e.g. CN, JP, KR, IN, SG",
+    "APAC": "the country codes, e.g. AU, CN, JP, KR, SG",
+    "AMERICAS": "the country codes, e.g. US, CA, BR, MX",
+    "NORTH AMERICA": "the country codes, e.g. US, CA, MX",
+    "LATAM": "the country codes, e.g. BR, MX, AR",
+    "AFRICA": "the country codes, e.g. ZA, NG, KE",
+    "MIDDLE EAST": "the country codes, e.g. AE, SA, IL",
+    "WORLDWIDE": "every country code where you operate, or the groups EU/EEA plus the others",
+    "GLOBAL": "every country code where you operate, or the groups EU/EEA plus the others",
+    "WORLD": "every country code where you operate, or the groups EU/EEA plus the others",
+})
+
+
+def _country_code(folded: str) -> str | None:
+    """An ISO alpha-2 code for a code (alpha-2/alpha-3) or a country name, via pycountry."""
+    import pycountry
+
+    if len(folded) == 2:
+        found = pycountry.countries.get(alpha_2=folded)
+        return str(found.alpha_2) if found is not None else None
+    if len(folded) == 3 and folded.isalpha():
+        found = pycountry.countries.get(alpha_3=folded)
+        if found is not None:
+            return str(found.alpha_2)
+    try:
+        return str(pycountry.countries.lookup(folded).alpha_2)
+    except LookupError:
+        return None
+
+
+def _region_names(short: bool) -> list[str]:
+    """Suggestion pool: codes for a short input, names for a longer one."""
+    import pycountry
+
+    if short:
+        return [*REGION_GROUPS, *(str(c.alpha_2) for c in pycountry.countries)]
+    names = [*GROUP_NAMES.values(), *(k.title() for k in _CODE_ALIASES if len(k) > 3)]
+    for country in pycountry.countries:
+        names.append(str(country.name))
+        names.extend(str(getattr(country, attr)) for attr in ("common_name",) if hasattr(country, attr))
+    return names
+
+
+def parse_region(value: str) -> str:
+    """A region as written by a person -> an ISO 3166-1 alpha-2 code or a group (EU, EEA).
+
+    Codes and names in any case ("Germany", "de", "DEU" -> DE). An ambiguous name ("Europe") or an
+    unknown one raises `VocabError` with the choices.
+    """
+    text = " ".join(str(value).split())
+    folded = text.upper()
+    if not folded:
+        raise VocabError("empty region. Give an ISO country code (e.g. DE, US) or EU/EEA", value=value)
+    if folded in REGION_GROUPS:
+        return folded
+    if folded in _GROUP_ALIASES:
+        return _GROUP_ALIASES[folded]
+    if folded in _AMBIGUOUS:
+        raise VocabError(f"region {text!r} is ambiguous: choose {_AMBIGUOUS[folded]}. "
+                         "See `auditor vocab regions`", value=value)
+    code = _CODE_ALIASES.get(folded) or _country_code(folded)
+    if code is None:
+        raise unknown_value("region", text, _region_names(len(folded) <= 3), "regions")
+    return code
+
+
+def parse_regions(values: Iterable[str] | str) -> list[str]:
+    """Split comma lists and parse each; the result is sorted and without duplicates."""
+    return sorted({parse_region(v) for v in split_list(values)})
+
+
+def expand_region(code: str) -> frozenset[str]:
+    """The country codes a region stands for (a group expands to its members)."""
+    return REGION_GROUPS.get(code, frozenset([code]))
+
+
+def regions_overlap(declared: Iterable[str], targets: Iterable[str]) -> list[str]:
+    """The declared regions that share a country with any target region (conservative: a declared
+    group such as EEA overlaps a rule's EU)."""
+    target_set: set[str] = set()
+    for target in targets:
+        target_set |= expand_region(target)
+    return sorted(r for r in declared if expand_region(r) & target_set)
+
+
+# --------------------------------------------------------------------------- purposes
+
+
+@dataclass(frozen=True)
+class Purpose:
+    key: str
+    meaning: str
+    prohibited_somewhere: bool  # some license rule prohibits it (it may appear in `field_of_use`)
+    aliases: tuple[str, ...] = ()
+
+
+_PURPOSES: tuple[Purpose, ...] = (
+    # Purposes some license prohibits (the keys rule files use in `field_of_use`).
+    Purpose("automated-decision-making", "fully automated decisions with legal or similarly significant effects "
+            "on people (credit, employment, housing, insurance…)", True,
+            ("automated-decisions", "credit-scoring", "hiring", "eligibility-decisions")),
+    Purpose("biometric-processing", "identifying or categorising people from biometric data", True,
+            ("biometrics", "face-recognition", "facial-recognition", "biometric-identification")),
+    Purpose("business-operations", "use by employees or contractors in a company's daily work, including "
+            "internal tools, tests and proofs of concept", True, ("internal-business-use", "internal-tools")),
+    Purpose("commercial-distribution", "supplying the model, a derivative or outputs in the course of a commercial "
+            "activity, paid or free", True, ("commercial-redistribution",)),
+    Purpose("critical-infrastructure", "operating critical infrastructure (energy, water, transport, "
+            "telecommunications, heavy machinery)", True, ("infrastructure", "critical-systems")),
+    Purpose("defamation-harassment", "defaming, harassing, abusing, threatening or bullying people", True,
+            ("harassment", "defamation", "bullying")),
+    Purpose("discrimination", "discriminating against people or groups (protected characteristics)", True, ()),
+    Purpose("disinformation", "generating or spreading disinformation or fake news meant to harm", True,
+            ("misinformation", "fake-news", "propaganda")),
+    Purpose("exploit-vulnerabilities", "exploiting the vulnerabilities of a group of people (age, disability…) "
+            "to distort their behaviour", True, ("manipulation",)),
+    Purpose("harm-minors", "exploiting or harming minors, including soliciting or generating abuse material", True,
+            ("child-exploitation", "csam")),
+    Purpose("harmful-pii", "collecting, processing or disclosing personal data without legal basis, or to harm",
+            True, ("pii", "personal-data-harvesting", "doxxing", "tracking-individuals")),
+    Purpose("hosting", "offering shared instances or a managed service of the model to third parties", True,
+            ("model-hosting", "managed-service", "api-hosting", "inference-service")),
+    Purpose("impersonation", "impersonating a person or passing machine output off as a human", True,
+            ("deepfakes", "deepfake", "voice-cloning")),
+    Purpose("law-enforcement", "law enforcement, criminal justice, immigration or asylum decisions", True,
+            ("policing", "predictive-policing", "criminal-justice", "immigration")),
+    Purpose("malware", "creating malicious code or cyberattacks", True, ("cyberattack", "hacking", "offensive-security")),
+    Purpose("medical-advice", "medical advice, diagnosis or treatment, and interpreting medical results", True,
+            ("medical", "healthcare", "health", "diagnosis", "clinical", "medical-diagnosis")),
+    Purpose("military", "military use or warfare", True,
+            ("defense", "defence", "defense-industry", "warfare", "armed-forces", "weapons-development")),
+    Purpose("nuclear", "nuclear industry or nuclear applications", True, ("nuclear-industry", "nuclear-energy")),
+    Purpose("production", "live, real-world or revenue-generating use (anything beyond research, evaluation "
+            "and non-production testing)", True, ("production-use", "production-deployment", "live-deployment")),
+    Purpose("profiling-discrimination", "profiling people to predict behaviour or traits, or social scoring", True,
+            ("profiling", "social-scoring")),
+    Purpose("sexually-explicit-content", "generating sexually explicit content", True,
+            ("adult-content", "nsfw", "pornography")),
+    Purpose("surveillance", "surveillance or tracking of people", True, ("mass-surveillance", "monitoring-people")),
+    Purpose("undisclosed-machine-generated", "presenting machine-generated content without disclosing it", True,
+            ("undisclosed-ai-content", "ghostwriting")),
+    Purpose("unlawful", "any use that violates applicable law", True, ("illegal", "illegal-activity")),
+    Purpose("unlawful-content", "generating or distributing unlawful content", True, ("illegal-content",)),
+    Purpose("weapons", "developing, producing or using weapons", True,
+            ("weapons-development", "weapon-development", "arms", "defense", "defence")),
+    # Common purposes no license prohibits (declared so audits can say they were considered).
+    Purpose("chat-assistant", "a conversational assistant or chatbot", False, ("chatbot", "assistant", "chat")),
+    Purpose("classification", "classifying or tagging text, images or audio", False, ("tagging", "categorisation")),
+    Purpose("code-generation", "generating, completing or reviewing source code", False,
+            ("coding-assistant", "code-completion", "code-assistant")),
+    Purpose("content-moderation", "detecting unsafe or policy-violating content", False, ("moderation", "trust-and-safety")),
+    Purpose("customer-support", "answering customers' questions", False, ("support", "customer-service", "helpdesk")),
+    Purpose("data-extraction", "extracting structured data from documents", False,
+            ("document-parsing", "information-extraction", "ocr")),
+    Purpose("education", "teaching, tutoring or learning material", False, ("tutoring", "e-learning")),
+    Purpose("embeddings", "computing embeddings for search, retrieval or clustering", False,
+            ("retrieval", "rag", "semantic-search", "search")),
+    Purpose("image-generation", "generating or editing images", False,
+            ("text-to-image", "image-editing", "illustration", "art")),
+    Purpose("marketing", "marketing and advertising material (copy, images, campaigns)", False,
+            ("advertising", "marketing-images", "marketing-content", "ads")),
+    Purpose("recommendation", "recommending items or content", False, ("recommender", "ranking")),
+    Purpose("research", "research and evaluation, not in production", False,
+            ("evaluation", "benchmarking", "academic", "academic-research")),
+    Purpose("speech", "speech recognition or synthesis", False, ("asr", "tts", "transcription", "text-to-speech")),
+    Purpose("summarisation", "summarising documents or conversations", False, ("summarization", "summaries")),
+    Purpose("translation", "translating between languages", False, ("machine-translation",)),
+    Purpose("writing-assistant", "drafting or editing text", False, ("content-generation", "copywriting", "writing")),
+    Purpose("agents", "autonomous or tool-using agents acting for a user", False, ("agent", "agentic", "tool-use")),
+)
+PURPOSES: Mapping[str, Purpose] = MappingProxyType({p.key: p for p in _PURPOSES})
+
+
+def _fold_purpose(value: str) -> str:
+    return "-".join(str(value).strip().lower().replace("_", " ").replace("-", " ").split())
+
+
+def _purpose_aliases() -> dict[str, tuple[str, ...]]:
+    """alias -> every key it stands for (an alias such as `defense` maps to military and weapons)."""
+    out: dict[str, list[str]] = {}
+    for purpose in _PURPOSES:
+        out.setdefault(purpose.key, []).append(purpose.key)
+        for alias in purpose.aliases:
+            out.setdefault(_fold_purpose(alias), []).append(purpose.key)
+    return {alias: tuple(sorted(set(keys))) for alias, keys in out.items()}
+
+
+def parse_purpose(value: str) -> list[str]:
+    """A purpose as written (any case, spaces, underscores, an alias) -> its vocabulary key(s)."""
+    folded = _fold_purpose(value)
+    if not folded:
+        raise VocabError("empty purpose. See `auditor vocab purposes` for the list", value=value)
+    keys = _purpose_aliases().get(folded)
+    if keys is None:
+        choices = [*PURPOSES, *(_fold_purpose(a) for p in _PURPOSES for a in p.aliases)]
+        raise unknown_value("purpose", str(value).strip(), choices, "purposes")
+    return list(keys)
+
+
+def parse_purposes(values: Iterable[str] | str) -> list[str]:
+    return sorted({key for v in split_list(values) for key in parse_purpose(v)})
+
+
+def check_rule_purpose(value: str) -> str:
+    """A rule file's `field_of_use.purpose`: exactly a key of the list, of a prohibited purpose."""
+    purpose = PURPOSES.get(value)
+    if purpose is None or not purpose.prohibited_somewhere:
+        choices = [p.key for p in _PURPOSES if p.prohibited_somewhere]
+        raise unknown_value("prohibited-purpose key", value, choices, "purposes")
+    return value
