@@ -444,8 +444,10 @@ def _check_outputs(formats: str | None, out: Path) -> None:
 def _emit(result: Any, formats: str | None, out: Path, fail_on: str, quiet: bool, verbose: bool,
           manifest_path: str | None = None) -> None:
     from auditor.pipeline import write_reports
-    from auditor.summary import exit_code, render_summary
+    from auditor.summary import exit_code, problem_lines, render_summary
 
+    for line in problem_lines(result):
+        typer.echo(line, err=True)
     if verbose:
         typer.echo(_stats_line(result.graph), err=True)
     result = result.model_copy(update={"graph": _without_run_stats(result.graph)})

@@ -216,15 +216,13 @@ class DeclaredUse(_Frozen):
         default=None, description="Shorthand: sets both domicile and markets when they are not given")
     purposes: PurposeList | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _regions_shorthand(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("regions") is not None:
-            data = dict(data)
-            for key in ("domicile", "markets"):
-                if data.get(key) is None:
-                    data[key] = data["regions"]
-        return data
+    @model_validator(mode="after")
+    def _regions_shorthand(self) -> DeclaredUse:
+        """`regions` (validated where it is written) fills whichever of domicile / markets is not given."""
+        if self.regions is None:
+            return self
+        update = {k: list(self.regions) for k in ("domicile", "markets") if getattr(self, k) is None}
+        return self.model_copy(update=update) if update else self
 
     def regions_for(self, question: str) -> list[str] | None:
         """The declared regions a territory term tests: `domicile` or `market`."""

@@ -4,26 +4,43 @@ from __future__ import annotations
 
 from auditor.model import AuditResult, Finding
 from auditor.rules.schema import LicenseRule
-
-FAIL_ON_RANK = {"error": 2, "warning": 1, "info": 0}
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+from auditor.vocab import RELATIONS, SEVERITIES, SEVERITY_RANK, ExitCode
 
 
 def exit_code(result: AuditResult, fail_on: str) -> int:
     """0 pass; 1 findings at or above --fail-on; 3 incomplete when nothing worse was found."""
     if fail_on == "never":
-        return EXIT_OK
-    threshold = FAIL_ON_RANK[fail_on]
+        return ExitCode.OK
+    threshold = SEVERITY_RANK[fail_on]
     for model in result.models:
-        if any(not f.waived and FAIL_ON_RANK[f.severity] >= threshold for f in model.findings):
-            return EXIT_FINDINGS
-    return EXIT_OK if result.complete else EXIT_INCOMPLETE
+        if any(not f.waived and SEVERITY_RANK[f.severity] >= threshold for f in model.findings):
+            return ExitCode.FINDINGS
+    return ExitCode.OK if result.complete else ExitCode.INCOMPLETE
+
+
+def problem_lines(result: AuditResult) -> list[str]:
+    """What went wrong with the audit itself, one line each: unreadable models (grouped when the Hub
+    could not be reached at all) and notices about the inputs (a waiver that matches nothing…)."""
+    lines = [f"warning: {n.file}:{n.line}: {n.message}" for n in result.notices]
+    unresolved = [n.unresolved for n in result.graph.nodes if n.unresolved is not None]
+    network = sorted({u.reason for u in unresolved if u.code == "unreachable"})
+    for reason in network:
+        count = sum(1 for u in unresolved if u.code == "unreachable" and u.reason == reason)
+        lines.append(f"error: {reason} ({count} model{'s' if count != 1 else ''} not read). Check the network, "
+                     "--endpoint or HF_ENDPOINT, or audit offline with --snapshot")
+    return lines
+
+
+def _severity_text(finding: Finding) -> str:
+    if finding.default_severity is not None:
+        return f"{finding.severity.upper()} (policy; default {finding.default_severity})"
+    return finding.severity.upper()
 
 
 def _counts(findings: list[Finding]) -> str:
     active = [f for f in findings if not f.waived]
     parts = []
-    for sev in ("error", "warning", "info"):
+    for sev in SEVERITIES:
         n = sum(1 for f in active if f.severity == sev)
         if n:
             parts.append(f"{n} {sev}{'s' if n > 1 else ''}")
@@ -42,7 +59,8 @@ def render_summary(result: AuditResult, *, verbose: bool = False, quiet: bool = 
         f"{by[v]} {v}" for v in ("fail", "review", "pass") if by[v]
     )
     if not result.complete:
-        overall += f"; INCOMPLETE ({unresolved} model{'s' if unresolved != 1 else ''} could not be read)"
+        overall += (f"; INCOMPLETE: release cannot be cleared until {unresolved} "
+                    f"model{'s' if unresolved != 1 else ''} {'are' if unresolved != 1 else 'is'} read")
     if quiet:
         # Quiet means silent when there is nothing to say: a complete audit that passed.
         return "" if result.verdict == "pass" and result.complete else overall + "\n"
@@ -62,7 +80,7 @@ def render_summary(result: AuditResult, *, verbose: bool = False, quiet: bool = 
         lines.append("Findings:" if verbose else "Blocking findings:")
         for f in shown:
             clause = f" [{f.license} {f.clause.section}]" if f.clause and f.license else ""
-            lines.append(f"  {f.severity.upper():<7} {f.code:<18} {f.model}: {f.message}{clause}")
+            lines.append(f"  {_severity_text(f):<7} {f.code:<18} {f.model}: {f.message}{clause}")
             if verbose and f.remedy:
                 lines.append(f"          fix: {f.remedy}")
     if not verbose:
@@ -107,7 +125,7 @@ def explain_rule(rule: LicenseRule, source: str) -> str:
         o = rule.outputs_training
         out.append(f"Training other models on outputs: {o.allowed}" + (f" — {o.condition.strip()}" if o.condition else ""))
     fd = rule.flows_down
-    kinds = [k for k in ("finetune", "adapter", "quantized", "merge", "distillation") if getattr(fd, k)]
+    kinds = [k for k in (*RELATIONS, "distillation") if k != "unknown" and getattr(fd, k)]
     out.append(f"Binds derivatives: {', '.join(kinds) or 'none'}")
     dl = rule.derivative_licensing
     out.append("Derivatives may be licensed: "

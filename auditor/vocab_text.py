@@ -48,3 +48,26 @@ _LISTS: dict[str, Callable[[], list[str]]] = {
 
 def render_vocab(which: str) -> str:
     return "\n".join(_LISTS[which]()) + "\n"
+
+
+def codes_markdown() -> str:
+    """README's table of finding codes, generated from the vocabulary (a test keeps README in step)."""
+    rows = ["| code | default severity | when |", "|---|---|---|"]
+    rows += [f"| `{c.code}` | {c.severity} | {c.meaning} |" for c in vocab.CODES.values()]
+    return "\n".join(rows) + "\n"
+
+
+def exit_codes_markdown() -> str:
+    meanings = {
+        "OK": "pass (always, with `--fail-on never`)",
+        "FINDINGS": "findings at or above `--fail-on` (default `error`)",
+        "USAGE": "bad input or usage: one line on stderr naming the file, line and field (or the option) and the fix",
+        "INCOMPLETE": "the audit is incomplete (a model or a file naming a parent could not be read) and nothing "
+                      "worse was found",
+        "INTERNAL": "a bug in the auditor (never caused by input; set AUDITOR_DEBUG=1 for a traceback)",
+        "INTERRUPTED": "interrupted (Ctrl-C)",
+        "BROKEN_PIPE": "the reader of stdout went away (`auditor … | head`)",
+    }
+    rows = ["| exit code | meaning |", "|---|---|"]
+    rows += [f"| `{e.value}` | {meanings[e.name]} |" for e in vocab.ExitCode]
+    return "\n".join(rows) + "\n"
