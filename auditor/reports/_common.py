@@ -322,6 +322,63 @@ def blocking_findings(result: AuditResult) -> list[Finding]:
     return [f for m in result.models for f in m.findings if f.severity == "error" and not f.waived]
 
 
+@dataclass(frozen=True)
+class UnreadModel:
+    """A lineage node that could not be read (`NodeRecord.unresolved`): why, and which audited
+    models have it in their lineage."""
+
+    id: str
+    code: str
+    reason: str
+    needed_by: tuple[str, ...] = ()
+
+
+def unread_models(result: AuditResult) -> list[UnreadModel]:
+    """Every graph node that could not be read, sorted by id. While any is left, release cannot
+    be cleared: what it would add to the verdict is unknown."""
+    unread = sorted((n for n in result.graph.nodes if n.unresolved is not None), key=lambda n: n.id)
+    needed: dict[str, list[str]] = {n.id: [] for n in unread}
+    for model in result.models:
+        for node_id in dict.fromkeys([model.id, *model.lineage]):
+            if node_id in needed:
+                needed[node_id].append(model.id)
+    return [
+        UnreadModel(n.id, n.unresolved.code, n.unresolved.reason, tuple(needed[n.id]))
+        for n in unread
+        if n.unresolved is not None
+    ]
+
+
+def incomplete_headline(result: AuditResult) -> str:
+    """The sentence every human-facing report opens with when the audit is incomplete:
+    `INCOMPLETE: release cannot be cleared until 2 models are read.`"""
+    n = len(unread_models(result))
+    if n == 0:  # `complete` is false, yet no node says why: still no clearance
+        return "INCOMPLETE: release cannot be cleared until the whole lineage is read."
+    return f"INCOMPLETE: release cannot be cleared until {plural(n, 'model')} {'is' if n == 1 else 'are'} read."
+
+
+def unread_line(model: UnreadModel) -> str:
+    """`id: code (reason)` as plain one-line text."""
+    return plain(f"{model.id}: {model.code} ({model.reason})")
+
+
+def incomplete_summary(result: AuditResult) -> str:
+    """The headline and, on the same line, each unread model and why (for one-line fields:
+    SPDX comments, CycloneDX properties, SARIF notifications)."""
+    unread = unread_models(result)
+    text = incomplete_headline(result)
+    if unread:
+        text += " Not read: " + "; ".join(unread_line(u) for u in unread) + "."
+    return text
+
+
+def release_cleared(result: AuditResult) -> bool:
+    """True only when nothing blocks release: the audit is complete and no error stands unwaived.
+    Only then may a report say "Nothing blocks release"."""
+    return result.complete and not blocking_findings(result)
+
+
 @dataclass
 class ObligationView:
     """Obligations with the same text, shown once: every license and clause that asks for it and
