@@ -164,17 +164,20 @@ def _reconstructed_node_licenses(result: AuditResult) -> dict[str, list[LicenseI
             if rule_id in catalog:
                 found.setdefault(model.id, set()).add(catalog[rule_id])
     for node in result.graph.nodes:
-        if node.facts is None:
-            continue
-        declared = node.facts.declared
-        raw = [*declared.license, *declared.tag_licenses]
-        if declared.license_name:
-            raw.append(declared.license_name)
-        for value in raw:
-            match = by_key.get(_fold(value))
-            if match is not None:
-                found.setdefault(node.id, set()).add(match)
+        for match in _declared_matches(node, by_key):
+            found.setdefault(node.id, set()).add(match)
     return {node_id: sorted(infos) for node_id, infos in sorted(found.items())}
+
+
+def _declared_matches(node: NodeRecord, by_key: dict[str, LicenseInfo]) -> list[LicenseInfo]:
+    """The licenses a node's card declares (license, tags, license_name) that `by_key` knows."""
+    if node.facts is None:
+        return []
+    declared = node.facts.declared
+    raw = [*declared.license, *declared.tag_licenses]
+    if declared.license_name:
+        raw.append(declared.license_name)
+    return [by_key[_fold(value)] for value in raw if _fold(value) in by_key]
 
 
 def _fold(value: str) -> str:
