@@ -63,18 +63,22 @@ def resolve_lineage(
 
 
 def parse_formats(formats: str) -> list[str]:
+    """`--format` as a list of registered format names: comma-separated names, or `all` (every
+    registered format, in registry order). An unknown name is an error listing the known ones."""
     from auditor.errors import AuditorError
-    from auditor.reports.base import FORMATS
+    from auditor.reports.base import REPORTERS
 
-    names = list(FORMATS) if formats.strip() == "all" else [f.strip() for f in formats.split(",") if f.strip()]
-    unknown = [n for n in names if n not in FORMATS]
+    names = list(REPORTERS) if formats.strip() == "all" else [f.strip() for f in formats.split(",") if f.strip()]
+    unknown = [n for n in names if n not in REPORTERS]
     if unknown:
-        raise AuditorError(f"--format: unknown format {unknown[0]!r} (choose from {', '.join(FORMATS)} or all)")
-    return names
+        raise AuditorError(f"--format: unknown format {unknown[0]!r} (choose from {', '.join(REPORTERS)} or all)")
+    return list(dict.fromkeys(names))
 
 
 def write_reports(result: object, formats: str, out: Path, *, manifest_path: str | None = None) -> list[Path]:
-    """Render each requested format into `out`; returns the files written."""
+    """Render each requested format into `out`; returns the files written. Reports of an earlier
+    audit left in `out` (any file named like one of the registered formats' files) are removed
+    first, so the folder holds only this audit's reports; no other file is touched."""
     from auditor.model import AuditResult
     from auditor.reports.base import write_reports as write_all
 

@@ -469,11 +469,12 @@ EXAMPLE_SNAPSHOT = "examples/snapshot"
 EXAMPLE_EPOCH = "1750000000"  # SOURCE_DATE_EPOCH of the example runs: 2025-06-15T15:06:40Z
 
 
-def run_example_audit(out: Path, *args: str) -> Any:
+def run_example_audit(out: Path, *args: str, manifest: str | Path = EXAMPLE_MANIFEST) -> Any:
     """Run the README's quick start in-process (`auditor audit examples/auditor.yaml --snapshot
     examples/snapshot --out OUT --format all`) from the repository root, offline, with
-    SOURCE_DATE_EPOCH fixed; `args`, when given, replace `--format all`. Returns the click
-    `Result` (exit code, output)."""
+    SOURCE_DATE_EPOCH fixed; `args`, when given, replace `--format all`; `manifest` replaces the
+    example manifest (its models must be in the snapshot or on disk). Returns the click `Result`
+    (exit code, output)."""
     import pytest
     from typer.testing import CliRunner
 
@@ -487,5 +488,5 @@ def run_example_audit(out: Path, *args: str) -> Any:
         mp.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # the snapshot stands in for the Hub
         mp.setenv("HF_HUB_OFFLINE", "1")
         mp.delenv("HF_TOKEN", raising=False)
-        command = ["audit", EXAMPLE_MANIFEST, "--snapshot", EXAMPLE_SNAPSHOT, "--out", str(out)]
+        command = ["audit", str(manifest), "--snapshot", EXAMPLE_SNAPSHOT, "--out", str(out)]
         return CliRunner().invoke(app, [*command, *(args or ("--format", "all"))])

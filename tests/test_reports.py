@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from auditor.model import AuditResult, EdgeRecord, Evidence, Finding, LineageGraph, NodeRecord
-from auditor.reports.base import FORMATS, render, write_reports
+from auditor.model import AuditResult, EdgeRecord, Evidence, Finding, LineageGraph, NodeRecord, Unresolved
+from auditor.reports.base import REPORTERS, render, write_reports
 from tests.report_fixtures import (
     ADAPTER,
     BASE,
@@ -41,23 +41,10 @@ def result() -> AuditResult:
 
 @pytest.fixture(scope="module")
 def rendered(result: AuditResult) -> dict[str, bytes]:
-    return {fmt: render(result, fmt) for fmt in FORMATS}
+    return {fmt: render(result, fmt) for fmt in REPORTERS}
 
 
 # --------------------------------------------------------------------------- interface
-
-
-def test_formats_and_file_names() -> None:
-    assert {fmt: spec.file_name for fmt, spec in FORMATS.items()} == {
-        "html": "audit.html",
-        "json": "audit.json",
-        "spdx-json": "audit.spdx.json",
-        "spdx-tv": "audit.spdx",
-        "cyclonedx": "audit.cdx.json",
-        "sarif": "audit.sarif",
-        "markdown": "audit.md",
-        "notice": "NOTICE.txt",
-    }
 
 
 def test_unknown_format_is_a_clear_error(result: AuditResult) -> None:
@@ -84,7 +71,7 @@ def test_write_reports(tmp_path: Path, result: AuditResult, rendered: dict[str, 
 # --------------------------------------------------------------------------- every format
 
 
-@pytest.mark.parametrize("fmt", sorted(FORMATS))
+@pytest.mark.parametrize("fmt", list(REPORTERS))
 def test_renders_deterministically(fmt: str, rendered: dict[str, bytes]) -> None:
     data = rendered[fmt]
     assert data and data.endswith(b"\n")
@@ -96,9 +83,9 @@ def test_same_bytes_under_another_hash_seed(rendered: dict[str, bytes]) -> None:
     code = (
         "import hashlib, sys\n"
         "from tests.report_fixtures import build_result\n"
-        "from auditor.reports.base import FORMATS, render\n"
+        "from auditor.reports.base import REPORTERS, render\n"
         "r = build_result()\n"
-        "for f in sorted(FORMATS): print(f, hashlib.sha256(render(r, f)).hexdigest())\n"
+        "for f in REPORTERS: print(f, hashlib.sha256(render(r, f)).hexdigest())\n"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     out = subprocess.run(
@@ -106,13 +93,13 @@ def test_same_bytes_under_another_hash_seed(rendered: dict[str, bytes]) -> None:
     ).stdout
     import hashlib
 
-    expected = "".join(f"{f} {hashlib.sha256(rendered[f]).hexdigest()}\n" for f in sorted(FORMATS))
+    expected = "".join(f"{f} {hashlib.sha256(rendered[f]).hexdigest()}\n" for f in REPORTERS)
     assert out == expected
 
 
-@pytest.mark.parametrize("fmt", sorted(FORMATS))
+@pytest.mark.parametrize("fmt", list(REPORTERS))
 def test_golden(fmt: str, rendered: dict[str, bytes]) -> None:
-    path = GOLDEN / FORMATS[fmt].file_name
+    path = GOLDEN / REPORTERS[fmt].file_name
     if os.environ.get("UPDATE_GOLDEN"):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(rendered[fmt])
@@ -143,7 +130,7 @@ def _cyclic_result() -> AuditResult:
     )
 
 
-@pytest.mark.parametrize("fmt", sorted(FORMATS))
+@pytest.mark.parametrize("fmt", list(REPORTERS))
 def test_renders_odd_graphs(fmt: str) -> None:
     data = render(_cyclic_result(), fmt)
     assert data
@@ -178,7 +165,7 @@ def test_spdx_parses_back_and_is_ntia_conformant(
 
     from auditor.reports.spdx import spdx_id_for
 
-    path = tmp_path / FORMATS[fmt].file_name
+    path = tmp_path / REPORTERS[fmt].file_name
     path.write_bytes(rendered[fmt])
     doc = parse_file(str(path))
     assert validate_full_spdx_document(doc) == []
@@ -477,7 +464,11 @@ def test_markdown_table_cells_escape_pipes_newlines_and_backticks(result: AuditR
         license="odd\nlicense|`id`",
     )
     model = result.models[0].model_copy(update={"id": bad.model, "findings": [bad]})
-    odd_node = NodeRecord(id="example-labs/`tick`|pipe\nline")
+    odd_id = "example-labs/`tick`|pipe\nline"
+    odd_node = NodeRecord(
+        id=odd_id,
+        unresolved=Unresolved(id=odd_id, requested=odd_id, source="hub", code="gated", reason="x\n## y | `z` <b>"),
+    )
     graph = result.graph.model_copy(update={"nodes": [*result.graph.nodes, odd_node]})
     hostile = result.model_copy(
         update={"models": [model], "graph": graph, "product": "Acme\n# Injected heading | `x`"}
@@ -497,8 +488,9 @@ def test_markdown_table_cells_escape_pipes_newlines_and_backticks(result: AuditR
     assert all(types == ["text"] for _, types in table[1])  # no code span, emphasis, link or HTML
     lines = text.splitlines()
     assert lines[0].startswith("## ") and "# Injected" not in [line[:10] for line in lines[1:]]
-    incomplete = next(line for line in lines if "INCOMPLETE" in line)
-    assert "example-labs/\\`tick\\`\\|pipe line" in incomplete  # one line, backticks shown as text
+    assert lines[2] == "> ⚠️ **INCOMPLETE: release cannot be cleared until 2 models are read.**"
+    odd = next(line for line in lines if "tick" in line)  # one line, backticks shown as text
+    assert odd == "> - example-labs/\\`tick\\`\\|pipe line: gated (x ## y \\| \\`z\\` &lt;b&gt;)"
 
 
 def test_html_summary_lists_every_model_and_what_the_missing_models_affect(rendered: dict[str, bytes]) -> None:
@@ -538,3 +530,143 @@ def test_canonical_json_is_the_standard_librarys_sorted_indented_json() -> None:
     expected = json.dumps(result.model_dump(mode="json"), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
     assert canonical_json(result) == expected
     assert hostile in json.loads(canonical_json(result))["graph"]["nodes"][0]["facts"]["declared"]["license_name"]
+
+
+# --------------------------------------------------------------------------- incomplete audits
+#
+# Results the engine produces (the bundled example, offline): a complete audit that passes, the
+# example (incomplete: the two Meta bases are gated, and errors block release), and a one-model
+# manifest whose only problem is an unread parent (incomplete, no error): the case where a report
+# must not say "Nothing blocks release".
+
+HUMAN_FORMATS = ("html", "markdown", "notice", "sarif", "spdx-json", "spdx-tv", "cyclonedx")
+UNREAD_ONLY_MANIFEST = """\
+product: Acme Support Assistant
+use: {commercial: true, monthly_active_users: 2000000, distribution: saas, regions: [EU, US]}
+models:
+  - id: deepseek-ai/DeepSeek-R1-Distill-Llama-8B   # tagged MIT; its Llama 3.1 parent is not in the snapshot
+"""
+
+
+@pytest.fixture(scope="module")
+def engine_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, AuditResult]:
+    from tests.report_fixtures import EXAMPLE_MANIFEST, run_example_audit
+
+    folder = tmp_path_factory.mktemp("engine")
+    (folder / "unread-only.yaml").write_text(UNREAD_ONLY_MANIFEST, encoding="utf-8")
+    manifests = {
+        "complete-pass": "examples/auditor-pass.yaml",
+        "incomplete-fail": EXAMPLE_MANIFEST,
+        "incomplete-no-error": str(folder / "unread-only.yaml"),
+    }
+    results = {}
+    for name, manifest in manifests.items():
+        run = run_example_audit(folder / name, "--format", "json", manifest=manifest)
+        assert run.exit_code in (0, 1, 3), run.output
+        results[name] = AuditResult.model_validate_json((folder / name / "audit.json").read_text(encoding="utf-8"))
+    return results
+
+
+def _unread(result: AuditResult) -> list[NodeRecord]:
+    return [n for n in result.graph.nodes if n.unresolved is not None]
+
+
+def _headline(result: AuditResult) -> str:
+    n = len(_unread(result))
+    return f"INCOMPLETE: release cannot be cleared until {n} model{'s are' if n != 1 else ' is'} read."
+
+
+def test_engine_results_cover_the_cases(engine_results: dict[str, AuditResult]) -> None:
+    complete, failing, unread_only = (
+        engine_results[k] for k in ("complete-pass", "incomplete-fail", "incomplete-no-error")
+    )
+    assert complete.complete and complete.verdict == "pass" and not _unread(complete)
+    assert not failing.complete and failing.verdict == "fail"
+    assert {n.id for n in _unread(failing)} == {"meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.2-11B-Vision-Instruct"}
+    assert not unread_only.complete and [n.id for n in _unread(unread_only)] == ["meta-llama/Llama-3.1-8B"]
+    assert not [f for m in unread_only.models for f in m.findings if f.severity == "error" and not f.waived]
+
+
+@pytest.mark.parametrize("case", ["incomplete-fail", "incomplete-no-error"])
+@pytest.mark.parametrize("fmt", HUMAN_FORMATS)
+def test_incomplete_audit_names_what_is_missing_and_never_clears_release(
+    case: str, fmt: str, engine_results: dict[str, AuditResult]
+) -> None:
+    result = engine_results[case]
+    text = render(result, fmt).decode()
+    assert _headline(result) in text
+    for node in _unread(result):
+        assert node.unresolved is not None
+        assert node.id in text and node.unresolved.code in text, (fmt, node.id)
+    assert "Nothing blocks release" not in text
+
+
+def test_incomplete_audit_says_so_first(engine_results: dict[str, AuditResult]) -> None:
+    result = engine_results["incomplete-fail"]
+    headline = _headline(result)
+    unread = sorted(n.id for n in _unread(result))
+
+    markdown = render(result, "markdown").decode().splitlines()
+    assert markdown[0].startswith("## ") and markdown[2] == f"> ⚠️ **{headline}**"
+    assert [line.split("`")[1] for line in markdown[4:6]] == unread  # then each model, with why
+
+    notice = render(result, "notice").decode().splitlines()
+    assert notice[:3] == ["NOTICE", "", headline]
+
+    html = render(result, "html").decode()
+    assert "<title>Model license audit: Acme Support Assistant (FAIL, INCOMPLETE)</title>" in html
+    banner = html.index('id="incomplete"')
+    assert banner < html.index('id="summary"') and banner < html.index('id="verdict"')
+    assert html.index(headline) < html.index("<nav")
+
+    sarif = json.loads(render(result, "sarif"))["runs"][0]
+    note = sarif["invocations"][0]["toolExecutionNotifications"][0]
+    assert note["message"]["text"].startswith(headline)
+    assert sarif["properties"]["incomplete"] == headline
+    assert [m["id"] for m in sarif["properties"]["unreadModels"]] == unread
+
+    assert json.loads(render(result, "spdx-json"))["comment"].startswith(headline)
+    assert f"DocumentComment: {headline}" in render(result, "spdx-tv").decode()
+    props = {p["name"]: p["value"] for p in json.loads(render(result, "cyclonedx"))["metadata"]["properties"]}
+    assert props["model-license-auditor:complete"] == "false"
+    assert props["model-license-auditor:incomplete"].startswith(headline)
+
+
+def test_incomplete_audit_without_errors_says_what_release_waits_on(
+    engine_results: dict[str, AuditResult],
+) -> None:
+    result = engine_results["incomplete-no-error"]
+    markdown = render(result, "markdown").decode()
+    assert (
+        "No blocking finding among the models that were read, but release cannot be cleared until the"
+        " unread model above is read." in markdown
+    )
+    html = render(result, "html").decode()
+    summary = html.split('id="summary"', 1)[1].split("</section>", 1)[0]
+    assert "Release cannot be cleared yet." in summary
+    assert "No license obstacle found" not in summary
+    assert "Release cannot be cleared until the model listed at the top is read." in summary
+
+
+def test_complete_audit_without_errors_clears_release(engine_results: dict[str, AuditResult]) -> None:
+    result = engine_results["complete-pass"]
+    for fmt in HUMAN_FORMATS:
+        assert "INCOMPLETE" not in render(result, fmt).decode(), fmt
+    assert "\nNothing blocks release.\n" in render(result, "markdown").decode()
+    html = render(result, "html").decode()
+    assert "Nothing blocks release: there is no unwaived error finding." in html
+    assert 'id="incomplete"' not in html and "No license obstacle found" in html
+    sarif = json.loads(render(result, "sarif"))["runs"][0]
+    assert "toolExecutionNotifications" not in sarif["invocations"][0]
+    assert "incomplete" not in sarif["properties"] and "unreadModels" not in sarif["properties"]
+
+
+def test_incomplete_without_unread_nodes_still_does_not_clear_release(result: AuditResult) -> None:
+    """A hand-made result marked incomplete with no unresolved node (not what the engine writes)."""
+    graph = result.graph.model_copy(update={"nodes": [n for n in result.graph.nodes if n.unresolved is None]})
+    models = [m.model_copy(update={"findings": []}) for m in result.models]
+    odd = result.model_copy(update={"graph": graph, "models": models, "complete": False})
+    for fmt in HUMAN_FORMATS:
+        text = render(odd, fmt).decode()
+        assert "INCOMPLETE: release cannot be cleared until the whole lineage is read." in text, fmt
+        assert "Nothing blocks release" not in text, fmt

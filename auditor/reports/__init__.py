@@ -1,8 +1,9 @@
 """Report renderers (HTML, JSON, SPDX, CycloneDX, SARIF, Markdown, NOTICE).
 
-Use `auditor.reports.base.render(result, fmt)`; see `FORMATS` there for the format names.
+`auditor.reports.base.REPORTERS` is the registry of formats (name -> `Reporter`); render one with
+`auditor.reports.base.render(result, fmt)`. Adding a format: see `auditor/reports/base.py`.
 """
 
-from auditor.reports.base import FORMATS, FormatSpec, render, write_reports
+from auditor.reports.base import FORMATS, REPORTERS, Reporter, render, write_reports
 
-__all__ = ["FORMATS", "FormatSpec", "render", "write_reports"]
+__all__ = ["FORMATS", "REPORTERS", "Reporter", "render", "write_reports"]

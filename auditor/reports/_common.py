@@ -164,17 +164,20 @@ def _reconstructed_node_licenses(result: AuditResult) -> dict[str, list[LicenseI
             if rule_id in catalog:
                 found.setdefault(model.id, set()).add(catalog[rule_id])
     for node in result.graph.nodes:
-        if node.facts is None:
-            continue
-        declared = node.facts.declared
-        raw = [*declared.license, *declared.tag_licenses]
-        if declared.license_name:
-            raw.append(declared.license_name)
-        for value in raw:
-            match = by_key.get(_fold(value))
-            if match is not None:
-                found.setdefault(node.id, set()).add(match)
+        for match in _declared_matches(node, by_key):
+            found.setdefault(node.id, set()).add(match)
     return {node_id: sorted(infos) for node_id, infos in sorted(found.items())}
+
+
+def _declared_matches(node: NodeRecord, by_key: dict[str, LicenseInfo]) -> list[LicenseInfo]:
+    """The licenses a node's card declares (license, tags, license_name) that `by_key` knows."""
+    if node.facts is None:
+        return []
+    declared = node.facts.declared
+    raw = [*declared.license, *declared.tag_licenses]
+    if declared.license_name:
+        raw.append(declared.license_name)
+    return [by_key[_fold(value)] for value in raw if _fold(value) in by_key]
 
 
 def _fold(value: str) -> str:
@@ -320,6 +323,63 @@ def severity_counts(result: AuditResult) -> dict[str, int]:
 def blocking_findings(result: AuditResult) -> list[Finding]:
     """Error findings that are not waived: what blocks release."""
     return [f for m in result.models for f in m.findings if f.severity == "error" and not f.waived]
+
+
+@dataclass(frozen=True)
+class UnreadModel:
+    """A lineage node that could not be read (`NodeRecord.unresolved`): why, and which audited
+    models have it in their lineage."""
+
+    id: str
+    code: str
+    reason: str
+    needed_by: tuple[str, ...] = ()
+
+
+def unread_models(result: AuditResult) -> list[UnreadModel]:
+    """Every graph node that could not be read, sorted by id. While any is left, release cannot
+    be cleared: what it would add to the verdict is unknown."""
+    unread = sorted((n for n in result.graph.nodes if n.unresolved is not None), key=lambda n: n.id)
+    needed: dict[str, list[str]] = {n.id: [] for n in unread}
+    for model in result.models:
+        for node_id in dict.fromkeys([model.id, *model.lineage]):
+            if node_id in needed:
+                needed[node_id].append(model.id)
+    return [
+        UnreadModel(n.id, n.unresolved.code, n.unresolved.reason, tuple(needed[n.id]))
+        for n in unread
+        if n.unresolved is not None
+    ]
+
+
+def incomplete_headline(result: AuditResult) -> str:
+    """The sentence every human-facing report opens with when the audit is incomplete:
+    `INCOMPLETE: release cannot be cleared until 2 models are read.`"""
+    n = len(unread_models(result))
+    if n == 0:  # `complete` is false, yet no node says why: still no clearance
+        return "INCOMPLETE: release cannot be cleared until the whole lineage is read."
+    return f"INCOMPLETE: release cannot be cleared until {plural(n, 'model')} {'is' if n == 1 else 'are'} read."
+
+
+def unread_line(model: UnreadModel) -> str:
+    """`id: code (reason)` as plain one-line text."""
+    return plain(f"{model.id}: {model.code} ({model.reason})")
+
+
+def incomplete_summary(result: AuditResult) -> str:
+    """The headline and, on the same line, each unread model and why (for one-line fields:
+    SPDX comments, CycloneDX properties, SARIF notifications)."""
+    unread = unread_models(result)
+    text = incomplete_headline(result)
+    if unread:
+        text += " Not read: " + "; ".join(unread_line(u) for u in unread) + "."
+    return text
+
+
+def release_cleared(result: AuditResult) -> bool:
+    """True only when nothing blocks release: the audit is complete and no error stands unwaived.
+    Only then may a report say "Nothing blocks release"."""
+    return result.complete and not blocking_findings(result)
 
 
 @dataclass

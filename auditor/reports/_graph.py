@@ -262,12 +262,43 @@ def _layout_component(
         by_layer[layer[node]].append(node)
     wide = any(len(nodes) > MAX_PER_ROW for nodes in by_layer)
 
-    # segments between consecutive layers; long edges get one virtual node per layer crossed
+    chains = _chains(dag_edges, layer, by_layer, virtual=not wide)
+    up: dict[str, list[str]] = {}
+    down: dict[str, list[str]] = {}
+    for chain in chains.values():
+        for a, b in itertools.pairwise(chain):
+            down.setdefault(a, []).append(b)
+            up.setdefault(b, []).append(a)
+
+    # order: roots first in manifest order, then barycentre sweeps down, up, down
+    first = by_layer[0]
+    by_layer[0] = [r for r in roots if r in first] + sorted(n for n in first if n not in roots)
+    if wide:
+        return _layout_wrapped(by_layer, chains, back)
+    index = {n: float(i) for nodes in by_layer for i, n in enumerate(nodes)}
+    _sweep(by_layer, index, range(1, depth), up)
+    _sweep(by_layer, index, range(depth - 2, -1, -1), down)
+    _sweep(by_layer, index, range(1, depth), up)
+
+    x = _x_positions(by_layer, up, down)
+    width = max(x[n] + _width(n) for n in x)
+    pos = {n: (x[n], float(layer[n] * (BOX_H + ROW_GAP))) for n in members}
+    routes: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for (child, parent), chain in chains.items():
+        routes[(child, parent)] = [(x[v] + VSLOT / 2, layer[v] * (BOX_H + ROW_GAP)) for v in chain[1:-1]]
+    height = depth * BOX_H + (depth - 1) * ROW_GAP
+    return _Block(width=width, height=height, pos=pos, routes=routes, back=back)
+
+
+def _chains(
+    dag_edges: list[tuple[str, str]], layer: dict[str, int], by_layer: list[list[str]], *, virtual: bool
+) -> dict[tuple[str, str], list[str]]:
+    """Each DAG edge as the chain of nodes it passes between consecutive layers: with `virtual`,
+    a long edge gets one virtual node per layer crossed (added to `layer` and `by_layer`)."""
     chains: dict[tuple[str, str], list[str]] = {}
-    segments: list[tuple[str, str]] = []  # (upper, lower)
     for child, parent in dag_edges:
         chain = [child]
-        if not wide:
+        if virtual:
             for k in range(layer[child] + 1, layer[parent]):
                 v = f"\x00{child}\x00{parent}\x00{k}"
                 by_layer[k].append(v)
@@ -275,72 +306,56 @@ def _layout_component(
                 chain.append(v)
         chain.append(parent)
         chains[(child, parent)] = chain
-        segments += list(itertools.pairwise(chain))
-    up: dict[str, list[str]] = {}
-    down: dict[str, list[str]] = {}
-    for a, b in segments:
-        down.setdefault(a, []).append(b)
-        up.setdefault(b, []).append(a)
+    return chains
 
-    # order: roots first in manifest order, then barycentre sweeps down, up, down
-    first = by_layer[0]
-    by_layer[0] = [r for r in roots if r in first] + sorted(n for n in first if n not in roots)
-    index = {n: float(i) for nodes in by_layer for i, n in enumerate(nodes)}
 
-    def sweep(order: range, neighbours: dict[str, list[str]]) -> None:
-        for k in order:
-            def key(n: str) -> tuple[float, str]:
-                ns = [index[m] for m in neighbours.get(n, [])]
-                return (sum(ns) / len(ns) if ns else index[n], n.lstrip("\x00"))
+def _sweep(
+    by_layer: list[list[str]], index: dict[str, float], order: range, neighbours: dict[str, list[str]]
+) -> None:
+    """One barycentre sweep: each layer in `order` sorted by its neighbours' mean position."""
+    for k in order:
 
-            by_layer[k].sort(key=key)
-            for i, n in enumerate(by_layer[k]):
-                index[n] = float(i)
+        def key(n: str) -> tuple[float, str]:
+            ns = [index[m] for m in neighbours.get(n, [])]
+            return (sum(ns) / len(ns) if ns else index[n], n.lstrip("\x00"))
 
-    if not wide:
-        sweep(range(1, depth), up)
-        sweep(range(depth - 2, -1, -1), down)
-        sweep(range(1, depth), up)
+        by_layer[k].sort(key=key)
+        for i, n in enumerate(by_layer[k]):
+            index[n] = float(i)
 
-    if wide:
-        return _layout_wrapped(by_layer, chains, back)
 
-    # x: start packed, then pull each node towards its neighbours' centres, keeping the gaps
+def _x_positions(
+    by_layer: list[list[str]], up: dict[str, list[str]], down: dict[str, list[str]]
+) -> dict[str, float]:
+    """x of every node: start packed, then pull each node towards its neighbours' centres,
+    keeping the gaps; shifted so the leftmost is at 0."""
+    depth = len(by_layer)
     x: dict[str, float] = {}
     for nodes in by_layer:
         cursor = 0.0
         for n in nodes:
             x[n] = cursor
             cursor += _width(n) + COL_GAP
-
-    def place(k: int, neighbours: dict[str, list[str]]) -> None:
-        nodes = by_layer[k]
-        offsets, targets, acc = [], [], 0.0
-        for n in nodes:
-            ns = neighbours.get(n, [])
-            centre = sum(x[m] + _width(m) / 2 for m in ns) / len(ns) if ns else x[n] + _width(n) / 2
-            offsets.append(acc)
-            targets.append(centre - _width(n) / 2 - acc)
-            acc += _width(n) + COL_GAP
-        for n, off, y in zip(nodes, offsets, _isotonic(targets), strict=True):
-            x[n] = y + off
-
     for _ in range(3):
         for k in range(1, depth):
-            place(k, up)
+            _place(by_layer[k], x, up)
         for k in range(depth - 2, -1, -1):
-            place(k, down)
+            _place(by_layer[k], x, down)
     left = min(x.values())
-    for n in x:
-        x[n] = round(x[n] - left, 1)
-    width = max(x[n] + _width(n) for n in x)
+    return {n: round(v - left, 1) for n, v in x.items()}
 
-    pos = {n: (x[n], float(layer[n] * (BOX_H + ROW_GAP))) for n in members}
-    routes: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    for (child, parent), chain in chains.items():
-        routes[(child, parent)] = [(x[v] + VSLOT / 2, layer[v] * (BOX_H + ROW_GAP)) for v in chain[1:-1]]
-    height = depth * BOX_H + (depth - 1) * ROW_GAP
-    return _Block(width=width, height=height, pos=pos, routes=routes, back=back)
+
+def _place(nodes: list[str], x: dict[str, float], neighbours: dict[str, list[str]]) -> None:
+    """Move one layer's nodes towards their neighbours' centres, in order, without overlap."""
+    offsets, targets, acc = [], [], 0.0
+    for n in nodes:
+        ns = neighbours.get(n, [])
+        centre = sum(x[m] + _width(m) / 2 for m in ns) / len(ns) if ns else x[n] + _width(n) / 2
+        offsets.append(acc)
+        targets.append(centre - _width(n) / 2 - acc)
+        acc += _width(n) + COL_GAP
+    for n, off, y in zip(nodes, offsets, _isotonic(targets), strict=True):
+        x[n] = y + off
 
 
 def _layout_wrapped(
@@ -381,14 +396,8 @@ def layout(
     `verdicts`: audited models' verdicts (badge); `inherited`: licenses an audited model is bound
     by through its lineage, named on its last line ("FAIL · inherits Llama 3.1")."""
     records: dict[str, NodeRecord] = {n.id: n for n in graph.nodes}
-    ids: list[str] = []
-    for node_id in [*graph.roots, *sorted(records)]:
-        if node_id not in ids:
-            ids.append(node_id)
-    for e in graph.edges:
-        for node_id in (e.child, e.parent):
-            if node_id not in ids:
-                ids.append(node_id)
+    ends = [node_id for e in graph.edges for node_id in (e.child, e.parent)]
+    ids = list(dict.fromkeys([*graph.roots, *sorted(records), *ends]))  # roots first, each once
     parents: dict[str, list[str]] = {}
     for e in sorted(graph.edges, key=lambda e: (e.child, e.parent, e.relation)):
         parents.setdefault(e.child, [])
@@ -398,6 +407,39 @@ def layout(
 
     # lay out each component, then pack them on shelves (rows of components)
     blocks = [_layout_component(m, graph.roots, parents, dag) for m in _components(ids, parents)]
+    width, height, pos, routes, back = _pack(blocks)
+    out = GraphLayout(width=round(width, 1), height=round(height, 1), components=len(blocks))
+
+    root_set = set(graph.roots)
+    kinds: set[str] = set()
+    for node_id in ids:
+        bx, by = pos[node_id]
+        box = _box(
+            node_id,
+            bx,
+            by,
+            records.get(node_id),
+            licenses.get(node_id, []),
+            root_set,
+            verdicts or {},
+            (inherited or {}).get(node_id, []),
+        )
+        out.nodes.append(box)
+        kinds.add(box.kind)
+
+    pairs = _edge_pairs(graph)
+    out.edges = _forward_paths(pairs, pos, routes) + _back_paths(back, pairs, pos, out)
+    out.kinds = sorted(kinds, key=lambda k: list(KIND_LABELS).index(k) if k in KIND_LABELS else 99)
+    return out
+
+
+_Point = tuple[float, float]
+_Packed = tuple[float, float, dict[str, _Point], dict[tuple[str, str], list[_Point]], list[tuple[str, str]]]
+
+
+def _pack(blocks: list[_Block]) -> _Packed:
+    """Components packed on shelves (rows of components, each centred): the drawing's width and
+    height, every node's top-left, every edge route and the back edges."""
     shelves: list[list[_Block]] = [[]]
     used = 0.0
     for block in blocks:
@@ -423,30 +465,7 @@ def layout(
             back += block.back
             left += block.width + COMP_GAP
         top += max(b.height for b in shelf) + SHELF_GAP
-    height = top - SHELF_GAP + PAD
-    out = GraphLayout(width=round(width, 1), height=round(height, 1), components=len(blocks))
-
-    root_set = set(graph.roots)
-    kinds: set[str] = set()
-    for node_id in ids:
-        bx, by = pos[node_id]
-        box = _box(
-            node_id,
-            bx,
-            by,
-            records.get(node_id),
-            licenses.get(node_id, []),
-            root_set,
-            verdicts or {},
-            (inherited or {}).get(node_id, []),
-        )
-        out.nodes.append(box)
-        kinds.add(box.kind)
-
-    pairs = _edge_pairs(graph)
-    out.edges = _forward_paths(pairs, pos, routes) + _back_paths(back, pairs, pos, out)
-    out.kinds = sorted(kinds, key=lambda k: list(KIND_LABELS).index(k) if k in KIND_LABELS else 99)
-    return out
+    return width, top - SHELF_GAP + PAD, pos, routes, back
 
 
 def _spread(count: int) -> list[float]:

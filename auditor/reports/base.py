@@ -1,63 +1,135 @@
-"""The report interface: one name per format, one `render` call, renderers imported lazily.
+"""The report interface and the registry of report formats.
 
-Importing this module stays cheap (no jinja2, spdx-tools or cyclonedx at import time): each
-renderer module is imported only when its format is rendered.
+A format is a `Reporter`: a name (`--format NAME`), the file it is written to, a one-line
+description and a `render(result, *, manifest_path=None) -> bytes` call. `REPORTERS` is the
+registry, keyed by name, in the order the formats are listed and written. The format list of
+`--format`, the README's formats table and the tests all come from it.
 
-Every renderer is a function `render(result, *, manifest_path=None) -> bytes` and is
-deterministic: the same `AuditResult` gives byte-identical output (times come from
-`result.generated_at`, identifiers from the result's content, never from the clock or uuid4).
+Adding a format is one new file plus one registration line:
+
+1. `auditor/reports/<name>.py` with `def render(result: AuditResult, *, manifest_path: str | None = None)
+   -> bytes`. It must be deterministic: the same `AuditResult` gives byte-identical output (times
+   from `result.generated_at`, identifiers from the result's content, never the clock or uuid4),
+   and it must never fetch or read rule files (everything it shows is in the result).
+2. One `Reporter(...)` line in `_REGISTERED` below.
+3. Its tests: `UPDATE_GOLDEN=1 python -m pytest tests/test_reports.py tests/test_reporters_registry.py`
+   writes its golden file and the README's formats table; review the diff.
+
+Importing this module stays cheap (no pydantic, jinja2, spdx-tools or cyclonedx): a reporter's
+module is imported only when its format is rendered, so `auditor --help` stays fast.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from auditor.model import AuditResult
 
-
-@dataclass(frozen=True)
-class FormatSpec:
-    """A report format: the file it is written to and where its renderer lives."""
-
-    file_name: str
-    renderer: str  # "module.path:function"
-    description: str = ""
-
-
-FORMATS: dict[str, FormatSpec] = {
-    "html": FormatSpec("audit.html", "auditor.reports.html:render", "self-contained HTML report"),
-    "json": FormatSpec("audit.json", "auditor.reports.json_report:render", "the AuditResult as JSON"),
-    "spdx-json": FormatSpec("audit.spdx.json", "auditor.reports.spdx:render_json", "SPDX 2.3 JSON"),
-    "spdx-tv": FormatSpec("audit.spdx", "auditor.reports.spdx:render_tag_value", "SPDX 2.3 tag-value"),
-    "cyclonedx": FormatSpec("audit.cdx.json", "auditor.reports.cyclonedx:render", "CycloneDX 1.6 JSON"),
-    "sarif": FormatSpec("audit.sarif", "auditor.reports.sarif:render", "SARIF 2.1.0"),
-    "markdown": FormatSpec("audit.md", "auditor.reports.markdown:render", "PR-comment summary"),
-    "notice": FormatSpec("NOTICE.txt", "auditor.reports.notice:render", "attribution notices"),
-}
-
 Renderer = Callable[..., bytes]
 
 
-def renderer_for(fmt: str) -> Renderer:
-    """Import and return the renderer function of `fmt` (raises KeyError for an unknown format)."""
+@dataclass(frozen=True)
+class Reporter:
+    """One report format.
+
+    `target` is where the render function lives, as "module.path:function"; it is imported on the
+    first `render` call, not when the registry is built. `default` formats are the ones
+    `auditor audit` writes when no `--format` is given.
+    """
+
+    name: str
+    file_name: str
+    description: str  # one line, shown in the README's formats table
+    target: str  # "module.path:function"
+    default: bool = True
+
+    @property
+    def extension(self) -> str:
+        """The file name's extension(s): `.html`, `.spdx.json`, `.txt`."""
+        return "".join(Path(self.file_name).suffixes)
+
+    def renderer(self) -> Renderer:
+        """Import and return the render function."""
+        module_name, _, func_name = self.target.partition(":")
+        return cast(Renderer, getattr(importlib.import_module(module_name), func_name))
+
+    def render(self, result: AuditResult, *, manifest_path: str | None = None) -> bytes:
+        """The report file's bytes for `result`."""
+        return self.renderer()(result, manifest_path=manifest_path)
+
+
+# The registry: one line per format, in the order formats are listed and written.
+_REGISTERED: tuple[Reporter, ...] = (
+    Reporter("html", "audit.html", "Self-contained HTML report for legal review", "auditor.reports.html:render"),
+    Reporter("json", "audit.json", "The audit result as JSON (`auditor schema result`)",
+             "auditor.reports.json_report:render"),
+    Reporter("spdx-json", "audit.spdx.json", "SPDX 2.3 document, JSON", "auditor.reports.spdx:render_json"),
+    Reporter("spdx-tv", "audit.spdx", "SPDX 2.3 document, tag-value", "auditor.reports.spdx:render_tag_value",
+             default=False),
+    Reporter("cyclonedx", "audit.cdx.json", "CycloneDX 1.6 ML-BOM, JSON", "auditor.reports.cyclonedx:render"),
+    Reporter("sarif", "audit.sarif", "SARIF 2.1.0 for code scanning", "auditor.reports.sarif:render"),
+    Reporter("markdown", "audit.md", "Short summary for a pull-request comment or job summary",
+             "auditor.reports.markdown:render"),
+    Reporter("notice", "NOTICE.txt", "Attribution notices and obligations, ready to paste",
+             "auditor.reports.notice:render"),
+)
+
+
+def _registry(reporters: Iterable[Reporter]) -> Mapping[str, Reporter]:
+    """The registry keyed by name; a repeated name or file name is a programming error."""
+    by_name: dict[str, Reporter] = {}
+    files: set[str] = set()
+    for reporter in reporters:
+        if reporter.name in by_name or reporter.file_name in files:
+            raise ValueError(f"report format {reporter.name!r} ({reporter.file_name}) is registered twice")
+        by_name[reporter.name] = reporter
+        files.add(reporter.file_name)
+    return MappingProxyType(by_name)
+
+
+REPORTERS: Mapping[str, Reporter] = _registry(_REGISTERED)
+FORMATS = REPORTERS  # the same registry, under the name older code uses
+REPORT_FILE_NAMES: frozenset[str] = frozenset(r.file_name for r in REPORTERS.values())
+DEFAULT_FORMATS: tuple[str, ...] = tuple(name for name, r in REPORTERS.items() if r.default)
+
+
+def reporter_for(fmt: str) -> Reporter:
+    """The registered reporter named `fmt` (KeyError naming the known formats otherwise)."""
     try:
-        spec = FORMATS[fmt]
+        return REPORTERS[fmt]
     except KeyError:
-        known = ", ".join(sorted(FORMATS))
+        known = ", ".join(REPORTERS)
         raise KeyError(f"unknown report format {fmt!r} (known: {known})") from None
-    module_name, _, func_name = spec.renderer.partition(":")
-    module = importlib.import_module(module_name)
-    return cast(Renderer, getattr(module, func_name))
+
+
+def renderer_for(fmt: str) -> Renderer:
+    """Import and return the render function of `fmt` (raises KeyError for an unknown format)."""
+    return reporter_for(fmt).renderer()
 
 
 def render(result: AuditResult, fmt: str, *, manifest_path: str | None = None) -> bytes:
     """Render `result` in format `fmt` and return the file's bytes."""
-    return renderer_for(fmt)(result, manifest_path=manifest_path)
+    return reporter_for(fmt).render(result, manifest_path=manifest_path)
+
+
+def remove_known_reports(out_dir: str | Path) -> list[Path]:
+    """Delete, from `out_dir`, every file named like one of this tool's reports (any format), so a
+    folder written again holds only the new audit's reports. Nothing else is touched: other
+    files, sub-folders, and a report name that is a folder stay. Returns the files removed."""
+    out = Path(out_dir)
+    removed: list[Path] = []
+    for name in sorted(REPORT_FILE_NAMES):
+        path = out / name
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+            removed.append(path)
+    return removed
 
 
 def write_reports(
@@ -67,13 +139,28 @@ def write_reports(
     *,
     manifest_path: str | None = None,
 ) -> dict[str, Path]:
-    """Render each format into `out_dir` under its file name; returns format -> path written."""
+    """Render each format (all when None) and write it into `out_dir` under its file name;
+    returns format -> path written.
+
+    Every report is rendered before the folder is touched; then the reports of any earlier
+    audit in the folder are removed (`remove_known_reports`), so the folder never mixes two
+    audits' reports. An unknown format raises KeyError before anything is written."""
+    reporters = [reporter_for(fmt) for fmt in (formats if formats is not None else REPORTERS)]
+    rendered = [(r, r.render(result, manifest_path=manifest_path)) for r in reporters]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    remove_known_reports(out)
     written: dict[str, Path] = {}
-    for fmt in formats if formats is not None else FORMATS:
-        data = render(result, fmt, manifest_path=manifest_path)  # KeyError for an unknown format
-        path = out / FORMATS[fmt].file_name
+    for reporter, data in rendered:
+        path = out / reporter.file_name
         path.write_bytes(data)
-        written[fmt] = path
+        written[reporter.name] = path
     return written
+
+
+def formats_table() -> str:
+    """The README's formats table (Markdown), generated from the registry."""
+    lines = ["| `--format` | file | what it is | `auditor audit` writes it by default |", "|---|---|---|---|"]
+    for r in REPORTERS.values():
+        lines.append(f"| `{r.name}` | `{r.file_name}` | {r.description} | {'yes' if r.default else 'no'} |")
+    return "\n".join(lines) + "\n"

@@ -130,7 +130,6 @@ def _component(
 
 
 def build_bom(result: AuditResult) -> Any:
-    from cyclonedx.model import Property
     from cyclonedx.model.bom import Bom, BomMetaData
     from cyclonedx.model.component import Component, ComponentType, Pedigree
     from cyclonedx.model.tool import ToolRepository
@@ -162,7 +161,6 @@ def build_bom(result: AuditResult) -> Any:
             _component(result, node, licenses.get(node_id, []), audits.get(node_id), urls, pedigree=pedigree)
         )
 
-    counts = c.severity_counts(result)
     subject = Component(
         type=ComponentType.APPLICATION,
         name=result.product or result.manifest or "audited models",
@@ -174,17 +172,7 @@ def build_bom(result: AuditResult) -> Any:
         tools=ToolRepository(components=[tool]),
         component=subject,
         timestamp=c.parse_time(result.generated_at).replace(microsecond=0),
-        properties=[
-            Property(name=f"{PROPERTY_PREFIX}:verdict", value=result.verdict),
-            Property(name=f"{PROPERTY_PREFIX}:complete", value=str(result.complete).lower()),
-            Property(name=f"{PROPERTY_PREFIX}:rules-version", value=result.rules.version),
-            Property(name=f"{PROPERTY_PREFIX}:rules-digest", value=result.rules.digest),
-            Property(
-                name=f"{PROPERTY_PREFIX}:findings",
-                value=f"{counts['error']} error, {counts['warning']} warning, {counts['info']} info, "
-                f"{counts['waived']} waived",
-            ),
-        ],
+        properties=_metadata_properties(result),
     )
     digest = c.content_digest(result)
     bom = Bom(
@@ -196,6 +184,25 @@ def build_bom(result: AuditResult) -> Any:
     roots = [by_ref[r] for r in result.graph.roots if r in by_ref]
     bom.register_dependency(subject, roots)
     return bom
+
+
+def _metadata_properties(result: AuditResult) -> list[Any]:
+    """The audit's verdict, completeness (with, when incomplete, a sentence naming each model that
+    could not be read and why), rule set and finding counts."""
+    counts = c.severity_counts(result)
+    props = [
+        _prop("verdict", result.verdict),
+        _prop("complete", str(result.complete).lower()),
+        _prop("rules-version", result.rules.version),
+        _prop("rules-digest", result.rules.digest),
+        _prop(
+            "findings",
+            f"{counts['error']} error, {counts['warning']} warning, {counts['info']} info, {counts['waived']} waived",
+        ),
+    ]
+    if not result.complete:
+        props.append(_prop("incomplete", c.incomplete_summary(result)))
+    return props
 
 
 def to_json(result: AuditResult) -> str:

@@ -142,17 +142,6 @@ class EvidenceRow:
     evidence: list[Evidence]
 
 
-def _needed_by(result: AuditResult) -> dict[str, list[str]]:
-    """Each unread lineage node -> the audited models whose lineage goes through it."""
-    unread = {n.id for n in result.graph.nodes if n.facts is None}
-    needed: dict[str, list[str]] = {}
-    for model in result.models:
-        for node_id in [model.id, *model.lineage]:
-            if node_id in unread and model.id not in needed.setdefault(node_id, []):
-                needed[node_id].append(model.id)
-    return needed
-
-
 def _inherited(result: AuditResult) -> dict[str, list[c.LicenseInfo]]:
     """Each audited model -> the licenses it is bound by through its lineage (not its own)."""
     out: dict[str, list[c.LicenseInfo]] = {}
@@ -249,7 +238,9 @@ def context(result: AuditResult, manifest_path: str | None = None) -> dict[str, 
         "evidence_rows": _evidence_rows(result, licenses),
         "edges": _edges(result),
         "unresolved": unresolved,
-        "needed_by": _needed_by(result),
+        "unread": c.unread_models(result),
+        "incomplete_headline": "" if result.complete else c.incomplete_headline(result),
+        "cleared": c.release_cleared(result),
         "generated": c.iso_utc(result.generated_at),
     }
 

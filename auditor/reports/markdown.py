@@ -28,35 +28,52 @@ def code(text: str) -> str:
     return md(text) if "`" in text or "|" in text else f"`{text}`"
 
 
+def _incomplete(result: AuditResult) -> list[str]:
+    """The INCOMPLETE block (a quote): the headline, then each unread model and why."""
+    lines = [f"> ⚠️ **{md(c.incomplete_headline(result))}**"]
+    unread = c.unread_models(result)
+    if unread:
+        lines.append(">")
+        lines += [f"> - {code(u.id)}: {md(u.code)} ({md(u.reason)})" for u in unread]
+    return [*lines, ""]
+
+
+def _blocking(result: AuditResult) -> list[str]:
+    blocking = c.blocking_findings(result)
+    if not blocking:
+        if c.release_cleared(result):
+            return ["Nothing blocks release."]
+        n = len(c.unread_models(result))
+        missing = "the unread model above is" if n == 1 else f"the {n} unread models above are" if n else "all is"
+        return [
+            f"No blocking finding among the models that were read, but release cannot be cleared until {missing} read."
+        ]
+    lines = ["### Blocking findings", "", "| Model | Code | License | Message |", "|---|---|---|---|"]
+    for f in blocking[:MAX_ROWS]:
+        lic = c.license_name(result, f.license) or "—"
+        lines.append(f"| {md(f.model)} | {md(f.code)} | {md(lic)} | {md(f.message)} |")
+    if len(blocking) > MAX_ROWS:
+        lines.append(f"| … | | | {len(blocking) - MAX_ROWS} more in the full report |")
+    return lines
+
+
 def render(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
     counts = c.severity_counts(result)
-    blocking = c.blocking_findings(result)
     word = c.VERDICT_WORDS.get(result.verdict, result.verdict.upper())
     subject = result.product or manifest_path or result.manifest or "models"
     lines = [f"## {EMOJI.get(result.verdict, '')} Model license audit: **{word}** ({md(subject)})", ""]
+    if not result.complete:
+        lines += _incomplete(result)
     n = len(result.models)
-    lines.append(
+    lines += [
         f"{c.plural(counts['error'], 'error')} · {c.plural(counts['warning'], 'warning')}"
         f" · {counts['info']} info"
         f" · {counts['waived']} waived — {n} model{'s' if n != 1 else ''} audited,"
-        f" {len(result.graph.nodes)} in their lineage."
-    )
-    if not result.complete:
-        unresolved = sorted(node.id for node in result.graph.nodes if node.facts is None)
-        missing = ", ".join(code(m) for m in unresolved)
-        lines += [
-            "",
-            f"> ⚠️ **INCOMPLETE**: part of the lineage could not be read{': ' + missing if missing else ''}.",
-        ]
-    lines.append("")
-    if blocking:
-        lines += ["### Blocking findings", "", "| Model | Code | License | Message |", "|---|---|---|---|"]
-        for f in blocking[:MAX_ROWS]:
-            lic = c.license_name(result, f.license) or "—"
-            lines.append(f"| {md(f.model)} | {md(f.code)} | {md(lic)} | {md(f.message)} |")
-        if len(blocking) > MAX_ROWS:
-            lines.append(f"| … | | | {len(blocking) - MAX_ROWS} more in the full report |")
-    else:
-        lines.append("Nothing blocks release.")
-    lines += ["", f"Full report: {HTML_REPORT}", ""]
+        f" {len(result.graph.nodes)} in their lineage.",
+        "",
+        *_blocking(result),
+        "",
+        f"Full report: {HTML_REPORT}",
+        "",
+    ]
     return "\n".join(lines).encode("utf-8")

@@ -58,23 +58,32 @@ def _message(model: ModelAudit, f: Finding, license_name: str) -> str:
 
 
 def _invocation(result: AuditResult) -> dict[str, Any]:
-    """The run's invocation; an incomplete audit carries a warning notification naming what
-    could not be read (code-scanning UIs show it as a tool warning)."""
+    """The run's invocation; an incomplete audit carries a warning notification that says so first
+    and names each model that could not be read, and why (code-scanning UIs show it as a tool
+    warning)."""
     invocation: dict[str, Any] = {"executionSuccessful": True, "endTimeUtc": c.iso_utc(result.generated_at)}
     if not result.complete:
-        unread = sorted(c.plain(n.id) for n in result.graph.nodes if n.facts is None)
+        once = "it is" if len(c.unread_models(result)) == 1 else "they are"
+        text = f"{c.incomplete_summary(result)} The verdict may get worse once {once} read."
         invocation["toolExecutionNotifications"] = [
-            {
-                "level": "warning",
-                "descriptor": {"id": "incomplete"},
-                "message": {
-                    "text": "INCOMPLETE: part of the lineage could not be read"
-                    + (f" ({', '.join(unread)})" if unread else "")
-                    + "; the verdict may get worse once it is."
-                },
-            }
+            {"level": "warning", "descriptor": {"id": "incomplete"}, "message": {"text": text}}
         ]
     return invocation
+
+
+def _run_properties(result: AuditResult) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "verdict": result.verdict,
+        "complete": result.complete,
+        "rulesVersion": result.rules.version,
+        "rulesDigest": result.rules.digest,
+    }
+    if not result.complete:
+        properties["incomplete"] = c.incomplete_headline(result)
+        properties["unreadModels"] = [
+            {"id": u.id, "code": u.code, "reason": c.plain(u.reason)} for u in c.unread_models(result)
+        ]
+    return properties
 
 
 def build_log(result: AuditResult, manifest_path: str | None = None) -> dict[str, Any]:
@@ -123,12 +132,7 @@ def build_log(result: AuditResult, manifest_path: str | None = None) -> dict[str
         },
         "invocations": [_invocation(result)],
         "results": results,
-        "properties": {
-            "verdict": result.verdict,
-            "complete": result.complete,
-            "rulesVersion": result.rules.version,
-            "rulesDigest": result.rules.digest,
-        },
+        "properties": _run_properties(result),
     }
     if uri:
         run["artifacts"] = [{"location": {"uri": uri}, "roles": ["analysisTarget"]}]

@@ -118,13 +118,13 @@ def _edge_comment(edge: EdgeRecord) -> str:
 def _verdict_comment(result: AuditResult) -> str:
     counts = c.severity_counts(result)
     blocking = c.blocking_findings(result)
-    text = (
+    # An incomplete audit says so first: the verdict after it rests on a partial lineage.
+    text = "" if result.complete else c.incomplete_summary(result) + " "
+    text += (
         f"Audit verdict: {c.VERDICT_WORDS.get(result.verdict, result.verdict)}. "
         f"Findings: {counts['error']} error, {counts['warning']} warning, {counts['info']} info, "
         f"{counts['waived']} waived. Rule set {result.rules.version} ({result.rules.digest})."
     )
-    if not result.complete:
-        text += " INCOMPLETE: part of the lineage could not be read."
     if blocking:
         text += " Blocking: " + "; ".join(f"{f.model}: {f.code}" for f in blocking) + "."
     return _txt(text)
