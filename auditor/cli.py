@@ -447,7 +447,8 @@ def _emit(result: Any, formats: str | None, out: Path, fail_on: str, quiet: bool
     from auditor.summary import exit_code, problem_lines, render_summary
 
     for line in problem_lines(result):
-        typer.echo(line, err=True)
+        if not (quiet and line.startswith("warning: ")):  # notices stay in the reports' `notices`
+            typer.echo(line, err=True)
     if verbose:
         typer.echo(_stats_line(result.graph), err=True)
     result = result.model_copy(update={"graph": _without_run_stats(result.graph)})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from auditor import vocab
@@ -216,17 +216,11 @@ class DeclaredUse(_Frozen):
         default=None, description="Shorthand: sets both domicile and markets when they are not given")
     purposes: PurposeList | None = None
 
-    @model_validator(mode="after")
-    def _regions_shorthand(self) -> DeclaredUse:
-        """`regions` (validated where it is written) fills whichever of domicile / markets is not given."""
-        if self.regions is None:
-            return self
-        update = {k: list(self.regions) for k in ("domicile", "markets") if getattr(self, k) is None}
-        return self.model_copy(update=update) if update else self
-
     def regions_for(self, question: str) -> list[str] | None:
-        """The declared regions a territory term tests: `domicile` or `market`."""
-        return self.domicile if question == "domicile" else self.markets
+        """The declared regions a territory term tests: `domicile` or `market` (`regions` stands in for
+        whichever is not declared)."""
+        declared = self.domicile if question == "domicile" else self.markets
+        return declared if declared is not None else self.regions
 
 
 # --------------------------------------------------------------------------- audit result

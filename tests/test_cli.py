@@ -196,7 +196,7 @@ def test_example_audit_json_matches_the_declared_use(example_fail: ExampleRun) -
     result = json.loads((example_fail.out / "audit.json").read_text(encoding="utf-8"))
     assert result["verdict"] == "fail"
     assert result["generated_at"] == "2025-12-04T00:00:00Z"  # SOURCE_DATE_EPOCH
-    assert result["use"]["commercial"] is True and result["use"]["regions"] == ["EU", "US"]
+    assert result["use"]["commercial"] is True and result["use"]["domicile"] == ["DE"] and result["use"]["markets"] == ["EU", "US"]
     models = models_of(example_fail.out / "audit.json")
     assert set(models) == {
         "Qwen/Qwen2.5-7B-Instruct", "bartowski/Qwen2.5-Coder-7B-Instruct-GGUF",
@@ -301,7 +301,7 @@ def test_incomplete_audit(live_hub: HubServer, tmp_path: Path, fail_on: str, exp
     run = cli("audit", manifest, "--out", tmp_path / "out", "--format", "json", "--fail-on", fail_on)
     # The only finding is the unreadable base (a warning): 3 when nothing worse, 1 when warnings fail.
     assert run.code == expected, run
-    assert "INCOMPLETE (1 model could not be read)" in run.out
+    assert "INCOMPLETE: release cannot be cleared until 1 model is read" in run.out
     result = json.loads((tmp_path / "out" / "audit.json").read_text(encoding="utf-8"))
     assert result["complete"] is False
     [model] = result["models"]
@@ -829,7 +829,7 @@ def test_check_writes_reports_with_the_declared_use(live_hub: HubServer, tmp_pat
     use = json.loads((tmp_path / "audit.json").read_text(encoding="utf-8"))["use"]
     assert use == {
         "commercial": True, "monthly_active_users": 2000000, "annual_revenue_usd": 5000000,
-        "distribution": "saas", "regions": ["EU"], "domicile": ["EU"], "markets": ["EU"],
+        "distribution": "saas", "regions": ["EU"], "domicile": None, "markets": None,
         "purposes": ["customer-support"],
     }
 

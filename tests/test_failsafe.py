@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,7 @@ def manifest(tmp: Path, use: str, models: str = f"  - id: {VISION}\n", extra: st
     return write(tmp / "auditor.yaml", text)
 
 
-def audit(path: Path, *args: object) -> tuple[int, str, str, dict]:  # type: ignore[type-arg]
+def audit(path: Path, *args: object) -> tuple[int, str, str, dict[str, Any]]:
     out = path.parent / "out"
     run = cli("audit", path, "--snapshot", SNAPSHOT, "--format", "json", "--out", out, *args)
     result = json.loads((out / "audit.json").read_text(encoding="utf-8")) if run.code != 2 else {}

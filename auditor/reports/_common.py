@@ -12,8 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from auditor.model import AuditResult, Clause, EffectiveLicense, Finding, ModelAudit, NodeRecord, Obligation
-
-SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
+from auditor.vocab import SEVERITIES
 
 # Most restrictive first: a node declaring several licenses is coloured by the first kind found here.
 KIND_ORDER: tuple[str, ...] = (
@@ -309,7 +308,7 @@ def active_findings(model: ModelAudit) -> list[Finding]:
 
 
 def severity_counts(result: AuditResult) -> dict[str, int]:
-    counts = dict.fromkeys(SEVERITIES, 0)
+    counts: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
     counts["waived"] = 0
     for model in result.models:
         for finding in model.findings:

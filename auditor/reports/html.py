@@ -17,11 +17,11 @@ from auditor.model import AuditResult, EdgeRecord, Evidence, Finding, ModelAudit
 from auditor.paths import templates_dir
 from auditor.reports import _common as c
 from auditor.reports._graph import layout
+from auditor.vocab import SEVERITY_RANK
 
 TEMPLATE = "audit.html.j2"
 STYLESHEET = "report.css"
 
-_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 
 @lru_cache(maxsize=1)
@@ -161,8 +161,8 @@ def _model_views(result: AuditResult) -> list[ModelView]:
     nodes = {n.id: n for n in result.graph.nodes}
     views = []
     for model in result.models:
-        findings = sorted(model.findings, key=lambda f: (f.waived, _SEVERITY_RANK.get(f.severity, 9)))
-        counts = dict.fromkeys(c.SEVERITIES, 0)
+        findings = sorted(model.findings, key=lambda f: (f.waived, -SEVERITY_RANK.get(f.severity, -9)))
+        counts: dict[str, int] = dict.fromkeys(c.SEVERITIES, 0)
         counts["waived"] = 0
         for f in model.findings:
             counts["waived" if f.waived else f.severity] += 1
