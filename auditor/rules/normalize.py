@@ -111,62 +111,78 @@ def _expression(value: str, rules: RuleSet) -> tuple[list[str], list[list[str]],
     return and_ids, [g for g in groups if g], unknown
 
 
+@dataclass
+class _Reading:
+    """What the fields of one declaration name, as they are read."""
+
+    found: dict[str, str] = field(default_factory=dict)  # rule id -> the field that named it
+    groups: list[list[str]] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    saw_placeholder: bool = False
+    named_by_name_or_link: list[str] = field(default_factory=list)
+
+
+def _read_value(value: str, where: str, rules: RuleSet, reading: _Reading) -> None:
+    """One `license` value or `license:` tag: an id, an SPDX expression, a placeholder or unknown."""
+    if fold(value) in _PLACEHOLDERS:
+        reading.saw_placeholder = True
+        return
+    rule_id = _lookup_name(value, rules)
+    if rule_id is not None:
+        reading.found.setdefault(rule_id, where)
+        return
+    expr = _expression(value, rules)
+    if expr is None:
+        reading.unknown.append(f"{where}: {value!r}")
+        return
+    and_ids, or_groups, bad = expr
+    for rid in and_ids:
+        reading.found.setdefault(rid, where)
+    reading.groups.extend(g for g in or_groups if g not in reading.groups)
+    reading.unknown.extend(f"{where}: {b!r}" for b in bad)
+
+
+def _read_name_and_link(declared: DeclaredLicense, rules: RuleSet, reading: _Reading) -> None:
+    if declared.license_name:
+        rule_id = _lookup_name(declared.license_name, rules)
+        if rule_id is None:
+            reading.unknown.append(f"license_name: {declared.license_name!r}")
+        else:
+            reading.named_by_name_or_link.append(rule_id)
+            reading.found.setdefault(rule_id, "license_name")
+    if declared.license_link:
+        rule_id = _lookup_link(declared.license_link, rules)
+        if rule_id is not None:
+            reading.named_by_name_or_link.append(rule_id)
+            reading.found.setdefault(rule_id, "license_link")
+
+
+def _conflicts(reading: _Reading) -> list[str]:
+    from_tag = {rid for rid, where in reading.found.items() if where in ("license", "tag")}
+    named = set(reading.named_by_name_or_link)
+    if named and from_tag and not from_tag & named:
+        return [f"license {sorted(from_tag)} and license_name/license_link {sorted(named)} "
+                "name different licenses; both are applied"]
+    return []
+
+
 def normalise_declared(declared: DeclaredLicense, rules: RuleSet) -> Normalised:
     """All licenses a model declares, by rule id."""
     if declared.is_empty:
         return Normalised(rule_ids=[], missing=True)
-    found: dict[str, str] = {}  # rule id -> the field that named it
-    groups: list[list[str]] = []
-    unknown: list[str] = []
-    saw_placeholder = False
-
-    values = [(v, "license") for v in declared.license] + [(v, "tag") for v in declared.tag_licenses]
-    for value, where in values:
-        if fold(value) in _PLACEHOLDERS:
-            saw_placeholder = True
-            continue
-        rule_id = _lookup_name(value, rules)
-        if rule_id is not None:
-            found.setdefault(rule_id, where)
-            continue
-        expr = _expression(value, rules)
-        if expr is not None:
-            and_ids, or_groups, bad = expr
-            for rid in and_ids:
-                found.setdefault(rid, where)
-            groups.extend(g for g in or_groups if g not in groups)
-            unknown.extend(f"{where}: {b!r}" for b in bad)
-            continue
-        unknown.append(f"{where}: {value!r}")
-
-    named_by_name_or_link: list[str] = []
-    if declared.license_name:
-        rule_id = _lookup_name(declared.license_name, rules)
-        if rule_id is None:
-            unknown.append(f"license_name: {declared.license_name!r}")
-        else:
-            named_by_name_or_link.append(rule_id)
-            found.setdefault(rule_id, "license_name")
-    if declared.license_link:
-        rule_id = _lookup_link(declared.license_link, rules)
-        if rule_id is not None:
-            named_by_name_or_link.append(rule_id)
-            found.setdefault(rule_id, "license_link")
-
-    conflicts: list[str] = []
-    from_tag = {rid for rid, where in found.items() if where in ("license", "tag")}
-    if named_by_name_or_link and from_tag and not from_tag & set(named_by_name_or_link):
-        conflicts.append(
-            f"license {sorted(from_tag)} and license_name/license_link {sorted(set(named_by_name_or_link))} "
-            "name different licenses; both are applied"
-        )
-    if saw_placeholder and not found and not groups:
-        # `other` and nothing resolvable: the generic rule applies, and the raw values are reported.
-        other = _lookup_name("other", rules)
-        if other is not None:
-            found[other] = "license"
+    reading = _Reading()
+    for value, where in [(v, "license") for v in declared.license] + [(v, "tag") for v in declared.tag_licenses]:
+        _read_value(value, where, rules, reading)
+    _read_name_and_link(declared, rules, reading)
+    conflicts = _conflicts(reading)
+    found, groups = reading.found, reading.groups
+    if reading.saw_placeholder and not found and not groups:
+        # The Hub's placeholder and nothing resolvable: the generic rule applies, and the raw values are reported.
+        placeholder = _lookup_name(next(iter(_PLACEHOLDERS)), rules)
+        if placeholder is not None:
+            found[placeholder] = "license"
     # Dedupe `unknown` while keeping order; keep values exactly as written (they are quoted in findings).
-    unique_unknown = list(dict.fromkeys(unknown))
+    unique_unknown = list(dict.fromkeys(reading.unknown))
     return Normalised(
         rule_ids=sorted(found),
         alternatives=groups,
