@@ -263,16 +263,32 @@ def _resolve(base: Path | None, value: str) -> Path:
     return path.resolve()
 
 
+def _vocab_schema(values: list[str], what: str) -> dict[str, Any]:
+    """A list field of the vocabulary: one value, or a comma list, or a list of them. The enum holds the
+    canonical spellings for editors; the tool also accepts any case (`auditor vocab` lists them)."""
+    item = {"type": "string", "enum": values, "description": f"{what}; any case is accepted"}
+    return {"anyOf": [{"type": "array", "items": item}, {"type": "string"}, {"type": "null"}], "default": None}
+
+
 def manifest_json_schema() -> dict[str, Any]:
-    """JSON schema of `auditor.yaml` (for `auditor schema manifest`).
+    """JSON schema of `auditor.yaml` (for `auditor schema manifest`), with the vocabulary's enums.
 
     It accepts exactly what `load_manifest` accepts: `use:` with every field commented out (as in
     the starter `auditor init` writes) is null in YAML, which the loader reads as "nothing declared".
     """
+    from auditor import vocab
+
     schema = Manifest.model_json_schema()
     use = schema["properties"]["use"]
     ref = {"$ref": use.pop("$ref")}
     use["anyOf"] = [ref, {"type": "null"}]
+    props = schema["$defs"]["DeclaredUse"]["properties"]
+    regions = vocab.region_spellings()
+    for key in ("domicile", "markets", "regions"):
+        props[key] = {**_vocab_schema(regions, "an ISO 3166-1 code or name, EU or EEA"),
+                      "description": props[key].get("description", "")}
+    purposes = sorted({*vocab.PURPOSES, *(a for p in vocab.PURPOSES.values() for a in p.aliases)})
+    props["purposes"] = _vocab_schema(purposes, "a purpose key or alias (auditor vocab purposes)")
     return schema
 
 

@@ -298,6 +298,17 @@ def parse_region(value: str) -> str:
     return code
 
 
+def region_spellings() -> list[str]:
+    """Every canonical spelling `parse_region` accepts (codes, names, groups), for schemas."""
+    import pycountry
+
+    out = {*REGION_GROUPS, *GROUP_NAMES, *_GROUP_ALIASES, *_CODE_ALIASES}
+    for country in pycountry.countries:
+        out.update(str(getattr(country, attr)) for attr in ("alpha_2", "alpha_3", "name", "common_name")
+                   if hasattr(country, attr))
+    return sorted(out)
+
+
 def parse_regions(values: Iterable[str] | str) -> list[str]:
     """Split comma lists and parse each; the result is sorted and without duplicates."""
     return sorted({parse_region(v) for v in split_list(values)})

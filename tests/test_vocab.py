@@ -90,3 +90,16 @@ def test_no_vocabulary_is_declared_twice() -> None:
         text = path.read_text(encoding="utf-8")
         for name, pattern in patterns.items():
             assert not re.search(pattern, text), f"{path.relative_to(ROOT)} declares the {name} again"
+
+
+def test_the_manifest_schema_carries_the_enums() -> None:
+    from auditor.manifest import manifest_json_schema
+
+    props = manifest_json_schema()["$defs"]["DeclaredUse"]["properties"]
+    purposes = props["purposes"]["anyOf"][0]["items"]["enum"]
+    assert {"military", "weapons", "defense", "medical-advice", "customer-support"} <= set(purposes)
+    for key in ("domicile", "markets", "regions"):
+        regions = props[key]["anyOf"][0]["items"]["enum"]
+        assert {"DE", "DEU", "Germany", "EU", "EEA", "US"} <= set(regions)
+        assert all(vocab.parse_region(r) for r in regions)
+    assert props["distribution"]["anyOf"][0]["enum"] == list(vocab.DISTRIBUTIONS)
