@@ -87,3 +87,9 @@ def test_cli_exit_codes_stay_in_range(tmp_path: Path, data: bytes) -> None:
     assert run.code in (0, 1, 2, 3)
     if run.code == 2:
         assert len(run.err.splitlines()) == 1 and run.err.startswith("error: ")
+
+
+def test_a_deeply_nested_snapshot_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "snapshot.json").write_text("[" * 100_000 + "]" * 100_000)
+    run = cli("lineage", "example-org/a", "--snapshot", tmp_path)
+    assert run.code == 2 and run.err.startswith("error: ") and len(run.err.splitlines()) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -21,7 +22,13 @@ def _between(text: str, name: str) -> str:
 
 
 def test_readme_tables_are_generated_from_the_vocabulary() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    """`UPDATE_GOLDEN=1 python -m pytest tests/test_vocab.py` rewrites the tables after a vocabulary change."""
+    path = ROOT / "README.md"
+    readme = path.read_text(encoding="utf-8")
+    if os.environ.get("UPDATE_GOLDEN"):
+        for name, table in (("codes", codes_markdown()), ("exit-codes", exit_codes_markdown())):
+            readme = readme.replace(_between(readme, name), table)
+        path.write_text(readme, encoding="utf-8")
     assert _between(readme, "codes") == codes_markdown()
     assert _between(readme, "exit-codes") == exit_codes_markdown()
 

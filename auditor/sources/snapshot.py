@@ -18,6 +18,7 @@ from auditor.sources.base import Source, now_iso
 
 FORMAT = "auditor-snapshot/1"
 FILE_NAME = "snapshot.json"
+MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024  # refused before parsing when larger
 
 
 class SnapshotError(AuditorError):
@@ -42,10 +43,15 @@ def load_snapshot(directory: Path) -> SnapshotFile:
     path = directory / FILE_NAME if directory.is_dir() else directory
     if not path.is_file():
         raise SnapshotError(f"{path}: no snapshot here. Record one with `auditor snapshot record REF… --out DIR`.")
+    if path.stat().st_size > MAX_SNAPSHOT_BYTES:
+        raise SnapshotError(f"{path}:1: snapshot: over the {MAX_SNAPSHOT_BYTES:,}-byte limit. Record fewer models "
+                            "per snapshot.")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise SnapshotError(f"{path}: not a readable JSON snapshot ({exc}). Re-record it.") from exc
+        raise SnapshotError(f"{path}: not a readable JSON snapshot ({exc}). Re-record it.") from None
+    except RecursionError:
+        raise SnapshotError(f"{path}: snapshot nested too deeply to read. Re-record it.") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise SnapshotError(f"{path}: field 'format' must be {FORMAT!r}. Re-record it with this version.")
     try:
