@@ -1,0 +1,105 @@
+"""Engine scale benchmark: evaluate a synthetic lineage (a forest of chains and merges) and write audit.json.
+
+    python bench/bench_engine.py [--sizes 1000,3000,10000,30000,100000] [--audited 0.46]
+
+Each size runs in a fresh subprocess so its peak memory (ru_maxrss) is its own. Prints, per size: nodes,
+audited models, findings, evaluation time, JSON writing time, JSON size and peak RSS.
+Target (issue "Scale"): linear; 100k nodes evaluated and written in < 10 s and < 2 GiB.
+Models are synthetic (`example-org/…`); licenses are bundled rule ids.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+LICENSES = ["apache-2.0", "mit", "llama3.1", "llama3.2", "gemma", "cc-by-4.0", "qwen", "cc-by-nc-4.0",
+            "openrail", "made-up-license"]
+RELATIONS = ["finetune", "adapter", "quantized"]
+
+
+def build_graph(nodes: int, seed: int = 11) -> tuple[object, list[str]]:
+    """A forest: bases, then children picking a parent among recent nodes (chains), 5% merges."""
+    from auditor.model import DeclaredLicense, EdgeRecord, Evidence, LineageGraph, ModelFacts, NodeRecord
+
+    rng = random.Random(seed)
+    ids = [f"example-org/m{i:06d}" for i in range(nodes)]
+    records, edges = [], []
+    for i, rid in enumerate(ids):
+        declared = DeclaredLicense(license=[rng.choice(LICENSES)])
+        facts = ModelFacts(id=rid, requested=rid, source="hub", declared=declared,
+                           pipeline_tag=rng.choice(["text-generation", "image-text-to-text"]))
+        records.append(NodeRecord(id=rid, facts=facts))
+        if i < max(10, nodes // 20):
+            continue
+        parents = [ids[rng.randrange(max(0, i - 200), i)]]
+        if rng.random() < 0.05:
+            parents.append(ids[rng.randrange(0, i)])
+        for parent in dict.fromkeys(parents):
+            relation = "merge" if len(parents) > 1 else rng.choice(RELATIONS)
+            ev = Evidence(source="hub", field="cardData.base_model", value=parent)
+            edges.append(EdgeRecord(child=rid, parent=parent, relation=relation, evidence=[ev]))
+    children = {e.parent for e in edges}
+    leaves = [rid for rid in ids if rid not in children]
+    graph = LineageGraph(roots=leaves, nodes=records, edges=edges)
+    return graph, ids
+
+
+def run_one(nodes: int, audited: float) -> dict[str, float]:
+    from auditor.audit import AuditEntry, build_result
+    from auditor.model import DeclaredUse, ModelRef
+    from auditor.rules.loader import load_rules
+
+    graph, ids = build_graph(nodes)
+    rng = random.Random(3)
+    chosen = sorted(rng.sample(ids, int(nodes * audited)))
+    entries = [AuditEntry(ref=ModelRef(kind="hub", id=rid)) for rid in chosen]
+    rules = load_rules()
+    use = DeclaredUse(commercial=True, monthly_active_users=1_000_000, annual_revenue_usd=1_000_000,
+                      distribution="saas", regions=["DE", "US"], purposes=["chat-assistant"])
+    start = time.perf_counter()
+    result = build_result(graph, entries, rules, use, None, generated_at="2026-01-01T00:00:00Z")  # type: ignore[arg-type]
+    evaluated = time.perf_counter() - start
+    from auditor.reports.base import REPORTERS
+
+    start = time.perf_counter()
+    data = REPORTERS["json"].render(result)
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "audit.json").write_bytes(data)
+    written = time.perf_counter() - start
+    findings = sum(len(m.findings) for m in result.models)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"nodes": nodes, "audited": len(chosen), "findings": findings, "evaluate_s": evaluated,
+            "write_s": written, "json_mb": len(data) / 1e6, "peak_mib": peak}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,3000,10000,30000,100000")
+    parser.add_argument("--audited", type=float, default=0.46)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.one, args.audited)))
+        return
+    print(f"{'nodes':>8} {'audited':>8} {'findings':>9} {'evaluate':>9} {'write':>7} {'json':>8} {'peak':>9}")
+    for size in [int(s) for s in args.sizes.split(",")]:
+        out = subprocess.run([sys.executable, __file__, "--one", str(size), "--audited", str(args.audited)],
+                             capture_output=True, text=True, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"{r['nodes']:>8} {r['audited']:>8} {r['findings']:>9} {r['evaluate_s']:>8.2f}s {r['write_s']:>6.2f}s "
+              f"{r['json_mb']:>6.1f}MB {r['peak_mib']:>7.0f}MiB", flush=True)
+
+
+if __name__ == "__main__":
+    main()
