@@ -1,14 +1,21 @@
 """A loopback HTTP server speaking the Hub's `/api/models/{repo_id}[/revision/{rev}]` API.
 
 It serves recorded response bodies (see `recorded.py`), honours `?expand=`, and can inject
-latency and faults: 503s, 429 with `Retry-After`, `RateLimit` headers, timeouts (a stalled
-response), malformed JSON, gated/not-found errors and redirects (renamed repos).
+latency and faults: 503s, 429 with `Retry-After`, timeouts (a stalled response), malformed JSON,
+gated/not-found errors and redirects (renamed repos).
+
+With `quota` set it enforces a real rate limit, like the Hub's: `quota` requests per fixed window of
+`window` seconds, counted for all clients together (refused requests count too). Every answer carries
+`RateLimit: "api";r=<left>;t=<seconds to the reset>` and `RateLimit-Policy: "fixed window";"api";q=…;w=…`
+(whole seconds, rounded up, as the Hub sends them); past the quota the answer is 429 with `Retry-After`
+= the seconds to the reset.
 The real `huggingface_hub` client is pointed at it with `HF_ENDPOINT` / `HubSource(endpoint=…)`.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections import Counter
@@ -41,26 +48,36 @@ class HubState:
     redirects: dict[str, str] = field(default_factory=dict)  # old id -> new id
     faults: dict[str, Fault] = field(default_factory=dict)
     latency: float = 0.0
-    quota: int | None = None  # RateLimit policy q per window (None = no RateLimit headers)
-    window: int = 300
+    quota: int | None = None  # requests per window, for all clients together (None: no limit, no headers)
+    window: float = 300.0  # seconds
     hits: Counter[str] = field(default_factory=Counter)
+    refused: int = 0  # 429 answers sent (quota and faults)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _used: int = 0
-    _window_start: float = field(default_factory=time.monotonic)
+    _window_index: int = -1
+    _epoch: float = field(default_factory=time.monotonic)
 
     def total_requests(self) -> int:
         with self.lock:
             return sum(self.hits.values())
 
-    def take(self) -> tuple[int, int]:
-        """Count one request against the quota; return (remaining, reset seconds)."""
+    def take(self) -> tuple[int, int, bool]:
+        """Count one request against the quota: (requests left, whole seconds to the reset, refused?).
+
+        Windows are fixed: [epoch + k·window, epoch + (k+1)·window), the same for every client."""
         with self.lock:
             now = time.monotonic()
-            if now - self._window_start >= self.window:
-                self._window_start, self._used = now, 0
+            index = int((now - self._epoch) // self.window)
+            if index != self._window_index:
+                self._window_index, self._used = index, 0
             self._used += 1
             quota = self.quota or 0
-            return max(0, quota - self._used), max(1, int(self.window - (now - self._window_start)))
+            reset = self._epoch + (index + 1) * self.window - now
+            return max(0, quota - self._used), max(1, math.ceil(reset)), self._used > quota
+
+    def count_refused(self) -> None:
+        with self.lock:
+            self.refused += 1
 
 
 def _select(body: dict[str, Any], expand: list[str]) -> dict[str, Any]:
@@ -112,9 +129,13 @@ def _make_handler(state: HubState) -> type[BaseHTTPRequestHandler]:
                 time.sleep(state.latency)
             headers: dict[str, str] = {}
             if state.quota is not None:
-                remaining, reset = state.take()
+                remaining, reset, refused = state.take()
                 headers["RateLimit"] = f'"api";r={remaining};t={reset}'
-                headers["RateLimit-Policy"] = f'"fixed window";"api";q={state.quota};w={state.window}'
+                headers["RateLimit-Policy"] = f'"fixed window";"api";q={state.quota};w={math.ceil(state.window)}'
+                if refused:
+                    state.count_refused()
+                    self._error(429, None, "Too Many Requests", {**headers, "Retry-After": str(reset)})
+                    return
             fault = state.faults.get(repo_id)
             if fault is not None:
                 if fault.stall_seconds and (fault.stall_times == 0 or hit <= fault.stall_times):
@@ -123,6 +144,7 @@ def _make_handler(state: HubState) -> type[BaseHTTPRequestHandler]:
                     self._error(503, None, "Service Unavailable", headers)
                     return
                 if hit <= fault.rate_limit:
+                    state.count_refused()
                     headers["Retry-After"] = str(fault.retry_after)
                     self._error(429, None, "Too Many Requests", headers)
                     return
