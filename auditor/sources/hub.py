@@ -160,16 +160,27 @@ class RateGate:
         with self._cond:
             self._inflight = max(0, self._inflight - 1)
             if info is not None:
-                self._headers = True
-                self._tokens = max(0, info.remaining - self._inflight)
-                self._reset_at = self.clock() + info.reset_in_seconds
-                if info.limit and info.window_seconds:
-                    self._limit, self._window = info.limit, info.window_seconds
+                self._observe(info)
             elif self._headers is None:
                 # No RateLimit headers, or no answer at all (an unreachable endpoint must not be probed one
                 # request at a time): stop probing; headers seen later still turn pacing on.
                 self._headers = False
             self._cond.notify_all()
+
+    def _observe(self, info: RateWindow) -> None:
+        """Take in one answer's RateLimit. Caller holds the lock.
+
+        Answers can arrive out of order, and `t` is rounded up to whole seconds, so an answer cannot tell
+        which window it belongs to. Staying on the safe side: within the window we believe in, the count
+        only goes down (the requests still in flight are taken off it) and the reset only moves later; a new
+        count comes with a reset (`_earliest`). Every reset we compute is at or after the server's."""
+        self._roll(self.clock())
+        left = max(0, info.remaining - self._inflight)
+        self._tokens = left if self._tokens is None else min(self._tokens, left)
+        self._reset_at = max(self._reset_at, self.clock() + info.reset_in_seconds)
+        self._headers = True
+        if info.limit and info.window_seconds:
+            self._limit, self._window = info.limit, info.window_seconds
 
     def hold(self, seconds: float) -> None:
         with self._cond:
@@ -182,11 +193,15 @@ class RateGate:
             start = self._earliest(now)
             return 0.0 if start is None else max(0.0, start - now)
 
-    def _earliest(self, now: float) -> float | None:
-        """When the next request may go; None while the probe is out. Caller holds the lock."""
-        if self._tokens is not None and now >= self._reset_at:  # the window has reset
+    def _roll(self, now: float) -> None:
+        """At the reset: the policy's full window (less what is in flight), or unknown. Caller holds the lock."""
+        if self._tokens is not None and now >= self._reset_at:
             self._tokens = max(0, self._limit - self._inflight) if self._limit else None
             self._reset_at = now + (self._window or 0.0)
+
+    def _earliest(self, now: float) -> float | None:
+        """When the next request may go; None while the probe is out. Caller holds the lock."""
+        self._roll(now)
         if now < self._not_before:
             return self._not_before
         if self._tokens is None:
@@ -367,30 +382,38 @@ class HubSource:
                 attempt += 1
 
     def _wait_before_retry(self, failure: _Attempt, attempt: int, started: float, deadline: float) -> None:
-        """Wait before the next attempt, or give up (raise) when that would pass the request's budget."""
+        """Wait before the next attempt, or give up (raise) when that would pass the request's budget.
+
+        The wait is the jittered backoff, and never less than what the server asked for (`Retry-After`, a
+        spent `RateLimit` window). A 429, or any answer that names a wait, holds every worker of the crawl."""
         now = self.gate.clock()
-        budget = self.retry.budget_seconds
-        if failure.wait is not None:
-            cap = self.retry.max_retry_after
-            if now + failure.wait > deadline or (cap is not None and failure.wait > cap):
-                self.gate.hold(failure.wait)  # the other workers need not ask either
-                left = max(0.0, deadline - now)
-                raise _Attempt(
-                    failure.code,
-                    f"{failure.reason}: it asks to wait {failure.wait:g}s, more than this request's retry "
-                    f"budget allows ({left:.1f}s left of {budget:g}s; RetryPolicy.budget_seconds)",
-                )
-            self.gate.hold(failure.wait)  # a 429 (or 503) for one worker pauses them all
-            return
         with self._lock:
             delay = self.retry.backoff(attempt, self._rng)
+        asked = failure.wait
+        if asked is not None:
+            self._check_asked_wait(failure, asked, now, deadline)
+            self.gate.hold(max(asked, delay) if now + max(asked, delay) <= deadline else asked)
+            return
         if now + delay > deadline:
             raise _Attempt(failure.code, f"{failure.reason}, still after {now - started:.1f}s (retry budget "
-                                         f"{budget:g}s; RetryPolicy.budget_seconds)")
+                                         f"{self.retry.budget_seconds:g}s; RetryPolicy.budget_seconds)")
         if failure.code == "rate-limited":
             self.gate.hold(delay)
         else:
             self.gate.sleep(delay)
+
+    def _check_asked_wait(self, failure: _Attempt, asked: float, now: float, deadline: float) -> None:
+        """Give up at once when the server asks for a longer wait than this request may spend."""
+        cap = self.retry.max_retry_after
+        if cap is not None and asked > cap:
+            limit = f"RetryPolicy.max_retry_after is {cap:g}s"
+        elif now + asked > deadline:
+            limit = (f"{max(0.0, deadline - now):.1f}s left of this request's {self.retry.budget_seconds:g}s "
+                     f"retry budget (RetryPolicy.budget_seconds)")
+        else:
+            return
+        self.gate.hold(asked)  # the other workers need not ask either
+        raise _Attempt(failure.code, f"{failure.reason}: it asks to wait {asked:g}s, more than allowed ({limit})")
 
     def _get_once(self, ref: ModelRef, deadline: float = math.inf) -> str:
         wait = self.gate.before_request(deadline)
