@@ -173,7 +173,7 @@ class RateGate:
         Answers can arrive out of order, and `t` is rounded up to whole seconds, so an answer cannot tell
         which window it belongs to. Staying on the safe side: within the window we believe in, the count
         only goes down (the requests still in flight are taken off it) and the reset only moves later; a new
-        count comes with a reset (`_earliest`). Every reset we compute is at or after the server's."""
+        count comes only with a reset (`_roll`). Every reset we compute is at or after the server's."""
         self._roll(self.clock())
         left = max(0, info.remaining - self._inflight)
         self._tokens = left if self._tokens is None else min(self._tokens, left)
