@@ -365,8 +365,7 @@ class HubSource:
         return base if ref.revision is None else f"{base}/revision/{quote(ref.revision, safe='')}"
 
     def _get_with_retries(self, ref: ModelRef) -> str:
-        started = self.gate.clock()
-        deadline = started + self.retry.budget_seconds
+        deadline = self.gate.clock() + self.retry.budget_seconds
         attempt = network_failures = 0
         while True:
             try:
@@ -378,10 +377,10 @@ class HubSource:
                         raise _Attempt(failure.code, f"{failure.reason}, {network_failures} attempts") from None
                 elif failure.retry == "no":
                     raise
-                self._wait_before_retry(failure, attempt, started, deadline)
+                self._wait_before_retry(failure, attempt, deadline)
                 attempt += 1
 
-    def _wait_before_retry(self, failure: _Attempt, attempt: int, started: float, deadline: float) -> None:
+    def _wait_before_retry(self, failure: _Attempt, attempt: int, deadline: float) -> None:
         """Wait before the next attempt, or give up (raise) when that would pass the request's budget.
 
         The wait is the jittered backoff, and never less than what the server asked for (`Retry-After`, a
@@ -395,34 +394,34 @@ class HubSource:
             self.gate.hold(max(asked, delay) if now + max(asked, delay) <= deadline else asked)
             return
         if now + delay > deadline:
-            raise _Attempt(failure.code, f"{failure.reason}, still after {now - started:.1f}s (retry budget "
-                                         f"{self.retry.budget_seconds:g}s; RetryPolicy.budget_seconds)")
+            raise _Attempt(failure.code, f"{failure.reason}, through this request's whole retry budget "
+                                         f"({self._budget_name()})")
         if failure.code == "rate-limited":
             self.gate.hold(delay)
         else:
             self.gate.sleep(delay)
 
+    def _budget_name(self) -> str:
+        return f"RetryPolicy.budget_seconds = {self.retry.budget_seconds:g}s"
+
     def _check_asked_wait(self, failure: _Attempt, asked: float, now: float, deadline: float) -> None:
         """Give up at once when the server asks for a longer wait than this request may spend."""
         cap = self.retry.max_retry_after
         if cap is not None and asked > cap:
-            limit = f"RetryPolicy.max_retry_after is {cap:g}s"
+            limit = f"RetryPolicy.max_retry_after = {cap:g}s"
         elif now + asked > deadline:
-            limit = (f"{max(0.0, deadline - now):.1f}s left of this request's {self.retry.budget_seconds:g}s "
-                     f"retry budget (RetryPolicy.budget_seconds)")
+            limit = f"what is left of this request's retry budget, {self._budget_name()}"
         else:
             return
         self.gate.hold(asked)  # the other workers need not ask either
         raise _Attempt(failure.code, f"{failure.reason}: it asks to wait {asked:g}s, more than allowed ({limit})")
 
     def _get_once(self, ref: ModelRef, deadline: float = math.inf) -> str:
-        wait = self.gate.before_request(deadline)
-        if wait > 0:
+        if self.gate.before_request(deadline) > 0:
             raise _Attempt(
                 "rate-limited",
-                f"rate limited by the Hub at {self.endpoint}: the next request may go in {wait:.0f}s "
-                f"(Retry-After / RateLimit), past this request's retry budget "
-                f"({self.retry.budget_seconds:g}s; RetryPolicy.budget_seconds)",
+                f"rate limited by the Hub at {self.endpoint}: the wait it asked for (Retry-After / RateLimit) "
+                f"goes past this request's retry budget ({self._budget_name()})",
             )
         with self._lock:
             self.requests += 1
