@@ -161,15 +161,24 @@ def test_retry_after_is_honoured(hub: HubServer, hub_state: HubState) -> None:
 
 
 def test_ratelimit_headers_slow_the_crawl_down(hub: HubServer, hub_state: HubState) -> None:
+    import time
+
     from auditor.sources.hub import RateGate
 
-    hub_state.quota, hub_state.window = 3, 2
+    hub_state.quota, hub_state.window = 3, 1
     sleeps: list[float] = []
-    gate = RateGate(low_water=2, sleep=sleeps.append)
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        time.sleep(seconds)
+
+    gate = RateGate(sleep=sleep)
     src = HubSource(endpoint=hub.endpoint, token=False, gate=gate)
-    crawl([parse_ref("example-org/chat-lora-q4")], src, CrawlOptions(concurrency=1))
+    graph = crawl([parse_ref("example-org/chat-lora-q4")], src, CrawlOptions(concurrency=1))
     # after the quota is used up the gate waits for the window reset instead of being refused
+    assert all(n.facts is not None for n in graph.nodes) and len(graph.nodes) == 4
     assert gate.waits >= 1 and sleeps and max(sleeps) > 0
+    assert hub_state.refused == 0 and src.rate_limited == 0
 
 
 def test_depth_limit(source) -> None:  # type: ignore[no-untyped-def]

@@ -4,18 +4,25 @@ We send `GET /api/models/{id}[/revision/{rev}]?expand=…` through huggingface_h
 header builder (token, user agent) and error mapping (`hf_raise_for_status` -> typed errors), exactly as
 `HfApi.model_info` does, but keep the response object so the Hub's `RateLimit` headers can slow the crawl
 down before it is refused (`model_info` discards them).
+
+Only huggingface_hub's public API is imported, never the HTTP library under it: huggingface_hub 1.x runs on
+`httpx`, 2.x on `httpx2`, and neither is our dependency (see `_transport_errors`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
+import re
+import socket
+import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 from auditor.model import ModelFacts, ModelRef, SourceKind, Unresolved, UnresolvedCode
@@ -42,6 +49,8 @@ EXPAND = [
     "tags",
 ]
 RETRY_STATUS = {500, 502, 503, 504}
+ENDPOINT_HINT = "HF_ENDPOINT / --endpoint"
+_PROBE_POLL = 0.5  # seconds between checks while the first request (the probe) is out
 
 
 def default_endpoint() -> str:
@@ -50,76 +59,257 @@ def default_endpoint() -> str:
     return (os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
 
 
+# ------------------------------------------------------------------------------------------------ RateLimit
+
+
+@dataclass(frozen=True)
+class RateWindow:
+    """The Hub's `RateLimit` / `RateLimit-Policy` headers (IETF draft: whole seconds)."""
+
+    remaining: int
+    reset_in_seconds: float
+    limit: int | None = None
+    window_seconds: float | None = None
+
+
+_RATELIMIT = re.compile(r"\"(?P<resource>\w+)\"\s*;\s*r\s*=\s*(?P<r>\d+)\s*;\s*t\s*=\s*(?P<t>\d+)")
+_RATELIMIT_POLICY = re.compile(r"q\s*=\s*(?P<q>\d+).*?w\s*=\s*(?P<w>\d+)")
+
+
+def _parse_ratelimit_fallback(headers: Mapping[str, str]) -> RateWindow | None:
+    """Same format as huggingface_hub's `parse_ratelimit_headers`, which huggingface_hub 1.0 lacks."""
+    lowered = {key.lower(): value for key, value in headers.items()}
+    match = _RATELIMIT.search(lowered.get("ratelimit", ""))
+    if match is None:
+        return None
+    policy = _RATELIMIT_POLICY.search(lowered.get("ratelimit-policy", ""))
+    return RateWindow(
+        remaining=int(match.group("r")),
+        reset_in_seconds=float(match.group("t")),
+        limit=int(policy.group("q")) if policy else None,
+        window_seconds=float(policy.group("w")) if policy else None,
+    )
+
+
+def parse_ratelimit(headers: Mapping[str, str]) -> RateWindow | None:
+    """huggingface_hub's own parser where it has one (it follows the Hub's format), else ours."""
+    import huggingface_hub.utils as hf_utils
+
+    parse = getattr(hf_utils, "parse_ratelimit_headers", None)
+    if parse is None:
+        return _parse_ratelimit_fallback(headers)
+    info = parse(headers)
+    if info is None:
+        return None
+    return RateWindow(
+        remaining=int(info.remaining),
+        reset_in_seconds=float(info.reset_in_seconds),
+        limit=info.limit,
+        window_seconds=float(info.window_seconds) if info.window_seconds is not None else None,
+    )
+
+
 @dataclass
 class RateGate:
-    """Client-side pacing from the Hub's `RateLimit` headers (thread-safe, per crawl).
+    """Client-side pacing shared by every worker of a crawl (one per `HubSource`; thread-safe).
 
-    When few requests remain in the window, requests are spaced so the window is not exhausted;
-    when none remain (or a 429 says so), everyone waits until the window resets.
+    - `RateLimit: "api";r=R;t=T`: at most R more requests go out before the Hub's window resets in T s, then
+      every worker waits for the reset. Requests still in flight are counted against R, so the workers do not
+      overrun the window together. With `RateLimit-Policy: …;q=Q;w=W` the next window's Q requests are known
+      and go out without asking first.
+    - Until the first answer shows whether the server sends these headers, and again after a window reset
+      whose size is unknown, one request at a time goes out (a probe); the others wait for its answer.
+    - `hold(s)` (a 429's `Retry-After`): no worker sends anything for s seconds.
     """
 
-    low_water: int = 20
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    waits: int = 0  # times a worker slept before sending
+    _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
     _not_before: float = 0.0
-    _spacing: float = 0.0
-    _last: float = 0.0
-    waits: int = 0
+    _tokens: int | None = None  # requests the current window still allows (None: unknown)
+    _reset_at: float = 0.0  # when the current window ends
+    _limit: int | None = None  # RateLimit-Policy q
+    _window: float | None = None  # RateLimit-Policy w
+    _headers: bool | None = None  # does the server send RateLimit headers? (None: no answer yet)
+    _inflight: int = 0
 
-    def before_request(self) -> None:
-        with self._lock:
-            now = self.clock()
-            start = max(now, self._not_before, self._last + self._spacing)
-            self._last = start
-        if start > now:
-            self.waits += 1
+    def before_request(self, deadline: float = math.inf) -> float:
+        """Wait for this request's turn and take it (returns 0.0), or return the wait, without waiting or
+        taking a turn, when the turn comes after `deadline` (a `clock()` time)."""
+        while True:
+            with self._cond:
+                now = self.clock()
+                start = self._earliest(now)
+                if start is None:  # the probe is out: wait for its answer
+                    self._cond.wait(timeout=_PROBE_POLL)
+                    continue
+                if start <= now:
+                    self._inflight += 1
+                    if self._tokens is not None:
+                        self._tokens -= 1
+                    return 0.0
+                if start > deadline:
+                    return start - now
+                self.waits += 1
             self.sleep(start - now)
 
-    def observe(self, headers: Any) -> None:
-        from huggingface_hub.utils import parse_ratelimit_headers
+    def after_response(self, headers: Mapping[str, str] | None) -> None:
+        """Every `before_request` turn ends here, with the answer's headers (None: no answer)."""
+        info = parse_ratelimit(headers) if headers is not None else None
+        with self._cond:
+            self._inflight = max(0, self._inflight - 1)
+            if info is not None:
+                self._observe(info)
+            elif self._headers is None:
+                # No RateLimit headers, or no answer at all (an unreachable endpoint must not be probed one
+                # request at a time): stop probing; headers seen later still turn pacing on.
+                self._headers = False
+            self._cond.notify_all()
 
-        info = parse_ratelimit_headers(headers)
-        if info is None:
-            return
-        with self._lock:
-            now = self.clock()
-            if info.remaining <= 0:
-                self._not_before = max(self._not_before, now + info.reset_in_seconds)
-                self._spacing = 0.0
-            elif info.remaining < self.low_water:
-                self._spacing = info.reset_in_seconds / info.remaining
-            else:
-                self._spacing = 0.0
+    def _observe(self, info: RateWindow) -> None:
+        """Take in one answer's RateLimit. Caller holds the lock.
+
+        Answers can arrive out of order, and `t` is rounded up to whole seconds, so an answer cannot tell
+        which window it belongs to. Staying on the safe side: within the window we believe in, the count
+        only goes down (the requests still in flight are taken off it) and the reset only moves later; a new
+        count comes only with a reset (`_roll`). Every reset we compute is at or after the server's."""
+        self._roll(self.clock())
+        left = max(0, info.remaining - self._inflight)
+        self._tokens = left if self._tokens is None else min(self._tokens, left)
+        self._reset_at = max(self._reset_at, self.clock() + info.reset_in_seconds)
+        self._headers = True
+        if info.limit and info.window_seconds:
+            self._limit, self._window = info.limit, info.window_seconds
 
     def hold(self, seconds: float) -> None:
-        with self._lock:
+        with self._cond:
             self._not_before = max(self._not_before, self.clock() + seconds)
+
+    def paused_for(self) -> float:
+        """Seconds before any request may go (a `hold` or a spent window); 0.0 when one may go now."""
+        with self._cond:
+            now = self.clock()
+            start = self._earliest(now)
+            return 0.0 if start is None else max(0.0, start - now)
+
+    def _roll(self, now: float) -> None:
+        """At the reset: the policy's full window (less what is in flight), or unknown. Caller holds the lock."""
+        if self._tokens is not None and now >= self._reset_at:
+            self._tokens = max(0, self._limit - self._inflight) if self._limit else None
+            self._reset_at = now + (self._window or 0.0)
+
+    def _earliest(self, now: float) -> float | None:
+        """When the next request may go; None while the probe is out. Caller holds the lock."""
+        self._roll(now)
+        if now < self._not_before:
+            return self._not_before
+        if self._tokens is None:
+            return now if self._headers is False or self._inflight == 0 else None
+        return now if self._tokens > 0 else self._reset_at
+
+
+# ------------------------------------------------------------------------------------------------ retries
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    max_retries: int = 4
+    """How long one request keeps trying.
+
+    - 429 and 5xx: retried while the time spent on the request (waiting for its turn, `Retry-After`, backoff)
+      stays within `budget_seconds`. A `Retry-After` longer than the budget left (or than `max_retry_after`,
+      when set) ends the request at once: no point in asking again before the Hub says so.
+    - No answer at all (connection refused, DNS, timeout, reset): `max_retries` more attempts with backoff,
+      so a wrong or unreachable endpoint fails in seconds instead of burning the whole budget.
+    """
+
+    max_retries: int = 2  # extra attempts after a network failure
     base_delay: float = 0.5
     max_delay: float = 20.0
-    max_retry_after: float = 120.0
+    max_retry_after: float | None = None  # the longest single Retry-After accepted (None: the budget left)
     timeout: float = 30.0
+    budget_seconds: float = 360.0  # one full Hub window (300 s) and the retry after it
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Exponential backoff with full jitter."""
         return rng.uniform(0, min(self.max_delay, self.base_delay * (2**attempt)))
 
 
+Retry = Literal["no", "network", "budget"]
+
+
 class _Attempt(Exception):
-    def __init__(self, code: UnresolvedCode, reason: str, retry_after: float | None = None) -> None:
+    """One failed attempt: the code and reason if it is the last, and how it may be retried."""
+
+    def __init__(
+        self, code: UnresolvedCode, reason: str, *, retry: Retry = "no", wait: float | None = None
+    ) -> None:
         super().__init__(reason)
         self.code = code
         self.reason = reason
-        self.retry_after = retry_after
+        self.retry = retry
+        self.wait = wait  # what the server asked for (Retry-After, or a spent RateLimit window)
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions of a request that got no HTTP answer (refused, DNS, timeout, reset, TLS, offline).
+
+    huggingface_hub's session is an `httpx.Client` in 1.x and an `httpx2.Client` in 2.x, and neither library
+    is our dependency, so we do not import it. Both major versions declare their public
+    `errors.HfHubHTTPError(HTTPError, OSError)` on that library's `HTTPError`, the base of all its transport
+    errors (`ConnectError`, `ReadTimeout`, …), so its bases name the class to catch, whichever library is
+    underneath. `OSError` adds `OfflineModeIsEnabled` (HF_HUB_OFFLINE=1, raised by huggingface_hub's request
+    hook) and any raw socket error. What went wrong is then read from the standard-library exception at the
+    root of the chain (`_network_error`), not from the library's class names.
+    """
+    from huggingface_hub.errors import HfHubHTTPError
+
+    library = tuple(
+        base
+        for base in HfHubHTTPError.__bases__
+        if issubclass(base, Exception) and not issubclass(base, OSError) and base is not Exception
+    )
+    return (*library, OSError) if library else (Exception,)
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _network_error(exc: BaseException, timeout: float) -> str:
+    """What went wrong, in a few words, from the standard-library exception under the HTTP library's own."""
+    for cause in _causes(exc):
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return "host name not found (DNS)"
+        if isinstance(cause, TimeoutError):
+            return f"timed out after {timeout:g}s"
+        if isinstance(cause, ConnectionResetError):
+            return "connection reset"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS error: {_one_line(cause)}"
+    if "timeout" in type(exc).__name__.lower():
+        return f"timed out after {timeout:g}s"
+    return _one_line(exc) or "connection failed"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
 
 
 class HubSource:
-    """Reads model metadata from the Hub (or anything speaking its API: `HF_ENDPOINT`)."""
+    """Reads model metadata from the Hub (or anything speaking its API: `HF_ENDPOINT`).
+
+    All the workers of a crawl share one `HubSource`, hence one `RateGate`: a 429 seen by one worker makes
+    every worker wait.
+    """
 
     name = "hub"
 
@@ -143,6 +333,7 @@ class HubSource:
         self._lock = threading.Lock()
         self.requests = 0
         self.cache_hits = 0
+        self.rate_limited = 0  # 429 answers received
 
     # ---------------------------------------------------------------- public
 
@@ -174,46 +365,106 @@ class HubSource:
         return base if ref.revision is None else f"{base}/revision/{quote(ref.revision, safe='')}"
 
     def _get_with_retries(self, ref: ModelRef) -> str:
-        last: _Attempt | None = None
-        for attempt in range(self.retry.max_retries + 1):
+        deadline = self.gate.clock() + self.retry.budget_seconds
+        attempt = network_failures = 0
+        while True:
             try:
-                return self._get_once(ref)
+                return self._get_once(ref, deadline)
             except _Attempt as failure:
-                last = failure
-                if failure.code not in ("unreachable", "rate-limited") or attempt == self.retry.max_retries:
+                if failure.retry == "network":
+                    network_failures += 1
+                    if network_failures > self.retry.max_retries:
+                        raise _Attempt(failure.code, f"{failure.reason}, {network_failures} attempts") from None
+                elif failure.retry == "no":
                     raise
-                if failure.retry_after is not None:
-                    self.gate.hold(min(failure.retry_after, self.retry.max_retry_after))
-                else:
-                    with self._lock:
-                        delay = self.retry.backoff(attempt, self._rng)
-                    time.sleep(delay)
-        assert last is not None
-        raise last
+                self._wait_before_retry(failure, attempt, deadline)
+                attempt += 1
 
-    def _get_once(self, ref: ModelRef) -> str:
-        import httpx2
-        from huggingface_hub import errors
-        from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+    def _wait_before_retry(self, failure: _Attempt, attempt: int, deadline: float) -> None:
+        """Wait before the next attempt, or give up (raise) when that would pass the request's budget.
 
-        self.gate.before_request()
+        The wait is the jittered backoff, and never less than what the server asked for (`Retry-After`, a
+        spent `RateLimit` window). A 429, or any answer that names a wait, holds every worker of the crawl."""
+        now = self.gate.clock()
+        with self._lock:
+            delay = self.retry.backoff(attempt, self._rng)
+        asked = failure.wait
+        if asked is not None:
+            self._check_asked_wait(failure, asked, now, deadline)
+            self.gate.hold(max(asked, delay) if now + max(asked, delay) <= deadline else asked)
+            return
+        if now + delay > deadline:
+            raise _Attempt(failure.code, f"{failure.reason}, through this request's whole retry budget "
+                                         f"({self._budget_name()})")
+        if failure.code == "rate-limited":
+            self.gate.hold(delay)
+        else:
+            self.gate.sleep(delay)
+
+    def _budget_name(self) -> str:
+        return f"RetryPolicy.budget_seconds = {self.retry.budget_seconds:g}s"
+
+    def _check_asked_wait(self, failure: _Attempt, asked: float, now: float, deadline: float) -> None:
+        """Give up at once when the server asks for a longer wait than this request may spend."""
+        cap = self.retry.max_retry_after
+        if cap is not None and asked > cap:
+            limit = f"RetryPolicy.max_retry_after = {cap:g}s"
+        elif now + asked > deadline:
+            limit = f"what is left of this request's retry budget, {self._budget_name()}"
+        else:
+            return
+        self.gate.hold(asked)  # the other workers need not ask either
+        raise _Attempt(failure.code, f"{failure.reason}: it asks to wait {asked:g}s, more than allowed ({limit})")
+
+    def _get_once(self, ref: ModelRef, deadline: float = math.inf) -> str:
+        if self.gate.before_request(deadline) > 0:
+            raise _Attempt(
+                "rate-limited",
+                f"rate limited by the Hub at {self.endpoint}: the wait it asked for (Retry-After / RateLimit) "
+                f"goes past this request's retry budget ({self._budget_name()})",
+            )
         with self._lock:
             self.requests += 1
+        return self._read(ref, self._send(ref))
+
+    def _send(self, ref: ModelRef) -> Any:
+        """One GET through huggingface_hub's session; the gate hears how it went, answer or not."""
+        from huggingface_hub.errors import OfflineModeIsEnabled
+        from huggingface_hub.utils import build_hf_headers, get_session
+
+        headers: Mapping[str, str] | None = None
         try:
-            headers = build_hf_headers(token=self._token, library_name="model-license-auditor")
+            request_headers = build_hf_headers(token=self._token, library_name="model-license-auditor")
             response = get_session().get(
-                self._url(ref), headers=headers, params={"expand": EXPAND}, timeout=self.retry.timeout
+                self._url(ref), headers=request_headers, params={"expand": EXPAND}, timeout=self.retry.timeout
             )
-        except httpx2.TimeoutException as exc:
-            raise _Attempt("unreachable", f"timed out after {self.retry.timeout:g}s") from exc
-        except httpx2.HTTPError as exc:
-            raise _Attempt("unreachable", f"connection failed: {type(exc).__name__}") from exc
-        self.gate.observe(response.headers)
+            headers = response.headers
+        except _transport_errors() as exc:
+            offline = isinstance(exc, OfflineModeIsEnabled)
+            what = "offline mode (HF_HUB_OFFLINE=1)" if offline else _network_error(exc, self.retry.timeout)
+            retry: Retry = "no" if offline else "network"
+            raise _Attempt(
+                "unreachable",
+                f"cannot reach the Hub at {self.endpoint} ({ENDPOINT_HINT}): {what} ({type(exc).__name__})",
+                retry=retry,
+            ) from exc
+        finally:
+            self.gate.after_response(headers)
+        return response
+
+    def _read(self, ref: ModelRef, response: Any) -> str:
+        from huggingface_hub import errors
+        from huggingface_hub.utils import hf_raise_for_status
+
         status = response.status_code
         if status == 429:
-            raise _Attempt("rate-limited", "rate limited by the Hub (HTTP 429)", _retry_after(response.headers))
+            with self._lock:
+                self.rate_limited += 1
+            raise _Attempt("rate-limited", f"rate limited by the Hub at {self.endpoint} (HTTP 429)",
+                           retry="budget", wait=_server_wait(response.headers))
         if status in RETRY_STATUS:
-            raise _Attempt("unreachable", f"server error HTTP {status}")
+            raise _Attempt("unreachable", f"the Hub at {self.endpoint} answered HTTP {status}",
+                           retry="budget", wait=_retry_after(response.headers))
         try:
             hf_raise_for_status(response)
         except errors.GatedRepoError as exc:
@@ -227,8 +478,8 @@ class HubSource:
                 "not-found", "repository not found (or private: set HF_TOKEN if you have access)"
             ) from exc
         except errors.HfHubHTTPError as exc:
-            raise _Attempt("unreachable", f"HTTP {status} from the Hub") from exc
-        return response.text
+            raise _Attempt("unreachable", f"HTTP {status} from the Hub at {self.endpoint}") from exc
+        return str(response.text)
 
     # ---------------------------------------------------------------- parsing
 
@@ -253,14 +504,25 @@ class HubSource:
         )
 
 
-def _retry_after(headers: Any) -> float | None:
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """`Retry-After` in seconds (the Hub sends seconds; an HTTP date is not understood: None)."""
     value = headers.get("Retry-After")
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+def _server_wait(headers: Mapping[str, str]) -> float | None:
+    """How long a 429 asks us to wait: `Retry-After`, else the reset of a spent `RateLimit` window."""
+    after = _retry_after(headers)
+    if after is not None:
+        return after
+    info = parse_ratelimit(headers)
+    return info.reset_in_seconds if info is not None and info.remaining <= 0 else None
 
 
 def facts_from_api(

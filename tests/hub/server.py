@@ -1,14 +1,21 @@
 """A loopback HTTP server speaking the Hub's `/api/models/{repo_id}[/revision/{rev}]` API.
 
 It serves recorded response bodies (see `recorded.py`), honours `?expand=`, and can inject
-latency and faults: 503s, 429 with `Retry-After`, `RateLimit` headers, timeouts (a stalled
-response), malformed JSON, gated/not-found errors and redirects (renamed repos).
+latency and faults: 503s, 429 with `Retry-After`, timeouts (a stalled response), malformed JSON,
+gated/not-found errors and redirects (renamed repos).
+
+With `quota` set it enforces a real rate limit, like the Hub's: `quota` requests per fixed window of
+`window` seconds, counted for all clients together (refused requests count too). Every answer carries
+`RateLimit: "api";r=<left>;t=<seconds to the reset>` and `RateLimit-Policy: "fixed window";"api";q=…;w=…`
+(whole seconds, rounded up, as the Hub sends them); past the quota the answer is 429 with `Retry-After`
+= the seconds to the reset.
 The real `huggingface_hub` client is pointed at it with `HF_ENDPOINT` / `HubSource(endpoint=…)`.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections import Counter
@@ -16,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
 
@@ -41,26 +48,36 @@ class HubState:
     redirects: dict[str, str] = field(default_factory=dict)  # old id -> new id
     faults: dict[str, Fault] = field(default_factory=dict)
     latency: float = 0.0
-    quota: int | None = None  # RateLimit policy q per window (None = no RateLimit headers)
-    window: int = 300
+    quota: int | None = None  # requests per window, for all clients together (None: no limit, no headers)
+    window: float = 300.0  # seconds
     hits: Counter[str] = field(default_factory=Counter)
+    refused: int = 0  # 429 answers sent (quota and faults)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _used: int = 0
-    _window_start: float = field(default_factory=time.monotonic)
+    _window_index: int = -1
+    _epoch: float = field(default_factory=time.monotonic)
 
     def total_requests(self) -> int:
         with self.lock:
             return sum(self.hits.values())
 
-    def take(self) -> tuple[int, int]:
-        """Count one request against the quota; return (remaining, reset seconds)."""
+    def take(self) -> tuple[int, int, bool]:
+        """Count one request against the quota: (requests left, whole seconds to the reset, refused?).
+
+        Windows are fixed: [epoch + k·window, epoch + (k+1)·window), the same for every client."""
         with self.lock:
             now = time.monotonic()
-            if now - self._window_start >= self.window:
-                self._window_start, self._used = now, 0
+            index = int((now - self._epoch) // self.window)
+            if index != self._window_index:
+                self._window_index, self._used = index, 0
             self._used += 1
             quota = self.quota or 0
-            return max(0, quota - self._used), max(1, int(self.window - (now - self._window_start)))
+            reset = self._epoch + (index + 1) * self.window - now
+            return max(0, quota - self._used), max(1, math.ceil(reset)), self._used > quota
+
+    def count_refused(self) -> None:
+        with self.lock:
+            self.refused += 1
 
 
 def _select(body: dict[str, Any], expand: list[str]) -> dict[str, Any]:
@@ -70,86 +87,111 @@ def _select(body: dict[str, Any], expand: list[str]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k in keep}
 
 
-def _make_handler(state: HubState) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # One write per response and no Nagle: otherwise delayed ACKs add ~40 ms per request on loopback.
-        wbufsize = 1 << 16
-        disable_nagle_algorithm = True
+class _HubHandler(BaseHTTPRequestHandler):
+    """Answers like the Hub from `state` (set on the subclass `_make_handler` builds for one server)."""
 
-        def log_message(self, format: str, *args: Any) -> None:  # quiet
+    state: ClassVar[HubState]
+    protocol_version = "HTTP/1.1"
+    # One write per response and no Nagle: otherwise delayed ACKs add ~40 ms per request on loopback.
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        return
+
+    def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _error(self, status: int, code: str | None, message: str, extra: dict[str, str] | None = None) -> None:
+        headers = dict(extra or {})
+        if code:
+            headers["X-Error-Code"] = code
+        headers["X-Error-Message"] = message
+        self._send(status, json.dumps({"error": message}).encode(), headers)
+
+    def do_GET(self) -> None:
+        state = self.state
+        parts = urlsplit(self.path)
+        path = unquote(parts.path)
+        if not path.startswith("/api/models/"):
+            self._error(404, None, "Not Found")
             return
+        repo_id, _, revision = path[len("/api/models/") :].partition("/revision/")
+        with state.lock:
+            state.hits[repo_id] += 1
+            hit = state.hits[repo_id]
+        if state.latency:
+            time.sleep(state.latency)
+        headers: dict[str, str] = {}
+        if self._over_quota(headers) or self._fault(repo_id, hit, headers) or self._redirect(repo_id):
+            return
+        self._answer(repo_id, revision, parse_qs(parts.query).get("expand", []), headers)
 
-        def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(payload)
+    def _over_quota(self, headers: dict[str, str]) -> bool:
+        """Count the request against the quota, add the RateLimit headers; answer 429 past the quota."""
+        state = self.state
+        if state.quota is None:
+            return False
+        remaining, reset, refused = state.take()
+        headers["RateLimit"] = f'"api";r={remaining};t={reset}'
+        headers["RateLimit-Policy"] = f'"fixed window";"api";q={state.quota};w={math.ceil(state.window)}'
+        if refused:
+            state.count_refused()
+            self._error(429, None, "Too Many Requests", {**headers, "Retry-After": str(reset)})
+        return refused
 
-        def _error(self, status: int, code: str | None, message: str, extra: dict[str, str] | None = None) -> None:
-            headers = dict(extra or {})
-            if code:
-                headers["X-Error-Code"] = code
-            headers["X-Error-Message"] = message
-            self._send(status, json.dumps({"error": message}).encode(), headers)
+    def _fault(self, repo_id: str, hit: int, headers: dict[str, str]) -> bool:
+        """Inject this repo's fault, if any; True when it answered."""
+        fault = self.state.faults.get(repo_id)
+        if fault is None:
+            return False
+        if fault.stall_seconds and (fault.stall_times == 0 or hit <= fault.stall_times):
+            time.sleep(fault.stall_seconds)
+        if hit <= fault.fail_503:
+            self._error(503, None, "Service Unavailable", headers)
+        elif hit <= fault.rate_limit:
+            self.state.count_refused()
+            self._error(429, None, "Too Many Requests", {**headers, "Retry-After": str(fault.retry_after)})
+        elif fault.status is not None:
+            self._error(fault.status, fault.error_code, "error", headers)
+        elif fault.malformed:
+            self._send(200, b'{"id": "' + repo_id.encode() + b'", "cardData": {', headers)
+        else:
+            return False
+        return True
 
-        def do_GET(self) -> None:
-            parts = urlsplit(self.path)
-            query = parse_qs(parts.query)
-            path = unquote(parts.path)
-            if not path.startswith("/api/models/"):
-                self._error(404, None, "Not Found")
-                return
-            rest = path[len("/api/models/") :]
-            repo_id, _, revision = rest.partition("/revision/")
-            with state.lock:
-                state.hits[repo_id] += 1
-                hit = state.hits[repo_id]
-            if state.latency:
-                time.sleep(state.latency)
-            headers: dict[str, str] = {}
-            if state.quota is not None:
-                remaining, reset = state.take()
-                headers["RateLimit"] = f'"api";r={remaining};t={reset}'
-                headers["RateLimit-Policy"] = f'"fixed window";"api";q={state.quota};w={state.window}'
-            fault = state.faults.get(repo_id)
-            if fault is not None:
-                if fault.stall_seconds and (fault.stall_times == 0 or hit <= fault.stall_times):
-                    time.sleep(fault.stall_seconds)
-                if hit <= fault.fail_503:
-                    self._error(503, None, "Service Unavailable", headers)
-                    return
-                if hit <= fault.rate_limit:
-                    headers["Retry-After"] = str(fault.retry_after)
-                    self._error(429, None, "Too Many Requests", headers)
-                    return
-                if fault.status is not None:
-                    self._error(fault.status, fault.error_code, "error", headers)
-                    return
-                if fault.malformed:
-                    self._send(200, b'{"id": "' + repo_id.encode() + b'", "cardData": {', headers)
-                    return
-            if repo_id in state.redirects:
-                target = state.redirects[repo_id]
-                location = self.path.replace(f"/api/models/{repo_id}", f"/api/models/{target}", 1)
-                self.send_response(307)
-                self.send_header("Location", location)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            body = state.revisions.get((repo_id, revision)) if revision else state.models.get(repo_id)
-            if body is None:
-                if revision and repo_id in state.models:
-                    self._error(404, "RevisionNotFound", "Invalid rev id", headers)
-                else:
-                    self._error(404, "RepoNotFound", "Repository not found", headers)
-                return
-            expand = query.get("expand", [])
+    def _redirect(self, repo_id: str) -> bool:
+        target = self.state.redirects.get(repo_id)
+        if target is None:
+            return False
+        self.send_response(307)
+        self.send_header("Location", self.path.replace(f"/api/models/{repo_id}", f"/api/models/{target}", 1))
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return True
+
+    def _answer(self, repo_id: str, revision: str, expand: list[str], headers: dict[str, str]) -> None:
+        state = self.state
+        body = state.revisions.get((repo_id, revision)) if revision else state.models.get(repo_id)
+        if body is not None:
             self._send(200, json.dumps(_select(body, expand)).encode(), headers)
+        elif revision and repo_id in state.models:
+            self._error(404, "RevisionNotFound", "Invalid rev id", headers)
+        else:
+            self._error(404, "RepoNotFound", "Repository not found", headers)
 
+
+def _make_handler(state: HubState) -> type[BaseHTTPRequestHandler]:
+    class Handler(_HubHandler):
+        pass
+
+    Handler.state = state
     return Handler
 
 
