@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from auditor import __version__
-from auditor.engine import evaluate, merge_obligations, node_licenses
+from auditor.engine import evaluate_with_licenses, merge_obligations
 from auditor.model import (
     AuditResult,
     DeclaredLicense,
@@ -116,7 +116,8 @@ def build_result(
             ordered.append(model_id)
             lines[model_id] = entry.line
     fallback = curated_licenses(rules)
-    audits = evaluate(graph, rules, use, policy, today=_today(stamp), models=ordered, fallback_licenses=fallback)
+    audits, licenses = evaluate_with_licenses(graph, rules, use, policy, today=_today(stamp), models=ordered,
+                                              fallback_licenses=fallback)
     audits = [a.model_copy(update={"manifest_line": lines.get(a.id)}) for a in audits]
     return AuditResult(
         tool_version=__version__,
@@ -131,7 +132,7 @@ def build_result(
         graph=graph,
         rules=RuleSetInfo(version=rules.version, digest=rules.digest, licenses=len(rules.rules)),
         policy=policy_name,
-        node_licenses=node_licenses(graph, rules, fallback),
+        node_licenses=licenses,
         notices=policy_notices(policy, rules, graph),
     )
 

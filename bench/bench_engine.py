@@ -19,21 +19,29 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from auditor.vocab import Relation
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 LICENSES = ["apache-2.0", "mit", "llama3.1", "llama3.2", "gemma", "cc-by-4.0", "qwen", "cc-by-nc-4.0",
             "openrail", "made-up-license"]
-RELATIONS = ["finetune", "adapter", "quantized"]
+RELATIONS: list[Relation] = ["finetune", "adapter", "quantized"]
+MAX_DEPTH = 6  # real lineages are shallow: base, fine-tune, adapter, quantization, merge…
 
 
 def build_graph(nodes: int, seed: int = 11) -> tuple[object, list[str]]:
-    """A forest: bases, then children picking a parent among recent nodes (chains), 5% merges."""
+    """A forest of depth ≤ MAX_DEPTH: 5% bases, then each node picks a parent among earlier nodes that are
+    not too deep (favouring recent ones, so chains form), and 5% are merges of two parents."""
     from auditor.model import DeclaredLicense, EdgeRecord, Evidence, LineageGraph, ModelFacts, NodeRecord
 
     rng = random.Random(seed)
     ids = [f"example-org/m{i:06d}" for i in range(nodes)]
+    depth: list[int] = []
+    shallow: list[int] = []  # indexes of nodes a child may still be added under
     records, edges = [], []
     for i, rid in enumerate(ids):
         declared = DeclaredLicense(license=[rng.choice(LICENSES)])
@@ -41,12 +49,18 @@ def build_graph(nodes: int, seed: int = 11) -> tuple[object, list[str]]:
                            pipeline_tag=rng.choice(["text-generation", "image-text-to-text"]))
         records.append(NodeRecord(id=rid, facts=facts))
         if i < max(10, nodes // 20):
+            depth.append(0)
+            shallow.append(i)
             continue
-        parents = [ids[rng.randrange(max(0, i - 200), i)]]
+        picks = [shallow[rng.randrange(max(0, len(shallow) - 500), len(shallow))]]
         if rng.random() < 0.05:
-            parents.append(ids[rng.randrange(0, i)])
+            picks.append(shallow[rng.randrange(0, len(shallow))])
+        depth.append(1 + max(depth[p] for p in picks))
+        if depth[-1] < MAX_DEPTH:
+            shallow.append(i)
+        parents = [ids[p] for p in picks]
         for parent in dict.fromkeys(parents):
-            relation = "merge" if len(parents) > 1 else rng.choice(RELATIONS)
+            relation: Relation = "merge" if len(parents) > 1 else rng.choice(RELATIONS)
             ev = Evidence(source="hub", field="cardData.base_model", value=parent)
             edges.append(EdgeRecord(child=rid, parent=parent, relation=relation, evidence=[ev]))
     children = {e.parent for e in edges}

@@ -17,7 +17,7 @@ from auditor.policy import Policy, find_waiver
 from auditor.rules.loader import RuleSet
 from auditor.vocab import SEVERITY_RANK, Verdict, remedy
 
-__all__ = ["evaluate", "merge_obligations", "node_licenses", "verdict_of"]
+__all__ = ["evaluate", "evaluate_with_licenses", "merge_obligations", "node_licenses", "verdict_of"]
 
 
 def _names(ctx: Ctx, model_id: str) -> list[str]:
@@ -94,13 +94,14 @@ def verdict_of(findings: Iterable[Finding]) -> Verdict:
 
 
 def merge_obligations(per_model: Iterable[list[Obligation]]) -> list[Obligation]:
-    merged: dict[str, Obligation] = {}
+    """One obligation per id across models, with every model it binds: one pass, one sort."""
+    first: dict[str, Obligation] = {}
+    models: dict[str, set[str]] = {}
     for obligations in per_model:
         for ob in obligations:
-            current = merged.get(ob.id)
-            models = sorted(set((current.models if current else []) + ob.models))
-            merged[ob.id] = ob.model_copy(update={"models": models})
-    return sorted(merged.values(), key=lambda o: o.id)
+            first.setdefault(ob.id, ob)
+            models.setdefault(ob.id, set()).update(ob.models)
+    return [first[oid].model_copy(update={"models": sorted(models[oid])}) for oid in sorted(first)]
 
 
 def node_licenses(
@@ -152,5 +153,23 @@ def evaluate(
     `fallback_licenses` (curated, with evidence) stand in for the declared license of a node that
     could not be read or declares nothing.
     """
+    audits, _ = evaluate_with_licenses(graph, rules, use, policy, today=today, models=models,
+                                       fallback_licenses=fallback_licenses)
+    return audits
+
+
+def evaluate_with_licenses(
+    graph: LineageGraph,
+    rules: RuleSet,
+    use: DeclaredUse,
+    policy: Policy | None = None,
+    *,
+    today: dt.date | None = None,
+    models: list[str] | None = None,
+    fallback_licenses: dict[str, DeclaredLicense] | None = None,
+) -> tuple[list[ModelAudit], dict[str, list[str]]]:
+    """`evaluate`, and the rule ids each node declares (for reports), from one normalisation pass."""
     ctx = build_ctx(graph, rules, use, policy, today or dt.date.today(), fallback_licenses or {})
-    return [_audit_model(ctx, model_id) for model_id in (models if models is not None else graph.roots)]
+    audits = [_audit_model(ctx, model_id) for model_id in (models if models is not None else graph.roots)]
+    licenses = {node_id: chosen_ids(norm, rules) for node_id, norm in sorted(ctx.declared.items())}
+    return audits, licenses

@@ -209,14 +209,24 @@ def _bad_own_licenses(ctx: Ctx, node_id: str, own: list[str], inherited: Effecti
     return [d for d in own if not any(fnmatch.fnmatchcase(d, a) for a in allowed)]
 
 
-def derivative_licenses(ctx: Ctx, model_id: str, out: Findings) -> None:
-    """A derivative (the model or an ancestor) declaring terms an ancestor's license does not allow."""
-    for node_id in [model_id, *ctx.ancestors(model_id)]:
+def _node_conflicts(ctx: Ctx, node_id: str) -> list[tuple[list[str], EffectiveLicense]]:
+    """(the node's own licenses its inherited terms do not allow, the inherited license): once per node."""
+    if node_id not in ctx.conflicts:
         own = chosen_ids(ctx.declared.get(node_id), ctx.rules)
+        found = []
         for inherited in ctx.effective(node_id) if own else []:
             bad = [] if inherited.own else _bad_own_licenses(ctx, node_id, own, inherited)
             if bad:
-                _conflict(ctx, model_id, node_id, bad, inherited, out)
+                found.append((bad, inherited))
+        ctx.conflicts[node_id] = found
+    return ctx.conflicts[node_id]
+
+
+def derivative_licenses(ctx: Ctx, model_id: str, out: Findings) -> None:
+    """A derivative (the model or an ancestor) declaring terms an ancestor's license does not allow."""
+    for node_id in [model_id, *ctx.ancestors(model_id)]:
+        for bad, inherited in _node_conflicts(ctx, node_id):
+            _conflict(ctx, model_id, node_id, bad, inherited, out)
 
 
 def _conflict(ctx: Ctx, model_id: str, node_id: str, bad: list[str], inherited: EffectiveLicense,

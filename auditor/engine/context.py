@@ -71,9 +71,11 @@ class Ctx:
     declared: dict[str, Normalised] = field(default_factory=dict)
     curated: set[str] = field(default_factory=set)  # nodes whose license comes from a curated fact
     digraph: nx.DiGraph | None = None
+    conflicts: dict[str, list[tuple[list[str], EffectiveLicense]]] = field(default_factory=dict)
     _effective: dict[str, list[EffectiveLicense]] = field(default_factory=dict)
     _carriers: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     _ancestors: dict[str, list[str]] = field(default_factory=dict)
+    _trees: dict[str, dict[str, str]] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ graph queries
 
@@ -90,17 +92,28 @@ class Ctx:
     def path_to(self, model_id: str, target: str) -> list[str]:
         """The first shortest child -> parent path from the model to `target`, parents taken in sorted
         order (the model alone if there is none)."""
-        queue: deque[list[str]] = deque([[model_id]])
-        seen = {model_id}
-        while queue:
-            path = queue.popleft()
-            if path[-1] == target:
-                return path
-            for parent, _ in self.parents.get(path[-1], []):
-                if parent not in seen:
-                    seen.add(parent)
-                    queue.append([*path, parent])
-        return [model_id]
+        tree = self._bfs_tree(model_id)
+        if target not in tree:
+            return [model_id]
+        path = [target]
+        while path[-1] != model_id:
+            path.append(tree[path[-1]])
+        return path[::-1]
+
+    def _bfs_tree(self, model_id: str) -> dict[str, str]:
+        """Breadth-first predecessors from the model (parents in sorted order), computed once per model."""
+        tree = self._trees.get(model_id)
+        if tree is None:
+            tree = {model_id: model_id}
+            queue = deque([model_id])
+            while queue:
+                node = queue.popleft()
+                for parent, _ in self.parents.get(node, []):
+                    if parent not in tree:
+                        tree[parent] = node
+                        queue.append(parent)
+            self._trees[model_id] = tree
+        return tree
 
     def _graph(self) -> nx.DiGraph:
         import networkx as nx
