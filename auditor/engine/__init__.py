@@ -128,7 +128,7 @@ def _audit_model(ctx: Ctx, model_id: str) -> ModelAudit:
     return ModelAudit(
         id=model_id,
         verdict=verdict_of(findings),
-        declared=chosen_ids(ctx.declared.get(model_id), ctx.rules),
+        declared=ctx.chosen(model_id),
         effective_licenses=effective,
         lineage=ctx.ancestors(model_id),
         findings=findings,
@@ -171,5 +171,5 @@ def evaluate_with_licenses(
     """`evaluate`, and the rule ids each node declares (for reports), from one normalisation pass."""
     ctx = build_ctx(graph, rules, use, policy, today or dt.date.today(), fallback_licenses or {})
     audits = [_audit_model(ctx, model_id) for model_id in (models if models is not None else graph.roots)]
-    licenses = {node_id: chosen_ids(norm, rules) for node_id, norm in sorted(ctx.declared.items())}
+    licenses = {node_id: ctx.chosen(node_id) for node_id in sorted(ctx.declared)}
     return audits, licenses

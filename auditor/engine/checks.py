@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable
 
-from auditor.engine.context import Ctx, Findings, chosen_ids, flows, via_text
+from auditor.engine.context import Ctx, Findings, flows, via_text
 from auditor.model import EffectiveLicense
 from auditor.policy import classify
 from auditor.rules.schema import LicenseRule, Territory
@@ -212,7 +212,7 @@ def _bad_own_licenses(ctx: Ctx, node_id: str, own: list[str], inherited: Effecti
 def _node_conflicts(ctx: Ctx, node_id: str) -> list[tuple[list[str], EffectiveLicense]]:
     """(the node's own licenses its inherited terms do not allow, the inherited license): once per node."""
     if node_id not in ctx.conflicts:
-        own = chosen_ids(ctx.declared.get(node_id), ctx.rules)
+        own = ctx.chosen(node_id)
         found = []
         for inherited in ctx.effective(node_id) if own else []:
             bad = [] if inherited.own else _bad_own_licenses(ctx, node_id, own, inherited)

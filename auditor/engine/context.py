@@ -56,7 +56,8 @@ def via_text(via: list[str]) -> str:
 
 
 def clause(cite: Citation | None) -> Clause | None:
-    return Clause(section=cite.section, quote=cite.quote) if cite is not None else None
+    # Built from validated rule data: no need to validate again (this runs once per finding).
+    return Clause.model_construct(section=cite.section, quote=cite.quote) if cite is not None else None
 
 
 @dataclass
@@ -76,8 +77,16 @@ class Ctx:
     _carriers: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     _ancestors: dict[str, list[str]] = field(default_factory=dict)
     _trees: dict[str, dict[str, str]] = field(default_factory=dict)
+    _chosen: dict[str, list[str]] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ graph queries
+
+    def chosen(self, node_id: str) -> list[str]:
+        """The rule ids a node declares (OR groups resolved to their most permissive branch), once per node."""
+        ids = self._chosen.get(node_id)
+        if ids is None:
+            ids = self._chosen[node_id] = chosen_ids(self.declared.get(node_id), self.rules)
+        return ids
 
     def ancestors(self, model_id: str) -> list[str]:
         """Every model the given one derives from, sorted."""
@@ -140,7 +149,7 @@ class Ctx:
         visited: set[tuple[str, tuple[str, ...]]] = set()
         while queue:
             node_id, path, relations = queue.popleft()
-            for rid in chosen_ids(self.declared.get(node_id), self.rules):
+            for rid in self.chosen(node_id):
                 rule = self.rules.rules[rid]
                 if rid not in found and all(flows(rule, r) for r in relations):
                     found[rid] = EffectiveLicense(license=rid, name=rule.name, spdx=rule.spdx, kind=rule.kind,
@@ -182,7 +191,7 @@ class Ctx:
             for parent, relation in self.parents.get(child, []):
                 if parent in reach and flows(rule, relation):
                     children.setdefault(parent, []).append(child)
-        pending = [n for n in reach if rule.id in chosen_ids(self.declared.get(n), self.rules)]
+        pending = [n for n in reach if rule.id in self.chosen(n)]
         holds: set[str] = set()
         while pending:
             node_id = pending.pop()
@@ -210,8 +219,11 @@ class Findings:
         via: list[str] | None = None,
         field: str | None = None,
     ) -> None:
-        self.items.append(Finding(code=code, severity=severity, model=self.model, message=message, license=license,
-                                  clause=clause(cite), via=via or [self.model], remedy=remedy(code), field=field))
+        # Every value is typed by this signature and the vocabulary: constructed without re-validation.
+        self.items.append(Finding.model_construct(
+            code=code, severity=severity, model=self.model, message=message, license=license, clause=clause(cite),
+            via=via or [self.model], remedy=remedy(code), field=field, waived=False, waiver=None,
+            default_severity=None))
 
 
 def declared_map(
