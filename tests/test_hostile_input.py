@@ -93,3 +93,19 @@ def test_a_deeply_nested_snapshot_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "snapshot.json").write_text("[" * 100_000 + "]" * 100_000)
     run = cli("lineage", "example-org/a", "--snapshot", tmp_path)
     assert run.code == 2 and run.err.startswith("error: ") and len(run.err.splitlines()) == 1
+
+
+def test_an_oversized_or_deeply_nested_hub_answer_is_malformed_not_a_crash() -> None:
+    from auditor.model import ModelRef, Unresolved
+    from auditor.sources.hub import MAX_BODY_BYTES, HubSource
+    from tests.conftest import FAST_RETRY
+    from tests.hub.recorded import api_body
+    from tests.hub.server import HubServer, HubState
+
+    huge = api_body("example-org/huge", {"license": "mit", "padding": "x" * (MAX_BODY_BYTES + 1)})
+    state = HubState(models={"example-org/huge": huge})
+    with HubServer(state) as server:
+        source = HubSource(endpoint=server.endpoint, token=False, retry=FAST_RETRY, seed=1)
+        result = source.fetch(ModelRef(kind="hub", id="example-org/huge"))
+    assert isinstance(result, Unresolved) and result.code == "malformed"
+    assert "over the 10,485,760-byte limit" in result.reason

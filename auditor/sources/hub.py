@@ -49,6 +49,7 @@ EXPAND = [
     "tags",
 ]
 RETRY_STATUS = {500, 502, 503, 504}
+MAX_BODY_BYTES = 10 * 1024 * 1024  # a model's metadata is kilobytes; a larger answer is not parsed
 ENDPOINT_HINT = "HF_ENDPOINT / --endpoint"
 _PROBE_POLL = 0.5  # seconds between checks while the first request (the probe) is out
 
@@ -479,6 +480,9 @@ class HubSource:
             ) from exc
         except errors.HfHubHTTPError as exc:
             raise _Attempt("unreachable", f"HTTP {status} from the Hub at {self.endpoint}") from exc
+        if len(response.content) > MAX_BODY_BYTES:
+            raise _Attempt("malformed", f"the Hub answered with {len(response.content):,} bytes of metadata, over the "
+                                        f"{MAX_BODY_BYTES:,}-byte limit; not parsed")
         return str(response.text)
 
     # ---------------------------------------------------------------- parsing
@@ -486,7 +490,7 @@ class HubSource:
     def _parse(self, ref: ModelRef, body: str, retrieved_at: str) -> ModelFacts | Unresolved:
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return self._unresolved(ref, "malformed", "the Hub answered with a body that is not JSON")
         if not isinstance(data, dict):
             return self._unresolved(ref, "malformed", "the Hub answered with JSON that is not an object")
