@@ -71,6 +71,7 @@ def test_normalisation_coverage_of_declared_licenses() -> None:
         else:
             counts["recognised"] += 1
     declared = counts["recognised"] + counts["unrecognised"]
-    # measured 2026-11-23 (`python -m pytest tests/test_corpus.py`): 2,850 of 2,886 cards that declare a
-    # license map to a rule (98.75%); the floor leaves room for rule edits
-    assert counts["recognised"] / declared >= 0.98, counts
+    # measured 2026-11-30 (`python -m pytest tests/test_corpus.py`): 2,863 of 2,886 cards that declare a
+    # license map to a rule (99.2%; 98.75% before the official-id and AI rule files); the floor leaves room
+    # for rule edits
+    assert counts["recognised"] / declared >= 0.99, counts
