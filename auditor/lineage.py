@@ -7,7 +7,6 @@ soon as its child is read, so the crawl is never slower than level-by-level. Fai
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -27,54 +26,44 @@ from auditor.model import (
     Relation,
     Unresolved,
 )
-from auditor.sources.base import Source
-from auditor.sources.card import is_repo_id, normalise_parent_ref
+from auditor.sources import registry
+from auditor.sources.base import Source, Stats
+from auditor.sources.routing import RoutingSource
 
 if TYPE_CHECKING:
     import networkx as nx
+
+__all__ = [
+    "CrawlOptions",
+    "RefError",
+    "RoutingSource",
+    "ancestors",
+    "assemble",
+    "crawl",
+    "find_cycles",
+    "parse_ref",
+    "to_networkx",
+]
 
 DEFAULT_CONCURRENCY = 8
 DEFAULT_MAX_DEPTH = 10
 
 
 class RefError(AuditorError):
-    """A reference that is neither a Hub repo id nor a local folder."""
+    """A reference that no registered source kind recognises."""
 
 
 def parse_ref(text: str, *, base_dir: Path | None = None) -> ModelRef:
-    """`owner/name[@revision]`, `hf.co/owner/name`, or a path to a local model folder."""
+    """A CLI reference (`owner/name[@revision]`, `hf.co/owner/name`, a path to a model folder, …): the
+    registered kinds are asked in precedence order; the first that recognises it names it."""
     raw = text.strip()
     if not raw:
         raise RefError("empty model reference")
-    path = Path(raw) if base_dir is None or Path(raw).is_absolute() else base_dir / raw
-    looks_like_path = raw.startswith((".", "/", "~")) or os.sep in raw.replace("/", "") or path.is_dir()
-    if looks_like_path and (path.expanduser().is_dir() or raw.startswith((".", "/", "~"))):
-        return ModelRef(kind="local", id=str(path.expanduser()))
-    name, _, revision = raw.partition("@")
-    repo_id, note = normalise_parent_ref(name)
-    if repo_id is None:
-        raise RefError(f"{raw!r} is not a Hub repo id (owner/name) nor an existing model folder ({note})")
-    return ModelRef(kind="hub", id=repo_id, revision=revision or None)
-
-
-class RoutingSource:
-    """Sends Hub refs to the Hub source and folder refs to the local source."""
-
-    def __init__(self, hub: Source, local: Source) -> None:
-        self.hub = hub
-        self.local = local
-        self.name = "routing"
-
-    @property
-    def requests(self) -> int:
-        return int(getattr(self.hub, "requests", 0)) + int(getattr(self.local, "requests", 0))
-
-    @property
-    def cache_hits(self) -> int:
-        return int(getattr(self.hub, "cache_hits", 0))
-
-    def fetch(self, ref: ModelRef) -> ModelFacts | Unresolved:
-        return (self.local if ref.kind == "local" else self.hub).fetch(ref)
+    for spec in registry.in_parse_order():
+        ref = spec.handler().parse_ref(raw, base_dir)
+        if ref is not None:
+            return ref
+    raise RefError(f"{raw!r} is not {registry.ref_forms(' nor ')}")
 
 
 @dataclass
@@ -89,12 +78,13 @@ class CrawlOptions:
 
 
 def _parent_ref(claim: ParentClaim) -> ModelRef | None:
+    """The reference a parent claim names: the first kind (in precedence order) that recognises it."""
     if claim.unreadable:
         return None
-    if Path(claim.parent).is_absolute() and Path(claim.parent).is_dir():
-        return ModelRef(kind="local", id=claim.parent)
-    if is_repo_id(claim.parent):
-        return ModelRef(kind="hub", id=claim.parent)
+    for spec in registry.in_parse_order():
+        ref = spec.handler().parent_ref(claim.parent)
+        if ref is not None:
+            return ref
     return None
 
 
@@ -102,7 +92,7 @@ def _depth_unresolved(ref: ModelRef, depth: int) -> Unresolved:
     return Unresolved(
         id=ref.id,
         requested=ref.key,
-        source="local" if ref.kind == "local" else "hub",
+        source=ref.kind,
         code="depth-limit",
         reason=f"not read: beyond the depth limit ({depth}); raise --depth to follow it",
         revision=ref.revision,
@@ -110,72 +100,86 @@ def _depth_unresolved(ref: ModelRef, depth: int) -> Unresolved:
 
 
 def _invalid_parent(claim: ParentClaim) -> Unresolved:
+    """A parent that can't be followed: its file was unreadable, or no registered kind recognises it."""
+    source = claim.evidence.source if claim.evidence.source != "curated" else registry.MANIFEST_SOURCE
     if claim.unreadable:
-        return Unresolved(id=claim.parent, requested=claim.parent, source="local", code="malformed",
+        return Unresolved(id=claim.parent, requested=claim.parent, source=source, code="malformed",
                           reason=claim.unreadable)
     return Unresolved(
         id=claim.parent,
         requested=claim.parent,
-        source=claim.evidence.source if claim.evidence.source != "curated" else "manifest",
+        source=source,
         code="invalid-ref",
-        reason=f"{claim.evidence.field} names {claim.parent!r}, which is neither a Hub repo id nor a folder",
+        reason=f"{claim.evidence.field} names {claim.parent!r}, which is neither {registry.ref_forms(' nor ')}",
     )
+
+
+class _Crawl:
+    """One crawl's state: what is submitted, read, and at which depth."""
+
+    def __init__(self, source: Source, opts: CrawlOptions, pool: ThreadPoolExecutor) -> None:
+        self.source = source
+        self.opts = opts
+        self.pool = pool
+        self.results: dict[str, ModelFacts | Unresolved] = {}  # by requested ref key
+        self.depth_of: dict[str, int] = {}
+        self.invalid: dict[str, Unresolved] = {}
+        self.pending: dict[Future[ModelFacts | Unresolved], tuple[ModelRef, int]] = {}
+        self.done = 0
+
+    def fetch(self, ref: ModelRef) -> ModelFacts | Unresolved:
+        given = self.opts.given.get(ref.key)
+        result = given if given is not None else self.source.fetch(ref)
+        if isinstance(result, ModelFacts) and result.id in self.opts.extra_parents:
+            extra = [c for c in self.opts.extra_parents[result.id] if c not in result.parents]
+            return result.model_copy(update={"parents": [*result.parents, *extra]})
+        return result
+
+    def submit(self, ref: ModelRef, depth: int) -> None:
+        if ref.key in self.depth_of:
+            self.depth_of[ref.key] = min(self.depth_of[ref.key], depth)
+            return
+        self.depth_of[ref.key] = depth
+        if depth > self.opts.max_depth:
+            self.results[ref.key] = _depth_unresolved(ref, self.opts.max_depth)
+            return
+        self.pending[self.pool.submit(self.fetch, ref)] = (ref, depth)
+
+    def run(self, roots: list[ModelRef]) -> None:
+        for ref in roots:
+            self.submit(ref, 0)
+        while self.pending:
+            finished, _ = wait(list(self.pending), return_when=FIRST_COMPLETED)
+            for future in finished:
+                self.finish(future)
+
+    def finish(self, future: Future[ModelFacts | Unresolved]) -> None:
+        ref, depth = self.pending.pop(future)
+        result = future.result()
+        self.results[ref.key] = result
+        self.done += 1
+        if self.opts.progress is not None:
+            self.opts.progress(self.done, self.done + len(self.pending), ref.key)
+        if isinstance(result, ModelFacts):
+            self.follow(result, depth)
+
+    def follow(self, facts: ModelFacts, depth: int) -> None:
+        for claim in facts.parents:
+            parent = _parent_ref(claim)
+            if parent is not None:
+                self.submit(parent, depth + 1)
+            elif claim.unreadable or not claim.evidence.weak:
+                self.invalid.setdefault(claim.parent, _invalid_parent(claim))
 
 
 def crawl(roots: Iterable[ModelRef], source: Source, options: CrawlOptions | None = None) -> LineageGraph:
     """Resolve every root and all its ancestors."""
     opts = options or CrawlOptions()
     root_refs = list(dict.fromkeys(roots))
-    results: dict[str, ModelFacts | Unresolved] = {}  # by requested ref key
-    depth_of: dict[str, int] = {}
-    seen: set[str] = set()
-    invalid: dict[str, Unresolved] = {}
-
-    def with_curated(result: ModelFacts | Unresolved) -> ModelFacts | Unresolved:
-        if isinstance(result, ModelFacts) and result.id in opts.extra_parents:
-            extra = [c for c in opts.extra_parents[result.id] if c not in result.parents]
-            return result.model_copy(update={"parents": [*result.parents, *extra]})
-        return result
-
-    def fetch(ref: ModelRef) -> ModelFacts | Unresolved:
-        given = opts.given.get(ref.key)
-        return with_curated(given if given is not None else source.fetch(ref))
-
     with ThreadPoolExecutor(max_workers=max(1, opts.concurrency)) as pool:
-        pending: dict[Future[ModelFacts | Unresolved], tuple[ModelRef, int]] = {}
-
-        def submit(ref: ModelRef, depth: int) -> None:
-            if ref.key in seen:
-                depth_of[ref.key] = min(depth_of[ref.key], depth)
-                return
-            seen.add(ref.key)
-            depth_of[ref.key] = depth
-            if depth > opts.max_depth:
-                results[ref.key] = _depth_unresolved(ref, opts.max_depth)
-                return
-            pending[pool.submit(fetch, ref)] = (ref, depth)
-
-        for ref in root_refs:
-            submit(ref, 0)
-        done_count = 0
-        while pending:
-            finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for future in finished:
-                ref, depth = pending.pop(future)
-                result = future.result()
-                results[ref.key] = result
-                done_count += 1
-                if opts.progress is not None:
-                    opts.progress(done_count, done_count + len(pending), ref.key)
-                if isinstance(result, ModelFacts):
-                    for claim in result.parents:
-                        parent = _parent_ref(claim)
-                        if parent is not None:
-                            submit(parent, depth + 1)
-                        elif claim.unreadable or not claim.evidence.weak:
-                            invalid.setdefault(claim.parent, _invalid_parent(claim))
-
-    return assemble(root_refs, results, depth_of, invalid, source)
+        state = _Crawl(source, opts, pool)
+        state.run(root_refs)
+    return assemble(root_refs, state.results, state.depth_of, state.invalid, source)
 
 
 def _merge_relation(relations: list[Relation]) -> tuple[Relation, bool]:
@@ -185,15 +189,13 @@ def _merge_relation(relations: list[Relation]) -> tuple[Relation, bool]:
     return known[0], len(known) > 1
 
 
-def assemble(
-    roots: list[ModelRef],
+def _collect_nodes(
     results: Mapping[str, ModelFacts | Unresolved],
     depth_of: Mapping[str, int],
     invalid: Mapping[str, Unresolved],
-    source: Source,
-) -> LineageGraph:
-    """Build the graph from fetch results: one node per canonical id, edges merged per (child, parent)."""
-    canonical: dict[str, str] = {}  # requested key / plain id -> canonical node id
+) -> tuple[dict[str, NodeRecord], dict[str, str]]:
+    """One node per canonical id (facts win over a failure), and requested key / plain id -> node id."""
+    canonical: dict[str, str] = {}
     nodes: dict[str, NodeRecord] = {}
     for key, result in sorted(results.items()):
         canonical[key] = result.id
@@ -202,18 +204,26 @@ def assemble(
         existing = nodes.get(result.id)
         if existing is not None and (existing.facts is not None or isinstance(result, Unresolved)):
             nodes[result.id] = existing.model_copy(update={"depth": min(existing.depth, depth)})
-            continue
-        if isinstance(result, ModelFacts):
+        elif isinstance(result, ModelFacts):
             nodes[result.id] = NodeRecord(id=result.id, facts=result, depth=depth)
         else:
             nodes[result.id] = NodeRecord(id=result.id, unresolved=result, depth=depth)
     for bad_id, unresolved in invalid.items():
         nodes.setdefault(bad_id, NodeRecord(id=bad_id, unresolved=unresolved, depth=1))
         canonical.setdefault(bad_id, bad_id)
+    return nodes, canonical
 
-    claims: dict[tuple[str, str], list[ParentClaim]] = {}
-    disagreements: list[Disagreement] = []
-    cycles: list[list[str]] = []
+
+@dataclass
+class _Claims:
+    by_edge: dict[tuple[str, str], list[ParentClaim]] = field(default_factory=dict)
+    disagreements: list[Disagreement] = field(default_factory=list)
+    cycles: list[list[str]] = field(default_factory=list)
+
+
+def _collect_claims(nodes: Mapping[str, NodeRecord], canonical: Mapping[str, str]) -> _Claims:
+    """Every parent claim of a read node, grouped by (child, parent) edge; self-loops as cycles."""
+    out = _Claims()
     for node in nodes.values():
         if node.facts is None:
             continue
@@ -223,47 +233,61 @@ def assemble(
             if parent_id not in nodes:
                 continue  # weak claim with an unusable value
             if parent_id == node.id:
-                if [node.id] not in cycles:
-                    cycles.append([node.id])
+                if [node.id] not in out.cycles:
+                    out.cycles.append([node.id])
                 continue
-            claims.setdefault((node.id, parent_id), []).append(claim)
+            out.by_edge.setdefault((node.id, parent_id), []).append(claim)
             parents_by_field.setdefault(claim.evidence.field, set()).add(parent_id)
-        disagreements.extend(_disagreements(node.id, parents_by_field))
-        for note in node.facts.lineage_notes:
-            disagreements.append(Disagreement(model=node.id, message=note, kind="unusable"))
-
-    edges: list[EdgeRecord] = []
-    for (child, parent), group in sorted(claims.items()):
-        relation, conflict = _merge_relation([c.relation for c in group])
-        if conflict:
-            disagreements.append(
-                Disagreement(
-                    model=child,
-                    message=f"evidence disagrees on the relation to {parent}: "
-                    + ", ".join(sorted({f'{c.relation} ({c.evidence.field})' for c in group})),
-                )
-            )
-        evidence: list[Evidence] = sorted({c.evidence for c in group}, key=lambda e: (e.field, e.value))
-        edges.append(
-            EdgeRecord(
-                child=child,
-                parent=parent,
-                relation=relation,
-                evidence=evidence,
-                weak=all(e.weak for e in evidence),
-            )
+        out.disagreements.extend(_disagreements(node.id, parents_by_field))
+        out.disagreements.extend(
+            Disagreement(model=node.id, message=note, kind="unusable") for note in node.facts.lineage_notes
         )
+    return out
 
+
+def _edge(child: str, parent: str, group: list[ParentClaim]) -> tuple[EdgeRecord, Disagreement | None]:
+    """One edge from its claims, and a disagreement when the claims name different relations."""
+    relation, conflict = _merge_relation([c.relation for c in group])
+    disagreement = None
+    if conflict:
+        disagreement = Disagreement(
+            model=child,
+            message=f"evidence disagrees on the relation to {parent}: "
+            + ", ".join(sorted({f'{c.relation} ({c.evidence.field})' for c in group})),
+        )
+    evidence: list[Evidence] = sorted({c.evidence for c in group}, key=lambda e: (e.field, e.value))
+    edge = EdgeRecord(child=child, parent=parent, relation=relation, evidence=evidence,
+                      weak=all(e.weak for e in evidence))
+    return edge, disagreement
+
+
+def assemble(
+    roots: list[ModelRef],
+    results: Mapping[str, ModelFacts | Unresolved],
+    depth_of: Mapping[str, int],
+    invalid: Mapping[str, Unresolved],
+    source: Stats,
+) -> LineageGraph:
+    """Build the graph from fetch results: one node per canonical id, edges merged per (child, parent)."""
+    nodes, canonical = _collect_nodes(results, depth_of, invalid)
+    claims = _collect_claims(nodes, canonical)
+    edges: list[EdgeRecord] = []
+    disagreements = list(claims.disagreements)
+    for (child, parent), group in sorted(claims.by_edge.items()):
+        edge, disagreement = _edge(child, parent, group)
+        edges.append(edge)
+        if disagreement is not None:
+            disagreements.append(disagreement)
     root_ids = list(dict.fromkeys(canonical.get(r.key, r.id) for r in roots))
     graph = LineageGraph(
         roots=root_ids,
         nodes=sorted(nodes.values(), key=lambda n: n.id),
         edges=edges,
         disagreements=sorted(set(disagreements), key=lambda d: (d.model, d.message)),
-        requests=int(getattr(source, "requests", 0)),
-        cache_hits=int(getattr(source, "cache_hits", 0)),
+        requests=source.requests,
+        cache_hits=source.cache_hits,
     )
-    return graph.model_copy(update={"cycles": sorted(cycles + find_cycles(graph))})
+    return graph.model_copy(update={"cycles": sorted(claims.cycles + find_cycles(graph))})
 
 
 def _disagreements(model: str, parents_by_field: Mapping[str, set[str]]) -> list[Disagreement]:

@@ -11,9 +11,9 @@ import difflib
 import re
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import yaml
 from pydantic import (
@@ -24,6 +24,7 @@ from pydantic import (
     PrivateAttr,
     ValidationError,
     WithJsonSchema,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -32,6 +33,10 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 from auditor import yamlio
 from auditor.errors import AuditorError
 from auditor.model import DeclaredUse, ModelRef
+from auditor.sources import registry
+from auditor.sources.registry import SourceSpec
+from auditor.sources.repo_id import is_repo_id as is_repo_id  # the one predicate, re-exported
+from auditor.sources.repo_id import repo_id_problem
 from auditor.vocab import DeclarableRelation
 
 DEFAULT_MANIFEST = "auditor.yaml"
@@ -40,8 +45,6 @@ ManifestRelation = DeclarableRelation
 
 Loc = tuple[str | int, ...]
 
-_REPO_PART = r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,94}[A-Za-z0-9_])?"
-_REPO_ID_RE = re.compile(rf"^{_REPO_PART}/{_REPO_PART}$")
 _REVISION_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,254}$")
 
 
@@ -59,24 +62,16 @@ class ManifestError(AuditorError):
 # --------------------------------------------------------------------------- validators
 
 
-def is_repo_id(value: str) -> bool:
-    """True for a well-formed Hub repo id `owner/name` (Hub characters, no `..` or `--`)."""
-    if not _REPO_ID_RE.match(value):
-        return False
-    if ".." in value or "--" in value:
-        return False
-    return not value.lower().endswith(".git")
-
-
 def _check_repo_id(value: str) -> str:
-    if not is_repo_id(value):
-        raise PydanticCustomError(
-            "repo_id",
-            "'{value}' is not a Hub repo id. Write it as owner/name, e.g. example-org/example-model "
-            "(letters, digits, '-', '_', '.'; no '..')",
-            {"value": value},
-        )
+    problem = repo_id_problem(value)
+    if problem is not None:
+        raise PydanticCustomError("repo_id", "{problem}", {"problem": problem})
     return value
+
+
+def _joined(words: list[str], last: str) -> str:
+    """`a`, `a or b`, `a, b or c`."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + f" {last} " + words[-1]
 
 
 def _str_or_list(value: Any) -> Any:
@@ -117,16 +112,51 @@ RepoIdList = Annotated[
 # --------------------------------------------------------------------------- schema
 
 
-class ModelEntry(BaseModel):
-    """One model the product uses: a Hub repo (`id`) or a local folder (`path`)."""
+def _kind_value_check(spec: SourceSpec) -> Callable[[Any], Any]:
+    """The manifest value check of one kind (e.g. a Hub `id` must be a repo id)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str):
+            problem = spec.handler().manifest_problem(value)
+            if problem is not None:
+                raise PydanticCustomError("ref_value", "{problem}", {"problem": problem})
+        return value
+
+    return check
+
+
+def _kind_fields() -> dict[str, Any]:
+    """One optional key per registered source kind (`id`, `path`, …), in registry order."""
+    return {
+        spec.manifest_key: (
+            Annotated[str | None, BeforeValidator(_kind_value_check(spec))],
+            Field(default=None, min_length=1, description=spec.manifest_help),
+        )
+        for spec in registry.registered().values()
+    }
+
+
+if TYPE_CHECKING:
+
+    class _KindKeys(BaseModel):
+        """The registered kinds' keys (`id`, `path`, …), each `str | None`, built from the registry at
+        import. They are not typed attributes: read an entry through `ref`, `source_spec`, `display_name`."""
+
+else:
+    _KindKeys = create_model("_KindKeys", __config__=ConfigDict(frozen=True, extra="forbid"), **_kind_fields())
+
+
+class ModelEntry(_KindKeys):
+    """One model the product uses, named by exactly one registered kind's key: a Hub repo (`id`), a
+    local folder (`path`), …"""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: RepoId | None = Field(default=None, description="Hub repo id, owner/name")
-    path: str | None = Field(
-        default=None, min_length=1, description="Local model folder, relative to the manifest"
+    revision: str | None = Field(
+        default=None,
+        description="Commit sha, branch or tag to pin ("
+        + ", ".join(s.manifest_key for s in registry.registered().values() if s.revisions) + " only)",
     )
-    revision: str | None = Field(default=None, description="Commit sha, branch or tag to pin (id only)")
     name: str | None = Field(default=None, description="Display name")
     license: StrOrList = Field(default_factory=list, description="Declared license id(s)")
     license_name: str | None = None
@@ -149,26 +179,36 @@ class ModelEntry(BaseModel):
             )
         return value
 
+    def _named_by(self) -> list[tuple[SourceSpec, str]]:
+        """The registered kinds whose key this entry sets, with the value."""
+        named = [(spec, getattr(self, spec.manifest_key, None)) for spec in registry.registered().values()]
+        return [(spec, value) for spec, value in named if isinstance(value, str)]
+
     @model_validator(mode="after")
     def _one_source(self) -> ModelEntry:
-        if self.id is None and self.path is None:
+        specs = list(registry.registered().values())
+        named = self._named_by()
+        if not named:
+            adds = " or ".join(f"`{s.manifest_key}: {s.example}` for a {s.label} model" for s in specs)
             raise PydanticCustomError(
-                "entry",
-                "neither `id` nor `path` is set. Add `id: owner/name` for a Hub model "
-                "or `path: ./folder` for a local one",
+                "entry", "{message}",
+                {"message": f"neither {_joined([f'`{s.manifest_key}`' for s in specs], 'nor')} is set. Add {adds}"},
             )
-        if self.id is not None and self.path is not None:
+        if len(named) > 1:
+            keys = [f"`{spec.manifest_key}`" for spec, _ in named]
+            which = f"both {keys[0]} and {keys[1]} are" if len(keys) == 2 else f"{_joined(keys, 'and')} are all"
+            ones = ", ".join(f"`{s.manifest_key}` for a {s.label} model" for s in specs)
             raise PydanticCustomError(
-                "entry",
-                "both `id` and `path` are set. Keep exactly one: `id` for a Hub model, "
-                "`path` for a local folder",
-                {"field": "path"},
+                "entry", "{message}",
+                {"message": f"{which} set. Keep exactly one: {ones}", "field": named[1][0].manifest_key},
             )
-        if self.revision is not None and self.path is not None:
+        spec = named[0][0]
+        if self.revision is not None and not spec.revisions:
+            takes = _joined([f"a {s.label} `{s.manifest_key}`" for s in specs if s.revisions], "or")
             raise PydanticCustomError(
-                "entry",
-                "`revision` applies only to a Hub `id`. Remove it from this local `path` entry",
-                {"field": "revision"},
+                "entry", "{message}",
+                {"message": f"`revision` applies only to {takes}. Remove it from this {spec.label} "
+                            f"`{spec.manifest_key}` entry", "field": "revision"},
             )
         if self.base_model_relation is not None and not self.base_model:
             raise PydanticCustomError(
@@ -185,23 +225,25 @@ class ModelEntry(BaseModel):
         return self._line
 
     @property
-    def resolved_path(self) -> Path | None:
-        """Absolute folder for a `path` entry (relative paths resolve against the manifest)."""
-        if self.path is None:
-            return None
-        return _resolve(self._base_dir, self.path)
+    def source_spec(self) -> SourceSpec:
+        """The registered kind this entry names (by its key: `id`, `path`, …)."""
+        return self._named_by()[0][0]
+
+    @property
+    def manifest_key(self) -> str:
+        """The key naming the model (`id`, `path`, …)."""
+        return self.source_spec.manifest_key
 
     @property
     def display_name(self) -> str:
-        return self.name or self.id or self.path or ""
+        named = self._named_by()
+        return self.name or (named[0][1] if named else "")
 
     @property
     def ref(self) -> ModelRef:
         """The reference the crawler starts from (local ids are absolute folder paths)."""
-        if self.id is not None:
-            return ModelRef(kind="hub", id=self.id, revision=self.revision)
-        resolved = self.resolved_path
-        return ModelRef(kind="local", id=resolved.as_posix() if resolved else str(self.path))
+        spec, value = self._named_by()[0]
+        return spec.handler().manifest_ref(value, self.revision, self._base_dir)
 
     @property
     def has_declared_facts(self) -> bool:
@@ -416,7 +458,7 @@ def _describe(error: ErrorDetails) -> tuple[Loc, str]:
         close = difflib.get_close_matches(given, allowed, n=1, cutoff=0.6)
         hint = f"Did you mean '{close[0]}'? " if close else ""
         return loc, f"invalid value '{given}'. {hint}Allowed values: {', '.join(allowed)}"
-    if kind in ("entry", "repo_id", "revision", "empty_models", "str_or_list", "vocab"):
+    if kind in ("entry", "repo_id", "ref_value", "revision", "empty_models", "str_or_list", "vocab"):
         field = ctx.get("field")
         return ((*loc, field) if isinstance(field, str) else loc), error["msg"]
     problem = error["msg"].removeprefix("Value error, ")
@@ -426,7 +468,8 @@ def _describe(error: ErrorDetails) -> tuple[Loc, str]:
     got = f" (got {_yaml_type(error.get('input'))})" if kind.endswith("_type") else ""
     hint = _TYPE_HINTS.get(kind, "Fix the value")
     if loc[:1] == ("models",) and len(loc) <= 2 and kind.endswith("_type"):
-        hint = "Write each model as a list item such as `- id: owner/name` or `- path: ./folder`"
+        hint = "Write each model as a list item such as " + " or ".join(
+            f"`- {spec.manifest_key}: {spec.example}`" for spec in registry.registered().values())
     return loc, f"{problem}{got}. {hint}"
 
 
@@ -451,7 +494,7 @@ def _semantic_checks(manifest: Manifest, file: str, lines: Mapping[Loc, int]) ->
     for index, entry in enumerate(manifest.models):
         key = entry.ref.key.lower()
         if key in seen:
-            field = "id" if entry.id else "path"
+            field = entry.manifest_key
             yield _error(
                 file,
                 lines,

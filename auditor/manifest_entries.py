@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from auditor.audit import AuditEntry
 from auditor.manifest import Manifest, ModelEntry
-from auditor.model import DeclaredLicense, Evidence, ModelFacts, ModelRef, ParentClaim
+from auditor.model import DeclaredLicense, Evidence, ModelFacts, ParentClaim
 from auditor.sources.base import now_iso
 
 
@@ -37,22 +35,11 @@ def _declared(entry: ModelEntry, manifest: Manifest) -> DeclaredLicense:
     )
 
 
-def _display_ref(ref: ModelRef) -> ModelRef:
-    """A local folder inside the working directory is named by its relative path (stable across clones)."""
-    if ref.kind != "local":
-        return ref
-    path = Path(ref.id)
-    try:
-        return ref.model_copy(update={"id": path.relative_to(Path.cwd().resolve()).as_posix()})
-    except ValueError:
-        return ref
-
-
 def audit_entries(manifest: Manifest) -> list[AuditEntry]:
     """Private entries are recorded as given (never fetched); others may override curated lineage."""
     entries = []
     for entry in manifest.models:
-        ref = _display_ref(entry.ref)
+        ref = entry.source_spec.handler().stable_ref(entry.ref)
         if entry.private:
             facts = ModelFacts(
                 id=ref.id,

@@ -9,15 +9,54 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from auditor import vocab
+from auditor.sources import registry
 from auditor.vocab import RELATIONS, Distribution, Relation, Severity, Verdict
 
 __all__ = ["RELATIONS", "Distribution", "Relation", "Severity", "Verdict"]
 
-SourceKind = Literal["hub", "local", "snapshot", "manifest"]
+
+# Reference kinds and evidence sources are open: each registered source (auditor/sources/registry.py)
+# adds its kind. They are plain strings validated against the registry when a value is built (a kind
+# no source serves is an error, never a silent miss); a `Literal` would need editing for every new
+# source. The JSON schema still lists the registered values.
+def _check_ref_kind(value: str) -> str:
+    if value not in registry.registered():
+        known = ", ".join(registry.ref_kinds())
+        raise PydanticCustomError("ref_kind", "unknown reference kind '{value}' (registered: {known})",
+                                  {"value": value, "known": known})
+    return value
+
+
+def _check_source(value: str) -> str:
+    if value not in registry.registered() and value not in (registry.SNAPSHOT_SOURCE, registry.MANIFEST_SOURCE):
+        known = ", ".join(registry.evidence_sources())
+        raise PydanticCustomError("source_kind", "unknown source '{value}' (registered: {known})",
+                                  {"value": value, "known": known})
+    return value
+
+
+def _check_evidence_source(value: str) -> str:
+    return value if value == "curated" else _check_source(value)
+
+
+# A registered reference kind: `hub`, `local`, …
+RefKind = Annotated[
+    str, AfterValidator(_check_ref_kind), WithJsonSchema({"type": "string", "enum": list(registry.ref_kinds())})
+]
+# Where facts were read: a reference kind, the recorded `snapshot`, or the `manifest` (declared by hand).
+SourceKind = Annotated[
+    str, AfterValidator(_check_source), WithJsonSchema({"type": "string", "enum": list(registry.evidence_sources())})
+]
+# Where one fact came from: a `SourceKind`, or `curated` lineage kept beside the rules.
+EvidenceSource = Annotated[
+    str,
+    AfterValidator(_check_evidence_source),
+    WithJsonSchema({"type": "string", "enum": [*registry.evidence_sources(), "curated"]}),
+]
 
 UnresolvedCode = Literal[
     "not-found",
@@ -38,9 +77,10 @@ class _Frozen(BaseModel):
 
 
 class ModelRef(_Frozen):
-    """A reference to a model: a Hub repo id (optionally pinned) or a local folder."""
+    """A reference to a model: its kind (a registered source: a Hub repo id, optionally pinned, a local
+    folder, …) and its id within that kind."""
 
-    kind: Literal["hub", "local"]
+    kind: RefKind
     id: str  # Hub repo id, or the folder path as given
     revision: str | None = None
 
@@ -52,7 +92,7 @@ class ModelRef(_Frozen):
 class Evidence(_Frozen):
     """Where one fact came from."""
 
-    source: SourceKind | Literal["curated"]
+    source: EvidenceSource
     field: str  # e.g. "cardData.base_model", "tags", "adapter_config.json:base_model_name_or_path"
     value: str  # the raw value as read (stringified)
     location: str = ""  # URL, file path or rule-file path

@@ -2,44 +2,31 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
-from auditor.lineage import CrawlOptions, RoutingSource, crawl
+from auditor.lineage import CrawlOptions, crawl
 from auditor.model import LineageGraph, ModelFacts, ModelRef, ParentClaim
-from auditor.sources.base import Source
+from auditor.sources import registry
+from auditor.sources.base import Source, SourceOptions
+from auditor.sources.routing import RoutingSource
 
-
-@dataclass(frozen=True)
-class SourceOptions:
-    snapshot: Path | None = None
-    endpoint: str | None = None
-    cache_dir: Path | None = None
-    no_cache: bool = False
-    refresh: bool = False
-    ttl_seconds: int | None = None
+__all__ = ["SourceOptions", "build_source", "parse_formats", "resolve_lineage", "write_reports"]
 
 
 def build_source(opts: SourceOptions) -> Source:
-    """The Hub (with the on-disk cache) + local folders, or a recorded snapshot."""
-    from auditor.sources.local import LocalSource
-
+    """Every registered kind's source, built from the shared options. With `--snapshot`, the recorded
+    answers stand in for the kinds a snapshot records (the Hub); the others (local folders) are read
+    as usual."""
+    replay: Source | None = None
     if opts.snapshot is not None:
         from auditor.sources.snapshot import SnapshotSource, load_snapshot
 
-        # The snapshot stands in for the Hub; local folders are read from disk as usual.
-        return RoutingSource(hub=SnapshotSource(load_snapshot(opts.snapshot)), local=LocalSource())
-    from auditor.sources.cache import DEFAULT_TTL_SECONDS, MetadataCache, default_cache_dir
-    from auditor.sources.hub import HubSource
-
-    cache = None
-    if not opts.no_cache:
-        cache = MetadataCache(opts.cache_dir or default_cache_dir(), opts.ttl_seconds or DEFAULT_TTL_SECONDS)
-    token = os.environ.get("HF_TOKEN") or None
-    hub = HubSource(endpoint=opts.endpoint, token=token, cache=cache, refresh=opts.refresh)
-    return RoutingSource(hub=hub, local=LocalSource())
+        replay = SnapshotSource(load_snapshot(opts.snapshot))
+    built: dict[str, Source] = {}
+    for spec in registry.registered().values():
+        built[spec.kind] = replay if replay is not None and spec.snapshot else spec.handler().build(opts)
+    return RoutingSource(built)
 
 
 def resolve_lineage(

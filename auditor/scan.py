@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from auditor.manifest import is_repo_id
+from auditor.sources.repo_id import is_repo_id
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 SKIP_DIRS = frozenset(

@@ -175,7 +175,7 @@ def _ev(
     field: str, value: str, model: str, *, source: str = "hub", weak: bool = False, note: str = ""
 ) -> Evidence:
     return Evidence(
-        source=source,  # type: ignore[arg-type]
+        source=source,
         field=field,
         value=value,
         location=f"https://huggingface.co/{model}/blob/{SHA.get(model, 'main')}/README.md",

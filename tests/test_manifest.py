@@ -93,8 +93,8 @@ def test_paths_resolve_relative_to_the_manifest(full_manifest: Manifest, tmp_pat
     assert full_manifest.policy_path == root / "policy.yaml"
     assert full_manifest.rule_dirs == [root / "legal" / "rules"]
     local = full_manifest.models[1]
-    assert local.resolved_path == root / "models" / "my-adapter"
-    assert local.resolved_path is not None and local.resolved_path.is_absolute()
+    assert local.ref.id == (root / "models" / "my-adapter").as_posix()
+    assert Path(local.ref.id).is_absolute()
 
 
 def test_refs(full_manifest: Manifest, tmp_path: Path) -> None:
@@ -370,7 +370,7 @@ def test_starter_manifest_loads(tmp_path: Path) -> None:
     text = starter_manifest()
     assert yaml.safe_load(text)["models"] == [{"id": "example-org/example-model"}]
     manifest = load_manifest(write(tmp_path, text))
-    assert [m.id for m in manifest.models] == ["example-org/example-model"]
+    assert [m.ref.id for m in manifest.models] == ["example-org/example-model"]
     assert manifest.use == DeclaredUse()
 
 

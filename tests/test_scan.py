@@ -216,7 +216,7 @@ def test_normalise_ref(value: str, expected: str | None) -> None:
 def test_proposed_entries_are_a_valid_manifest(hits: list[ScanHit]) -> None:
     text = proposed_manifest_entries(hits)
     manifest = Manifest.model_validate(yaml.safe_load(text))
-    assert [m.id for m in manifest.models] == sorted({h.ref for h in hits})
+    assert [m.ref.id for m in manifest.models] == sorted({h.ref for h in hits})
 
 
 def test_proposed_entries_comment_where_found(hits: list[ScanHit]) -> None:

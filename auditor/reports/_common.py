@@ -12,6 +12,8 @@ from functools import lru_cache
 from typing import Any
 
 from auditor.model import AuditResult, Clause, EffectiveLicense, Finding, ModelAudit, NodeRecord, Obligation
+from auditor.sources import registry
+from auditor.sources.base import KindHandler, PackageUrl
 from auditor.vocab import SEVERITIES
 
 # Most restrictive first: a node declaring several licenses is coloured by the first kind found here.
@@ -47,8 +49,6 @@ RELATION_PHRASES: dict[str, str] = {
 
 VERDICT_WORDS: dict[str, str] = {"pass": "PASS", "review": "REVIEW", "fail": "FAIL"}
 
-HUB_URL = "https://huggingface.co"
-_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 @dataclass(frozen=True, order=True)
@@ -249,28 +249,54 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def is_hub_id(model_id: str) -> bool:
-    return bool(_HUB_ID.match(model_id))
+def _handlers(node: NodeRecord, *, read: bool) -> list[KindHandler]:
+    """The handlers of the kinds that may have produced `node` (by its evidence source). With `read`,
+    only a node whose facts a source read: a model declared by hand in the manifest has no page."""
+    source = node_source(node)
+    if read and (node.facts is None or source == registry.MANIFEST_SOURCE):
+        return []
+    return [spec.handler() for spec in registry.kinds_of_source(source)]
+
+
+def display_url(node: NodeRecord) -> str | None:
+    """Where a reader can see a node that was read, as its kind says (a Hub node's page, pinned to
+    the sha read: `https://huggingface.co/<id>/tree/<sha>`); None when its kind has no page."""
+    for handler in _handlers(node, read=True):
+        url = handler.display_url(node)
+        if url:
+            return url
+    return None
+
+
+def purl_of(node: NodeRecord) -> PackageUrl | None:
+    """The package URL of a node that was read, as its kind says (`pkg:huggingface/owner/name@sha`)."""
+    for handler in _handlers(node, read=True):
+        purl = handler.purl(node)
+        if purl is not None:
+            return purl
+    return None
 
 
 def owner_of(node: NodeRecord) -> str | None:
-    """Supplier of a node: the card's author, else the owner part of a Hub id."""
+    """Owner of a node: the card's author, else what its kind reads from its id (a Hub repo's owner)."""
     if node.facts is not None and node.facts.author:
         return node.facts.author
-    source = node.facts.source if node.facts else (node.unresolved.source if node.unresolved else "")
-    if source in ("hub", "snapshot", "manifest") and is_hub_id(node.id):
-        return node.id.split("/", 1)[0]
+    for handler in _handlers(node, read=False):
+        owner = handler.owner(node)
+        if owner:
+            return owner
     return None
 
 
 def supplier_of(result: AuditResult, node: NodeRecord) -> str | None:
-    """Supplier of a node for an SBOM: `owner_of`, else, for a model folder read from the
-    product's own tree (`local`, no card author), the maintainers of the audited product (the
-    manifest lists it as their own model). None when nothing can be said."""
+    """Supplier of a node for an SBOM: `owner_of`, else, for a model read from the product's own files
+    (a kind registered with `product_files`, such as a local folder), the maintainers of the audited
+    product (the manifest lists it as their own model). None when nothing can be said."""
     owner = owner_of(node)
     if owner:
         return owner
-    if node_source(node) == "local":
+    spec = registry.registered().get(node_source(node))
+    if spec is not None and spec.product_files:
         subject = plain(result.product or "") or plain(result.manifest or "")
         if subject:
             return f"Maintainers of {subject}"
@@ -291,16 +317,6 @@ def node_version(node: NodeRecord) -> str | None:
     if node.unresolved is not None:
         return node.unresolved.revision
     return None
-
-
-def hub_url(node: NodeRecord) -> str | None:
-    """`https://huggingface.co/<id>` (+ `/tree/<sha>`) for a resolved Hub/snapshot node."""
-    if node.facts is None or node.facts.source not in ("hub", "snapshot") or not is_hub_id(node.id):
-        return None
-    url = f"{HUB_URL}/{node.id}"
-    if node.facts.sha and re.fullmatch(r"[0-9a-fA-F]{7,64}", node.facts.sha):
-        url += f"/tree/{node.facts.sha}"
-    return url
 
 
 def active_findings(model: ModelAudit) -> list[Finding]:

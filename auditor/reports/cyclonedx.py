@@ -11,7 +11,6 @@ on the audited models. Serial number and timestamp derive from the result, never
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from typing import Any
 
@@ -59,11 +58,10 @@ def _license_entries(infos: list[c.LicenseInfo], acknowledgement: Any, urls: dic
 def _purl(node: NodeRecord) -> Any:
     from packageurl import PackageURL
 
-    if c.hub_url(node) is None or node.facts is None:
+    purl = c.purl_of(node)
+    if purl is None:
         return None
-    owner, _, name = node.id.partition("/")
-    sha = node.facts.sha if node.facts.sha and re.fullmatch(r"[0-9a-f]{40}", node.facts.sha) else None
-    return PackageURL(type="huggingface", namespace=owner, name=name, version=sha)
+    return PackageURL(type=purl.type, namespace=purl.namespace, name=purl.name, version=purl.version)
 
 
 def _component(
@@ -109,7 +107,7 @@ def _component(
             props.append(_prop("retrieved-at", node.unresolved.retrieved_at))
 
     owner = c.supplier_of(result, node)
-    url = c.hub_url(node)
+    url = c.display_url(node)
     return Component(
         type=ComponentType.MACHINE_LEARNING_MODEL,
         name=node.id,

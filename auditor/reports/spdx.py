@@ -186,16 +186,11 @@ def _package(
         )
 
     owner = c.supplier_of(result, node)
-    url = c.hub_url(node)
+    url = c.display_url(node)
+    purl = c.purl_of(node)
     external = []
-    if url and node.facts is not None and node.facts.sha and re.fullmatch(r"[0-9a-f]{40}", node.facts.sha):
-        external.append(
-            ExternalPackageRef(
-                ExternalPackageRefCategory.PACKAGE_MANAGER,
-                "purl",
-                f"pkg:huggingface/{node.id}@{node.facts.sha}",
-            )
-        )
+    if purl is not None and purl.version:  # a purl pinned to the commit read
+        external.append(ExternalPackageRef(ExternalPackageRefCategory.PACKAGE_MANAGER, "purl", str(purl)))
     if node.unresolved is not None:
         comment = _txt(f"Unresolved ({node.unresolved.code}): {node.unresolved.reason}")
     else:

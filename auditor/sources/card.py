@@ -6,31 +6,24 @@ evidence or ignored, never raised on.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from auditor.model import DeclaredLicense, Evidence, ParentClaim, Relation, SourceKind
+from auditor.sources.repo_id import is_repo_id, normalise_repo_ref
 from auditor.vocab import RELATION_ALIASES
 
-REPO_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
-_HUB_URL_RE = re.compile(
-    r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/(?P<id>[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*)"
-    r"(?:/(?:tree|blob|resolve)/[^/]+.*)?/?$"
-)
-def is_repo_id(value: str) -> bool:
-    return bool(REPO_ID_RE.match(value)) and ".." not in value
-
-
-def normalise_parent_ref(raw: str) -> tuple[str | None, str]:
-    """A `base_model` value to a Hub repo id, or None with a note saying why it is unusable."""
-    value = raw.strip()
-    if is_repo_id(value):
-        return value, ""
-    match = _HUB_URL_RE.match(value)
-    if match and is_repo_id(match.group("id")):
-        return match.group("id"), f"normalised from URL {value!r}"
-    return None, f"not a Hub repo id: {value!r}"
+__all__ = [
+    "adapter_parent",
+    "as_str_list",
+    "config_parent",
+    "declared_license",
+    "gate_flags",
+    "is_repo_id",
+    "parent_claims_from_card",
+    "relation_of",
+    "split_front_matter",
+]
 
 
 def relation_of(value: object) -> Relation:
@@ -102,7 +95,7 @@ def parent_claims_from_card(
     notes: list[str] = []
     card_relation = relation_of(card.get("base_model_relation"))
     for raw in as_str_list(card.get("base_model")):
-        parent, note = normalise_parent_ref(raw)
+        parent, note = normalise_repo_ref(raw)
         if parent is None:
             notes.append(f"cardData.base_model: {note}")
             continue

@@ -9,17 +9,17 @@ from typing import Any
 
 from auditor import yamlio
 from auditor.model import Evidence, ModelFacts, ModelRef, ParentClaim, Relation, Unresolved
-from auditor.sources.base import now_iso
+from auditor.sources.base import BaseKind, Source, SourceOptions, now_iso
 from auditor.sources.card import (
     adapter_parent,
     as_str_list,
     config_parent,
     declared_license,
     gate_flags,
-    is_repo_id,
     parent_claims_from_card,
     split_front_matter,
 )
+from auditor.sources.repo_id import is_repo_id
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
@@ -145,3 +145,36 @@ class LocalSource:
             url=None,
             lineage_notes=notes,
         )
+
+
+class LocalKind(BaseKind):
+    """Model folders on disk (`./models/x`, `/abs/path`, `~/x`, or any existing folder)."""
+
+    def parse_ref(self, text: str, base_dir: Path | None) -> ModelRef | None:
+        raw = text.strip()
+        path = Path(raw) if base_dir is None or Path(raw).is_absolute() else base_dir / raw
+        if raw.startswith((".", "/", "~")) or path.is_dir():
+            return ModelRef(kind=self.spec.kind, id=str(path.expanduser()))
+        return None
+
+    def parent_ref(self, parent: str) -> ModelRef | None:
+        """A parent the local source resolved to an existing absolute folder."""
+        path = Path(parent)
+        return ModelRef(kind=self.spec.kind, id=parent) if path.is_absolute() and path.is_dir() else None
+
+    def manifest_ref(self, value: str, revision: str | None, base_dir: Path | None) -> ModelRef:
+        """The folder, resolved against the manifest's folder (an absolute path)."""
+        path = Path(value).expanduser()
+        if not path.is_absolute():
+            path = (base_dir or Path.cwd()) / path
+        return ModelRef(kind=self.spec.kind, id=path.resolve().as_posix(), revision=revision)
+
+    def stable_ref(self, ref: ModelRef) -> ModelRef:
+        """A folder inside the working directory is named by its relative path (stable across clones)."""
+        try:
+            return ref.model_copy(update={"id": Path(ref.id).relative_to(Path.cwd().resolve()).as_posix()})
+        except ValueError:
+            return ref
+
+    def build(self, options: SourceOptions) -> Source:
+        return LocalSource()

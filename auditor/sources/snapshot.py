@@ -99,11 +99,11 @@ class RecordingSource:
 
     @property
     def requests(self) -> int:
-        return int(getattr(self.inner, "requests", 0))
+        return self.inner.requests
 
     @property
     def cache_hits(self) -> int:
-        return int(getattr(self.inner, "cache_hits", 0))
+        return self.inner.cache_hits
 
     def fetch(self, ref: ModelRef) -> ModelFacts | Unresolved:
         result = self.inner.fetch(ref)
