@@ -82,70 +82,58 @@ def _inside(box: NodeBox, x: float, y: float, margin: float = 1.0) -> bool:
     return box.x + margin < x < box.x + box.w - margin and box.y + margin < y < box.y + box.h - margin
 
 
-def _wrapped(graph: LineageGraph) -> set[str]:
-    """Models in components drawn as wrapped rows (a layer wider than MAX_PER_ROW boxes): there
-    edges go straight from box to box, so they are not checked for passing clear of boxes."""
-    ends = [n for e in graph.edges for n in (e.child, e.parent)]
-    ids = list(dict.fromkeys([*graph.roots, *sorted(n.id for n in graph.nodes), *sorted(ends)]))
-    parents: dict[str, list[str]] = {}
-    for e in sorted(graph.edges, key=lambda e: (e.child, e.parent)):
-        if e.parent not in parents.setdefault(e.child, []):
-            parents[e.child].append(e.parent)
-    dag = G._dag_edges(ids, parents)
-    out: set[str] = set()
-    for members in G._components(ids, parents):
-        layer = G._layers(members, parents, dag)
-        widths = [list(layer.values()).count(k) for k in set(layer.values())]
-        if max(widths) > G.MAX_PER_ROW:
-            out |= set(members)
-    return out
-
-
 def check_layout(graph: LineageGraph, g: GraphLayout) -> None:
     """Every property a drawing of `graph` must have."""
     ids = {n.id for n in graph.nodes} | {n for e in graph.edges for n in (e.child, e.parent)}
     assert sorted(b.id for b in g.nodes) == sorted(ids)  # every model once
-    box = {b.id: b for b in g.nodes}
+    pairs = {(e.child, e.parent) for e in graph.edges}
+    assert sorted((e.child, e.parent) for e in g.edges) == sorted(pairs)  # each edge drawn once
+    _check_boxes(g)
+    _check_edge_ends(g)
+    _check_edges_clear_of_boxes(g)
 
-    for b in g.nodes:  # inside the drawing
+
+def _check_boxes(g: GraphLayout) -> None:
+    """Boxes inside the drawing, none overlapping another."""
+    for b in g.nodes:
         assert b.w == G.BOX_W and b.h == G.BOX_H
         assert b.x >= 0 and b.y >= 0 and b.x + b.w <= g.width + EPS and b.y + b.h <= g.height + EPS, b.id
     ordered = sorted(g.nodes, key=lambda b: (b.x, b.y))
-    for i, a in enumerate(ordered):  # no two boxes overlap
+    for i, a in enumerate(ordered):
         for b in ordered[i + 1 :]:
             if b.x >= a.x + a.w:
                 break
             assert a.y + a.h <= b.y + EPS or b.y + b.h <= a.y + EPS, (a.id, b.id)
 
-    pairs = {(e.child, e.parent) for e in graph.edges}
-    assert sorted((e.child, e.parent) for e in g.edges) == sorted(pairs)  # each edge drawn once
+
+def _check_edge_ends(g: GraphLayout) -> None:
+    """Each edge from its child's box to its parent's: out of the bottom and into the top of a box
+    whole layers (rows) below; a cycle's back edge out of and into the boxes' right-hand sides."""
+    box = {b.id: b for b in g.nodes}
     for e in g.edges:
         child, parent = box[e.child], box[e.parent]
         pieces = _path(e.d)
         (x0, y0), (x1, y1) = pieces[0][0], pieces[-1][-1]
-        if e.back:  # a cycle's back edge: out of and into the boxes' right-hand sides
+        if e.back:
             assert abs(x0 - (child.x + child.w)) < EPS and child.y <= y0 <= child.y + child.h, e
             assert abs(x1 - (parent.x + parent.w)) < EPS and parent.y <= y1 <= parent.y + parent.h, e
             continue
         assert parent.y > child.y, ("parent not below its child", e.child, e.parent)
+        steps = (parent.y - child.y) / STEP
+        assert abs(steps - round(steps)) * STEP < EPS, (e.child, e.parent, steps)
         assert abs(y0 - (child.y + child.h)) < EPS and child.x <= x0 <= child.x + child.w, ("start", e)
         assert abs(y1 - parent.y) < EPS and parent.x <= x1 <= parent.x + parent.w, ("end", e)
 
-    wrapped = _wrapped(graph)
-    for e in g.edges:  # a layered drawing's edges pass clear of every other box
-        if e.back or e.child in wrapped:
+
+def _check_edges_clear_of_boxes(g: GraphLayout) -> None:
+    for e in g.edges:
+        if e.back:
             continue
         others = [b for b in g.nodes if b.id not in (e.child, e.parent)]
         for piece in _path(e.d):
             for x, y in _samples(piece):
                 hit = [b.id for b in others if _inside(b, x, y)]
                 assert not hit, (e.child, e.parent, "runs through", hit)
-    for b in g.nodes:  # in a layered drawing, layers are whole steps apart and models no one
-        if b.id in wrapped:  # derives from sit on their component's first layer
-            continue
-        children = [e.child for e in g.edges if e.parent == b.id and not e.back]
-        for c in children:
-            assert (b.y - box[c].y) % STEP < EPS or STEP - (b.y - box[c].y) % STEP < EPS, (c, b.id)
 
 
 def crossings(g: GraphLayout) -> int:
@@ -209,7 +197,10 @@ CYCLES = graph_of(
 MANY_COMPONENTS = graph_of(
     [f"org/m{i}" for i in range(13)], [(f"org/m{i}", f"org/base{i % 9}") for i in range(13)]
 )
-WIDE = graph_of([f"org/m{i}" for i in range(2 * G.MAX_PER_ROW + 1)], [(f"org/m{i}", "org/base") for i in range(9)])
+WIDE = graph_of(  # nine fine-tunes of one base, and a second base under five of them
+    [f"org/m{i}" for i in range(9)],
+    [*((f"org/m{i}", "org/base") for i in range(9)), *((f"org/m{i}", "org/other") for i in range(0, 9, 2))],
+)
 # a chain with shortcuts: edges across one, two and three layers
 SHORTCUTS = graph_of(
     ["org/l0"],
@@ -266,9 +257,23 @@ def test_many_small_components_are_packed_on_shelves_no_wider_than_the_page() ->
     assert len({b.y for b in g.nodes}) > 2  # more than one shelf
 
 
+def test_a_wide_layer_is_split_into_rows_within_the_page_and_edges_pass_through_slots() -> None:
+    g = layout(WIDE, {})
+    check_layout(WIDE, g)
+    assert g.width <= G.MAX_WIDTH
+    rows: dict[float, int] = {}
+    for b in g.nodes:
+        rows[b.y] = rows.get(b.y, 0) + 1
+    assert max(rows.values()) <= G.MAX_PER_ROW and len(rows) >= 4  # 9 models: three rows or more, then bases
+    y = {b.id: b.y for b in g.nodes}
+    assert y["org/base"] == y["org/other"] == max(y.values())
+    long_edges = [e for e in g.edges if y[e.parent] - y[e.child] > STEP + EPS]
+    assert long_edges and all(" L" in e.d for e in long_edges)  # straight down through a slot
+
+
 def test_the_same_coordinates_whatever_the_input_order() -> None:
     rng = random.Random(3)
-    for graph in (EXAMPLE_LIKE, CYCLES, SHORTCUTS):
+    for graph in (EXAMPLE_LIKE, CYCLES, SHORTCUTS, WIDE):
         expected = coordinates(layout(graph, {}))
         for _ in range(5):
             nodes, edges = list(graph.nodes), list(graph.edges)
@@ -323,5 +328,4 @@ def test_random_graphs_keep_every_property(graph: LineageGraph) -> None:
 def test_random_trees_are_drawn_without_crossings(graph: LineageGraph) -> None:
     g = layout(graph, {})
     check_layout(graph, g)
-    if not _wrapped(graph):
-        assert crossings(g) == 0
+    assert crossings(g) == 0

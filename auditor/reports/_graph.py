@@ -11,9 +11,10 @@ narrow reserved slot in each layer it crosses, so it never cuts through a box. T
 layer comes from barycentre sweeps and, while edges still cross, exchanges of neighbours
 (transpose); x positions are the least-squares fit to the neighbours' positions that keeps boxes
 apart (pool-adjacent-violators). The first order is the roots' (manifest) order, then ids, and
-every sort is stable, so the drawing depends only on the input. A component with a layer wider
-than `MAX_PER_ROW` boxes wraps that layer onto several rows instead (edges then go straight from
-box to box).
+every sort is stable, so the drawing depends only on the input. A layer of more than
+`MAX_PER_ROW` boxes, or too wide for the page with the edges passing through it, is split into
+rows, each a layer of its own (so edges pass them through slots too), and each row is moved
+within the page where it fits.
 
 Why not a library: bench/bench_layout.py lays out the example, the scenario lineages and
 forests of 50-1000 models with this code, grandalf's SugiyamaLayout and Graphviz `dot`. This
@@ -53,7 +54,7 @@ COMP_GAP = 56  # between two components on a shelf
 SHELF_GAP = 44  # between shelves
 VSLOT = 20  # width reserved in a layer for an edge passing through it
 MAX_PER_ROW = 4
-ORDER_ROUNDS = 4  # extra rounds of sweeps and exchanges while edges cross
+ORDER_ROUNDS = 2  # rounds of exchanges and sweeps while edges cross (more gain little: bench/bench_layout.py)
 MAX_WIDTH = PAD * 2 + MAX_PER_ROW * BOX_W + (MAX_PER_ROW - 1) * COL_GAP
 TEXT_X = 10  # text inset in a box
 TEXT_W = BOX_W - 2 * TEXT_X
@@ -266,20 +267,28 @@ def _layout_component(
     parents: dict[str, list[str]],
     dag: set[tuple[str, str]],
     *,
-    max_per_row: int = MAX_PER_ROW,
+    fit_page: bool = True,
 ) -> _Block:
+    """One component laid out at the origin. With `fit_page` (always, but in the benchmark), a
+    layer of more than `MAX_PER_ROW` boxes, or wider than the page with the edges that pass
+    through it, is split into rows, and every row is moved within the page where it can be."""
     inside = set(members)
     layer = _layers(members, parents, dag)
     edges = sorted((c, p) for c, ps in parents.items() if c in inside for p in ps)
     dag_edges = [e for e in edges if e in dag]
     back = [e for e in edges if e not in dag]
-    depth = max(layer.values()) + 1
-    by_layer: list[list[str]] = [[] for _ in range(depth)]
+    by_layer: list[list[str]] = [[] for _ in range(max(layer.values()) + 1)]
     for node in members:
         by_layer[layer[node]].append(node)
-    wide = any(len(nodes) > max_per_row for nodes in by_layer)
+    # initial order: roots first in manifest order
+    first = by_layer[0]
+    by_layer[0] = [r for r in roots if r in first] + sorted(n for n in first if n not in roots)
+    if fit_page:
+        by_layer = _split_wide(by_layer, dag_edges)
+    layer.update({n: k for k, nodes in enumerate(by_layer) for n in nodes})
+    depth = len(by_layer)
 
-    chains = _chains(dag_edges, layer, by_layer, virtual=not wide)
+    chains = _chains(dag_edges, layer, by_layer)
     up: dict[str, list[str]] = {}
     down: dict[str, list[str]] = {}
     for chain in chains.values():
@@ -287,13 +296,10 @@ def _layout_component(
             down.setdefault(a, []).append(b)
             up.setdefault(b, []).append(a)
 
-    # initial order: roots first in manifest order
-    first = by_layer[0]
-    by_layer[0] = [r for r in roots if r in first] + sorted(n for n in first if n not in roots)
-    if wide:
-        return _layout_wrapped(by_layer, chains, back)
     by_layer = _order(by_layer, up, down)
     x = _x_positions(by_layer, up, down)
+    if fit_page:
+        _fit_page(by_layer, x)
     width = max(x[n] + _width(n) for n in x)
     pos = {n: (x[n], float(layer[n] * (BOX_H + ROW_GAP))) for n in members}
     routes: dict[tuple[str, str], list[tuple[float, float]]] = {}
@@ -303,44 +309,71 @@ def _layout_component(
     return _Block(width=width, height=height, pos=pos, routes=routes, back=back)
 
 
+def _split_wide(by_layer: list[list[str]], dag_edges: list[tuple[str, str]]) -> list[list[str]]:
+    """Each layer split, in order, into rows of at most `MAX_PER_ROW` boxes that fit the page
+    with a slot for each edge passing down through them (a layer that fits stays whole); every
+    row is then a layer of its own, so edges pass other rows through slots, never through a box."""
+    rows: list[list[str]] = []
+    placed: set[str] = set()
+    for nodes in by_layer:
+        rest = list(nodes)
+        pending = [p for c, p in dag_edges if c in placed and p not in placed]
+        while rest:
+            row = [rest.pop(0)]
+            while rest and _fits([*row, rest[0]], pending):
+                row.append(rest.pop(0))
+            rows.append(row)
+            placed.update(row)
+            pending = [p for p in pending if p not in row] + [p for c, p in dag_edges if c in row]
+    return rows
+
+
+def _fits(row: list[str], pending: list[str]) -> bool:
+    """Whether `row` and a slot for each edge passing through it (pending edges whose parent is
+    not in the row) fit on the page."""
+    passing = sum(1 for p in pending if p not in row)
+    need = len(row) * (BOX_W + COL_GAP) + passing * (VSLOT + COL_GAP) - COL_GAP
+    return len(row) <= MAX_PER_ROW and need <= MAX_WIDTH - 2 * PAD
+
+
 def _chains(
-    dag_edges: list[tuple[str, str]], layer: dict[str, int], by_layer: list[list[str]], *, virtual: bool
+    dag_edges: list[tuple[str, str]], layer: dict[str, int], by_layer: list[list[str]]
 ) -> dict[tuple[str, str], list[str]]:
-    """Each DAG edge as the chain of nodes it passes between consecutive layers: with `virtual`,
-    a long edge gets one virtual node per layer crossed (added to `layer` and `by_layer`)."""
+    """Each DAG edge as the chain of nodes it passes between consecutive layers: a long edge gets
+    one virtual node per layer crossed (added to `layer` and `by_layer`)."""
     chains: dict[tuple[str, str], list[str]] = {}
     for child, parent in dag_edges:
         chain = [child]
-        if virtual:
-            for k in range(layer[child] + 1, layer[parent]):
-                v = f"\x00{child}\x00{parent}\x00{k}"
-                by_layer[k].append(v)
-                layer[v] = k
-                chain.append(v)
+        for k in range(layer[child] + 1, layer[parent]):
+            v = f"\x00{child}\x00{parent}\x00{k}"
+            by_layer[k].append(v)
+            layer[v] = k
+            chain.append(v)
         chain.append(parent)
         chains[(child, parent)] = chain
     return chains
 
 
 def _order(by_layer: list[list[str]], up: dict[str, list[str]], down: dict[str, list[str]]) -> list[list[str]]:
-    """The order within each layer: barycentre sweeps down, up, down; while edges still cross,
-    more rounds of sweeps, each followed by exchanges of neighbours (transpose), keeping the
-    order with the fewest crossings seen."""
+    """The order within each layer: barycentre sweeps down, up and down again; while edges still
+    cross, rounds of exchanges of neighbours (transpose) and sweeps up and down. The result is the
+    latest order with the fewest crossings seen after any step (so a tree, which the upward sweep
+    orders without crossings, is drawn without)."""
     depth = len(by_layer)
     index = {n: float(i) for nodes in by_layer for i, n in enumerate(nodes)}
-    _sweep(by_layer, index, range(1, depth), up)
-    _sweep(by_layer, index, range(depth - 2, -1, -1), down)
-    _sweep(by_layer, index, range(1, depth), up)
-    best, fewest = [list(nodes) for nodes in by_layer], _crossings(by_layer, index, down)
-    for _ in range(ORDER_ROUNDS):
-        if fewest == 0:
+    downward, upward = (range(1, depth), up), (range(depth - 2, -1, -1), down)
+    steps = [downward, upward, downward, *([None, upward, downward] * ORDER_ROUNDS)]
+    best, fewest = by_layer, -1
+    for i, step in enumerate(steps):
+        if i >= 3 and fewest == 0:
             break
-        _transpose(by_layer, index, up, down)
+        if step is None:
+            _transpose(by_layer, index, up, down)
+        else:
+            _sweep(by_layer, index, *step)
         count = _crossings(by_layer, index, down)
-        if count < fewest:
+        if fewest < 0 or count <= fewest:
             best, fewest = [list(nodes) for nodes in by_layer], count
-        _sweep(by_layer, index, range(depth - 2, -1, -1), down)
-        _sweep(by_layer, index, range(1, depth), up)
     return best
 
 
@@ -423,6 +456,19 @@ def _x_positions(
     return {n: round(v - left, 1) for n, v in x.items()}
 
 
+def _fit_page(by_layer: list[list[str]], x: dict[str, float]) -> None:
+    """Every layer moved within the page: each node clamped between where it would be with the
+    layer packed against the left edge and packed against the right edge, which keeps the gaps
+    (a layer wider than the page ends up packed against the left edge)."""
+    limit = MAX_WIDTH - 2 * PAD
+    for nodes in by_layer:
+        packed = sum(_width(n) for n in nodes) + COL_GAP * (len(nodes) - 1)
+        offset = 0.0
+        for n in nodes:
+            x[n] = max(offset, min(x[n], limit - packed + offset))
+            offset += _width(n) + COL_GAP
+
+
 def _place(nodes: list[str], x: dict[str, float], neighbours: dict[str, list[str]]) -> None:
     """Move one layer's nodes towards their neighbours' centres, in order, without overlap."""
     offsets, targets, acc = [], [], 0.0
@@ -434,23 +480,6 @@ def _place(nodes: list[str], x: dict[str, float], neighbours: dict[str, list[str
         acc += _width(n) + COL_GAP
     for n, off, y in zip(nodes, offsets, _isotonic(targets), strict=True):
         x[n] = y + off
-
-
-def _layout_wrapped(
-    by_layer: list[list[str]], chains: dict[tuple[str, str], list[str]], back: list[tuple[str, str]]
-) -> _Block:
-    rows: list[list[str]] = []
-    for nodes in by_layer:
-        rows += [nodes[i : i + MAX_PER_ROW] for i in range(0, len(nodes), MAX_PER_ROW)]
-    widest = max(len(r) for r in rows)
-    width = widest * BOX_W + (widest - 1) * COL_GAP
-    pos: dict[str, tuple[float, float]] = {}
-    for r, nodes in enumerate(rows):
-        offset = (widest - len(nodes)) * (BOX_W + COL_GAP) / 2
-        for i, n in enumerate(nodes):
-            pos[n] = (offset + i * (BOX_W + COL_GAP), r * (BOX_H + ROW_GAP))
-    height = len(rows) * BOX_H + (len(rows) - 1) * ROW_GAP
-    return _Block(width=width, height=height, pos=pos, routes={key: [] for key in chains}, back=back)
 
 
 def short_license(info: LicenseInfo) -> str:
