@@ -489,9 +489,9 @@ def main() -> None:
         print(json.dumps({f"{g}/{e}": digest(run_engine(fn, graph, 1)[1]) for g, graph in todo for e, fn in engines.items()}))
         return
 
-    import grandalf
+    from importlib.metadata import version
 
-    print(f"python {sys.version.split()[0]}, grandalf {getattr(grandalf, '__version__', '0.8')}, "
+    print(f"python {sys.version.split()[0]}, grandalf {version('grandalf')}, "
           f"dot {'yes' if 'dot' in engines else 'no'}; box {G.BOX_W}x{G.BOX_H}, gaps {G.COL_GAP}/{G.ROW_GAP}, slot {G.VSLOT}")
     head = f"{'graph':<12} {'nodes':>5} {'edges':>5} {'comps':>5} {'engine':<9} {'cross':>6} {'length':>9} {'bends':>6} {'overlap':>7} {'tight':>5} {'thru':>5} {'width':>7} {'height':>7} {'ms':>9}"
     print(head)
