@@ -23,6 +23,22 @@ def declared_text(node: NodeRecord) -> str:
     return ", ".join(parts) if parts else "no license declared"
 
 
+def _node_line(node_id: str, nodes: dict[str, NodeRecord], describe: Callable[[NodeRecord], str]) -> str:
+    """One node as the tree shows it: id, declared license (or why it is unresolved), gating, sha."""
+    node = nodes.get(node_id)
+    if node is None:
+        return node_id
+    if node.unresolved is not None:
+        return f"{node_id}  UNRESOLVED ({node.unresolved.code}): {node.unresolved.reason}"
+    extra = []
+    if node.facts is not None and node.facts.gated:
+        extra.append(f"gated={node.facts.gated}")
+    if node.facts is not None and node.facts.sha:
+        extra.append(f"sha={node.facts.sha[:12]}")
+    suffix = f"  ({'; '.join(extra)})" if extra else ""
+    return f"{node_id}  [{describe(node)}]{suffix}"
+
+
 def render_tree(graph: LineageGraph, label: Callable[[NodeRecord], str] | None = None) -> str:
     """Each root with its ancestors below it; relation on every edge; cycles cut and marked."""
     nodes = {n.id: n for n in graph.nodes}
@@ -31,20 +47,6 @@ def render_tree(graph: LineageGraph, label: Callable[[NodeRecord], str] | None =
         parents.setdefault(edge.child, []).append((edge.parent, edge.relation, edge.weak))
     describe = label or declared_text
     lines: list[str] = []
-
-    def line(node_id: str) -> str:
-        node = nodes.get(node_id)
-        if node is None:
-            return node_id
-        if node.unresolved is not None:
-            return f"{node_id}  UNRESOLVED ({node.unresolved.code}): {node.unresolved.reason}"
-        extra = []
-        if node.facts is not None and node.facts.gated:
-            extra.append(f"gated={node.facts.gated}")
-        if node.facts is not None and node.facts.sha:
-            extra.append(f"sha={node.facts.sha[:12]}")
-        suffix = f"  ({'; '.join(extra)})" if extra else ""
-        return f"{node_id}  [{describe(node)}]{suffix}"
 
     def walk(node_id: str, prefix: str, path: tuple[str, ...]) -> None:
         children = sorted(parents.get(node_id, []))
@@ -55,11 +57,11 @@ def render_tree(graph: LineageGraph, label: Callable[[NodeRecord], str] | None =
             if parent in path:
                 lines.append(f"{prefix}{branch}{tag} → {parent}  (CYCLE: already above)")
                 continue
-            lines.append(f"{prefix}{branch}{tag} → {line(parent)}")
+            lines.append(f"{prefix}{branch}{tag} → {_node_line(parent, nodes, describe)}")
             walk(parent, prefix + ("    " if last else "│   "), (*path, parent))
 
     for root in graph.roots:
-        lines.append(line(root))
+        lines.append(_node_line(root, nodes, describe))
         walk(root, "", (root,))
     if graph.cycles:
         lines.append("")
