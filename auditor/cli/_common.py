@@ -159,6 +159,6 @@ def painter(ctx: typer.Context) -> Callable[[str, str], str] | None:
         return None
 
     def paint(text: str, key: str) -> str:
-        return typer.style(text, fg=COLOURS.get(key), bold=key in ("fail", "error"))
+        return typer.style(text, fg=COLOURS.get(key), bold=key in ("fail", "error") or None)
 
     return paint
