@@ -938,6 +938,13 @@ def test_no_color_gives_plain_text_on_a_terminal(
     assert "\x1b" not in run.out + run.err
 
 
+def test_every_verdict_and_severity_has_a_colour() -> None:
+    from auditor.cli._common import COLOURS
+    from auditor.vocab import SEVERITIES, VERDICTS
+
+    assert set(COLOURS) == {*VERDICTS, *SEVERITIES}
+
+
 def test_an_empty_no_color_leaves_colour_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("NO_COLOR", "")  # no-color.org: only a non-empty value turns colour off
     assert ANSI.search(cli_on_a_terminal(monkeypatch, *EXAMPLE_AUDIT, "--out", tmp_path).out)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 import typer
 
 from auditor.reports.base import DEFAULT_FORMATS, REPORTERS
-from auditor.vocab import ExitCode
+from auditor.vocab import FAIL_ON, ExitCode
 
 if TYPE_CHECKING:
     from auditor.pipeline import SourceOptions
@@ -95,7 +95,7 @@ RulesOpt = Annotated[
     typer.Option("--rules", help="An extra folder of organisation rule files (repeatable)."),
 ]
 FailOnOpt = Annotated[
-    str, typer.Option("--fail-on", help="Exit 1 on findings at or above: error | warning | never.")
+    str, typer.Option("--fail-on", help=f"Exit 1 on findings at or above: {' | '.join(FAIL_ON)}.")
 ]
 FORMATS_HELP = f"Reports to write, comma-separated: {','.join(REPORTERS)} (or 'all')."
 FormatsOpt = Annotated[str | None, typer.Option("--format", help=FORMATS_HELP)]
@@ -131,7 +131,7 @@ def progress() -> Callable[[int, int, str], None] | None:
     return report
 
 
-COLOURS: Mapping[str, str] = {  # verdicts and severities, as the terminal summary shows them
+COLOURS: Mapping[str, str] = {  # each verdict and severity (auditor.vocab), as the terminal summary shows it
     "fail": "red", "error": "red", "review": "yellow", "warning": "yellow", "pass": "green", "info": "cyan",
 }
 

@@ -28,6 +28,7 @@ from auditor.cli._common import (
     progress,
     source_options,
 )
+from auditor.vocab import DISTRIBUTIONS
 
 if TYPE_CHECKING:
     from auditor.model import AuditResult
@@ -77,7 +78,8 @@ def check(
     mau: Annotated[int | None, typer.Option("--mau", min=0, help="Monthly active users.")] = None,
     revenue: Annotated[int | None, typer.Option("--revenue", min=0, help="Annual revenue in USD.")] = None,
     distribution: Annotated[
-        str | None, typer.Option("--distribution", help="internal | saas | weights (weights = redistributed).")
+        str | None,
+        typer.Option("--distribution", help=f"{' | '.join(DISTRIBUTIONS)} (weights = redistributed)."),
     ] = None,
     region: Annotated[
         list[str] | None,
