@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from auditor.model import AuditResult, Finding
 from auditor.rules.schema import LicenseRule
 from auditor.vocab import RELATIONS, SEVERITIES, SEVERITY_RANK, ExitCode
@@ -50,12 +52,23 @@ def _counts(findings: list[Finding]) -> str:
     return ", ".join(parts) or "none"
 
 
-def render_summary(result: AuditResult, *, verbose: bool = False, quiet: bool = False) -> str:
+Style = Callable[[str, str], str]  # (text, verdict or severity) -> the text as the terminal shows it
+
+
+def _plain(text: str, _key: str) -> str:
+    return text
+
+
+def render_summary(result: AuditResult, *, verbose: bool = False, quiet: bool = False,
+                   style: Style | None = None) -> str:
+    """The terminal summary. `style` colours each verdict and severity word (the CLI passes one when
+    stdout is a terminal and colour is on); the text is otherwise the same."""
+    paint = style or _plain
     lines: list[str] = []
     total = len(result.models)
     by = {v: sum(1 for m in result.models if m.verdict == v) for v in ("fail", "review", "pass")}
     unresolved = sum(1 for n in result.graph.nodes if n.unresolved is not None)
-    overall = f"Overall: {result.verdict.upper()} — {total} model{'s' if total != 1 else ''}: " + ", ".join(
+    overall = f"Overall: {paint(result.verdict.upper(), result.verdict)} — {total} model{'s' if total != 1 else ''}: " + ", ".join(
         f"{by[v]} {v}" for v in ("fail", "review", "pass") if by[v]
     )
     if not result.complete:
@@ -70,7 +83,8 @@ def render_summary(result: AuditResult, *, verbose: bool = False, quiet: bool = 
     lines.append(f"{'MODEL':<{width}}  {'VERDICT':<7}  {'EFFECTIVE LICENSES':<32}  FINDINGS")
     for model in result.models:
         lic = ", ".join(e.license for e in model.effective_licenses) or "-"
-        lines.append(f"{model.id:<{width}}  {model.verdict.upper():<7}  {lic:<32}  {_counts(model.findings)}")
+        verdict = paint(f"{model.verdict.upper():<7}", model.verdict)
+        lines.append(f"{model.id:<{width}}  {verdict}  {lic:<32}  {_counts(model.findings)}")
     lines.append("")
     lines.append(overall)
     shown = [f for m in result.models for f in m.findings if not f.waived
@@ -80,7 +94,8 @@ def render_summary(result: AuditResult, *, verbose: bool = False, quiet: bool = 
         lines.append("Findings:" if verbose else "Blocking findings:")
         for f in shown:
             clause = f" [{f.license} {f.clause.section}]" if f.clause and f.license else ""
-            lines.append(f"  {_severity_text(f):<7} {f.code:<18} {f.model}: {f.message}{clause}")
+            severity = paint(f"{_severity_text(f):<7}", f.severity)
+            lines.append(f"  {severity} {f.code:<18} {f.model}: {f.message}{clause}")
             if verbose and f.remedy:
                 lines.append(f"          fix: {f.remedy}")
     if not verbose:

@@ -498,6 +498,21 @@ def test_usage_errors_exit_2() -> None:
     assert cli("no-such-command").code == 2
 
 
+@pytest.mark.parametrize(("args", "names"), [
+    (["audit", "--no-such-option"], "--no-such-option"),
+    (["check", "example-org/a", "--mau", "-5"], "--mau"),
+    (["no-such-command"], "no-such-command"),
+])
+def test_console_script_usage_error_is_one_line(args: list[str], names: str) -> None:
+    """The installed script, as a shell sees it: a usage error is one line on stderr naming what is
+    wrong, and exit 2 (click words the message; its wording differs between versions)."""
+    proc = subprocess.run([auditor_exe(), *args], env=process_env(), capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr.startswith("error: ") and names in proc.stderr.lower(), proc.stderr
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr
+
+
 # --------------------------------------------------------------------------- help
 
 
@@ -863,3 +878,95 @@ def test_progress_goes_to_a_terminal_on_stderr_never_to_stdout(tmp_path: Path) -
     graph = json.loads(proc.stdout)
     assert graph["roots"] == ["bartowski/Qwen2.5-Coder-7B-Instruct-GGUF"]
     assert b"resolving" not in proc.stdout
+
+
+# --------------------------------------------------------------------------- colour
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+EXAMPLE_AUDIT = ("audit", EXAMPLES / "auditor.yaml", "--snapshot", SNAPSHOT, "--format", "json")
+
+
+def read_terminal(leader: int) -> bytes:
+    """Everything written to a pseudo-terminal, until its other end is closed."""
+    data = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def cli_on_a_terminal(monkeypatch: pytest.MonkeyPatch, *args: object) -> Run:
+    """`auditor ARGS…` in-process, with stdout taken for a terminal that shows colour."""
+    monkeypatch.setattr("auditor.cli._common.stdout_is_terminal", lambda: True)
+    result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False, color=True)
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def test_a_terminal_shows_verdicts_and_severities_in_colour(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    coloured = cli_on_a_terminal(monkeypatch, *EXAMPLE_AUDIT, "--out", tmp_path)
+    plain = cli(*EXAMPLE_AUDIT, "--out", tmp_path)
+    assert coloured.code == plain.code == 1
+    assert ANSI.sub("", coloured.out) == plain.out  # colour changes no character of the text
+    assert f"Overall: {typer.style('FAIL', fg='red', bold=True)} — " in coloured.out
+    assert typer.style("REVIEW ", fg="yellow") in coloured.out  # the table pads, then colours
+    assert typer.style("PASS   ", fg="green") in coloured.out
+    assert typer.style("ERROR  ", fg="red", bold=True) in coloured.out
+    assert not ANSI.search(coloured.err)  # only the summary is coloured
+
+
+@pytest.mark.parametrize("how", ["auditor --no-color", "audit --no-color", "NO_COLOR=1"])
+def test_no_color_gives_plain_text_on_a_terminal(
+    how: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    args: list[object] = list(EXAMPLE_AUDIT)
+    if how == "auditor --no-color":
+        args.insert(0, "--no-color")
+    elif how == "audit --no-color":
+        args.append("--no-color")
+    else:
+        monkeypatch.setenv("NO_COLOR", "1")
+    run = cli_on_a_terminal(monkeypatch, *args, "--out", tmp_path)
+    assert run.code == 1
+    assert "Overall: FAIL — " in run.out
+    assert "\x1b" not in run.out + run.err
+
+
+def test_every_verdict_and_severity_has_a_colour() -> None:
+    from auditor.cli._common import COLOURS
+    from auditor.vocab import SEVERITIES, VERDICTS
+
+    assert set(COLOURS) == {*VERDICTS, *SEVERITIES}
+
+
+def test_an_empty_no_color_leaves_colour_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("NO_COLOR", "")  # no-color.org: only a non-empty value turns colour off
+    assert ANSI.search(cli_on_a_terminal(monkeypatch, *EXAMPLE_AUDIT, "--out", tmp_path).out)
+
+
+@pytest.mark.parametrize("no_color", [False, True])
+def test_console_script_colour_on_a_terminal_and_never_in_a_pipe(tmp_path: Path, no_color: bool) -> None:
+    """A real process: stdout a terminal shows colour unless NO_COLOR is set; a pipe gets plain bytes."""
+    env = {k: v for k, v in process_env().items() if k != "NO_COLOR"}
+    if no_color:
+        env["NO_COLOR"] = "1"
+    args = [auditor_exe(), "check", "CohereForAI/c4ai-command-r-plus", "--commercial", "--snapshot", str(SNAPSHOT)]
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run(args, env=env, stdout=follower, stderr=subprocess.PIPE, timeout=60, check=False)
+    finally:
+        os.close(follower)
+    terminal = read_terminal(leader)
+    os.close(leader)
+    assert proc.returncode == 1, proc.stderr
+    assert b"Overall: " in terminal
+    assert (b"\x1b[" in terminal) is not no_color
+    piped = subprocess.run(args, env=env, capture_output=True, timeout=60, check=False)
+    assert piped.returncode == 1
+    assert b"Overall: FAIL" in piped.stdout and b"\x1b" not in piped.stdout

@@ -1,0 +1,191 @@
+"""`auditor audit`, `auditor check` and `auditor report`: audit results and their reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from auditor.cli._common import (
+    DEFAULT_FORMATS_ARG,
+    FORMATS_HELP,
+    ConcurrencyOpt,
+    DepthOpt,
+    EndpointOpt,
+    FailOnOpt,
+    FormatsOpt,
+    NoCacheOpt,
+    OutOpt,
+    QuietOpt,
+    RefreshOpt,
+    RulesOpt,
+    SnapshotOpt,
+    VerboseOpt,
+    disable_colour,
+    guarded,
+    painter,
+    progress,
+    source_options,
+)
+from auditor.vocab import DISTRIBUTIONS
+
+if TYPE_CHECKING:
+    from auditor.model import AuditResult
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(check)
+    app.command()(report)
+    app.command()(audit)
+
+
+def _emit(ctx: typer.Context, result: AuditResult, formats: str | None, out: Path, fail_on: str, *,
+          quiet: bool, verbose: bool, manifest_path: str | None = None) -> NoReturn:
+    """Problems and (with --verbose) run statistics on stderr, the reports into `out`, the summary on
+    stdout; exit with the code the result and --fail-on give."""
+    from auditor import service
+    from auditor.pipeline import write_reports
+    from auditor.summary import exit_code, problem_lines, render_summary
+
+    for line in problem_lines(result):
+        if not (quiet and line.startswith("warning: ")):  # notices stay in the reports' `notices`
+            typer.echo(line, err=True)
+    if verbose:
+        typer.echo(service.run_stats(result.graph), err=True)
+    result = service.without_run_stats(result)
+    if formats:
+        written = write_reports(result, formats, out, manifest_path=manifest_path)
+        if not quiet:
+            typer.echo(f"reports: {', '.join(str(p) for p in written)}", err=True)
+    typer.echo(render_summary(result, verbose=verbose, quiet=quiet, style=painter(ctx)), nl=False)
+    raise typer.Exit(exit_code(result, fail_on))
+
+
+# The command-line option of each declared-use field, to name it in an error.
+_OPTION_OF = {"monthly_active_users": "--mau", "annual_revenue_usd": "--revenue", "regions": "--region",
+              "markets": "--market", "domicile": "--domicile", "purposes": "--purpose",
+              "distribution": "--distribution"}
+
+
+@guarded
+def check(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="A Hub repo id (owner/name[@revision]) or a model folder.")],
+    commercial: Annotated[
+        bool | None, typer.Option("--commercial/--non-commercial", help="Is the use commercial?")
+    ] = None,
+    mau: Annotated[int | None, typer.Option("--mau", min=0, help="Monthly active users.")] = None,
+    revenue: Annotated[int | None, typer.Option("--revenue", min=0, help="Annual revenue in USD.")] = None,
+    distribution: Annotated[
+        str | None,
+        typer.Option("--distribution", help=f"{' | '.join(DISTRIBUTIONS)} (weights = redistributed)."),
+    ] = None,
+    region: Annotated[
+        list[str] | None,
+        typer.Option("--region", help="Shorthand for --domicile and --market together, e.g. EU,US or Germany."),
+    ] = None,
+    domicile: Annotated[
+        list[str] | None,
+        typer.Option("--domicile", help="Where your organisation is domiciled (ISO code, name, EU or EEA; "
+                                        "comma lists). See `auditor vocab regions`."),
+    ] = None,
+    market: Annotated[
+        list[str] | None,
+        typer.Option("--market", help="Where the product is offered or used (same values as --domicile)."),
+    ] = None,
+    purpose: Annotated[
+        list[str] | None,
+        typer.Option("--purpose", help="Intended purposes, repeatable or comma-separated. See `auditor vocab "
+                                       "purposes`."),
+    ] = None,
+    policy: Annotated[Path | None, typer.Option("--policy", help="An organisation policy YAML.")] = None,
+    extra: RulesOpt = None,
+    fail_on: FailOnOpt = "error",
+    formats: FormatsOpt = None,
+    out: OutOpt = Path("audit-out"),
+    depth: DepthOpt = 10,
+    snapshot: SnapshotOpt = None,
+    endpoint: EndpointOpt = None,
+    no_cache: NoCacheOpt = False,
+    refresh: RefreshOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """One model, one answer: what it owes and forbids for your declared use.
+
+    Example: auditor check meta-llama/Llama-3.1-8B-Instruct --commercial --mau 2000000 --distribution saas --region EU
+    """
+    from auditor import service
+
+    service.check_fail_on(fail_on)
+    service.check_outputs(formats, out)
+    use = service.declared_use(
+        {"commercial": commercial, "monthly_active_users": mau, "annual_revenue_usd": revenue,
+         "distribution": distribution, "regions": region, "domicile": domicile, "markets": market,
+         "purposes": purpose},
+        labels=_OPTION_OF,
+    )
+    result = service.check_model(
+        ref, use, source_options(snapshot, endpoint, no_cache, refresh), rule_dirs=extra, policy=policy,
+        depth=depth, progress=progress(),
+    )
+    _emit(ctx, result, formats, out, fail_on, quiet=quiet, verbose=verbose)
+
+
+@guarded
+def report(
+    result_json: Annotated[Path, typer.Argument(metavar="RESULT.json", help="A saved audit.json.")],
+    formats: Annotated[str, typer.Option("--format", help=FORMATS_HELP)] = "all",
+    out: OutOpt = Path("audit-out"),
+) -> None:
+    """Re-render reports from a saved JSON result, without touching the network.
+
+    Example: auditor report audit-out/audit.json --format html,sarif --out again/
+    """
+    from auditor import service
+    from auditor.pipeline import write_reports
+
+    service.check_outputs(formats, out)
+    result = service.load_result(result_json)
+    written = write_reports(result, formats, out, manifest_path=result.manifest)
+    typer.echo("\n".join(str(p) for p in written))
+
+
+@guarded
+def audit(
+    ctx: typer.Context,
+    manifest: Annotated[Path, typer.Argument(help="The model manifest.")] = Path("auditor.yaml"),
+    formats: FormatsOpt = DEFAULT_FORMATS_ARG,
+    out: OutOpt = Path("audit-out"),
+    fail_on: FailOnOpt = "error",
+    depth: DepthOpt = 10,
+    snapshot: SnapshotOpt = None,
+    endpoint: EndpointOpt = None,
+    no_cache: NoCacheOpt = False,
+    refresh: RefreshOpt = False,
+    concurrency: ConcurrencyOpt = 8,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+    no_color: Annotated[
+        bool, typer.Option("--no-color", help="No colour (as `auditor --no-color audit`, or NO_COLOR set).")
+    ] = False,
+) -> None:
+    """The main job: crawl every model's lineage, evaluate it, write the reports, print a summary.
+
+    Example: auditor audit examples/auditor.yaml --snapshot examples/snapshot --out audit-out
+
+    Exit codes: 0 pass; 1 findings at or above --fail-on; 2 bad input; 3 incomplete (a model could
+    not be read) when nothing worse was found.
+    """
+    from auditor import service
+
+    if no_color:
+        disable_colour(ctx)
+    service.check_fail_on(fail_on)
+    service.check_outputs(formats, out)
+    result = service.audit_manifest(
+        manifest, source_options(snapshot, endpoint, no_cache, refresh), depth=depth, concurrency=concurrency,
+        progress=progress(),
+    )
+    _emit(ctx, result, formats, out, fail_on, quiet=quiet, verbose=verbose, manifest_path=str(manifest))

@@ -1,0 +1,257 @@
+"""What each command does, as plain functions: the CLI parses options and calls one of these.
+
+Every step between "the options a user gave" and "a result to print" lives here or deeper in the
+pipeline, never in `auditor/cli/`: loading a manifest with its rules and policy, the declared use of
+`auditor check`, recording a snapshot, reading a saved result. Bad input raises `AuditorError`, whose
+message names the input and the fix; the CLI prints it as one line and exits 2.
+
+Importing this module loads the pipeline (pydantic, the engine…): the CLI imports it inside its
+commands, never at the top, so `auditor --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from auditor import __version__
+from auditor.audit import AuditEntry, crawl_entries, run_audit
+from auditor.errors import AuditorError
+from auditor.lineage import RefError, parse_ref
+from auditor.model import AuditResult, DeclaredUse, LineageGraph, ModelRef, NodeRecord
+from auditor.pipeline import SourceOptions, build_source, parse_formats, resolve_lineage
+from auditor.policy import Policy
+from auditor.rules import loader
+from auditor.rules.loader import RuleSet
+from auditor.vocab import FAIL_ON
+
+Progress = Callable[[int, int, str], None]
+Label = Callable[[NodeRecord], str]
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def parse_refs(refs: Iterable[str]) -> list[ModelRef]:
+    """Model references as typed on the command line (`owner/name[@revision]` or a folder)."""
+    try:
+        return [parse_ref(r) for r in refs]
+    except RefError as exc:
+        raise AuditorError(str(exc)) from None
+
+
+def load_rules(extra_dirs: Sequence[Path] | None = None) -> RuleSet:
+    """The bundled license rules plus an organisation's folders."""
+    return loader.load_rules(list(extra_dirs or []))  # looked up at call time: tests swap it
+
+
+def load_policy(path: Path | None, rules: RuleSet) -> Policy | None:
+    if path is None:
+        return None
+    from auditor.policy import load_policy as load
+
+    return load(path, rules)
+
+
+def check_fail_on(value: str) -> str:
+    """`--fail-on`: a severity or `never`."""
+    if value not in FAIL_ON:
+        raise AuditorError(f"--fail-on {value!r} must be one of: {', '.join(FAIL_ON)}")
+    return value
+
+
+def check_outputs(formats: str | None, out: Path) -> None:
+    """Reject a bad `--format` / `--out` before any crawling, not after it."""
+    if not formats:
+        return
+    parse_formats(formats)
+    if out.exists() and not out.is_dir():
+        raise AuditorError(f"--out {out}: exists and is not a folder. Give a folder for the reports.")
+
+
+def declared_use(fields: Mapping[str, object], labels: Mapping[str, str] | None = None) -> DeclaredUse:
+    """The declared use from separate values (unset: None or []), validated against the vocabulary.
+    An invalid value is an error naming it as `labels` does (e.g. the command-line option)."""
+    given = {k: v for k, v in fields.items() if v is not None and v != []}
+    try:
+        return DeclaredUse.model_validate(given)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0])
+        raise AuditorError(f"{(labels or {}).get(name, name)}: {error['msg']}") from None
+
+
+# --------------------------------------------------------------------------- audit, check
+
+
+def audit_manifest(
+    manifest: Path,
+    source: SourceOptions,
+    *,
+    depth: int = 10,
+    concurrency: int = 8,
+    progress: Progress | None = None,
+) -> AuditResult:
+    """`auditor audit`: the manifest, its rules and policy, then every model's lineage, evaluated."""
+    from auditor.manifest import load_manifest
+    from auditor.manifest_entries import audit_entries
+
+    loaded = load_manifest(manifest)
+    rules = load_rules(loaded.rule_dirs)
+    policy = load_policy(loaded.policy_path, rules)
+    return run_audit(
+        audit_entries(loaded), build_source(source), rules, loaded.use, policy, depth=depth,
+        concurrency=concurrency, product=loaded.product, manifest=str(manifest), policy_name=loaded.policy,
+        progress=progress,
+    )
+
+
+def check_model(
+    ref: str,
+    use: DeclaredUse,
+    source: SourceOptions,
+    *,
+    rule_dirs: Sequence[Path] | None = None,
+    policy: Path | None = None,
+    depth: int = 10,
+    progress: Progress | None = None,
+) -> AuditResult:
+    """`auditor check`: one model audited for a declared use."""
+    rules = load_rules(rule_dirs)
+    org_policy = load_policy(policy, rules)
+    built = build_source(source)
+    return run_audit(
+        [AuditEntry(ref=parse_refs([ref])[0])], built, rules, use, org_policy, depth=depth,
+        policy_name=str(policy) if policy else None, progress=progress,
+    )
+
+
+def without_run_stats(result: AuditResult) -> AuditResult:
+    """The result without this run's request/cache counters: those differ between a cold run, a warm
+    run and a snapshot replay, and would make results that should be identical differ."""
+    return result.model_copy(update={"graph": graph_without_run_stats(result.graph)})
+
+
+def graph_without_run_stats(graph: LineageGraph) -> LineageGraph:
+    return graph.model_copy(update={"requests": 0, "cache_hits": 0})
+
+
+def run_stats(graph: LineageGraph) -> str:
+    """This run's crawl statistics, one line."""
+
+    def count(n: int, noun: str) -> str:
+        return f"{n} {noun}{'' if n == 1 else 's'}"
+
+    unresolved = sum(1 for n in graph.nodes if n.unresolved is not None)
+    return (f"lineage: {count(len(graph.nodes), 'model')} ({unresolved} unresolved), "
+            f"{count(graph.requests, 'Hub request')}, {count(graph.cache_hits, 'cache hit')}")
+
+
+def load_result(path: Path) -> AuditResult:
+    """A saved `audit.json`, validated."""
+    try:
+        return AuditResult.model_validate_json(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise AuditorError(f"{path}: cannot read ({exc.strerror})") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = "".join(f"{p}: " for p in [".".join(str(p) for p in first["loc"])] if p)
+        raise AuditorError(f"{path}: {where}{first['msg']}. Pass an audit.json written by `auditor audit`.") \
+            from None
+
+
+# --------------------------------------------------------------------------- lineage, snapshot
+
+
+def lineage(
+    refs: Iterable[str],
+    source: SourceOptions,
+    *,
+    depth: int = 10,
+    concurrency: int = 8,
+    progress: Progress | None = None,
+) -> LineageGraph:
+    """`auditor lineage`: the provenance graph of some models (the Hub's lineage only)."""
+    built = build_source(source)
+    return resolve_lineage(parse_refs(refs), built, depth=depth, concurrency=concurrency, progress=progress)
+
+
+def rule_label() -> Label | None:
+    """A tree-node label: the declared license and the rule id it normalises to (None without rules)."""
+    from auditor.lineage_render import declared_text
+    from auditor.rules.normalize import normalise_declared
+
+    try:
+        rules = load_rules()
+    except Exception:
+        return None
+
+    def label(node: NodeRecord) -> str:
+        raw = declared_text(node)
+        if node.facts is None:
+            return raw
+        ids = normalise_declared(node.facts.declared, rules).rule_ids
+        if not ids or ", ".join(ids) == raw:
+            return raw
+        return f"{raw} → {', '.join(ids)}"
+
+    return label
+
+
+@dataclass(frozen=True)
+class Recording:
+    """What `record_snapshot` wrote."""
+
+    path: Path
+    answers: int
+    unresolved: int
+
+
+def record_snapshot(
+    out: Path,
+    source: SourceOptions,
+    *,
+    refs: Sequence[str] = (),
+    manifest: Path | None = None,
+    depth: int = 10,
+    progress: Progress | None = None,
+) -> Recording:
+    """`auditor snapshot record`: crawl what the audit of `manifest` (and `refs`) reads, recording
+    every answer, and write it to `out`."""
+    from auditor.sources.snapshot import RecordingSource
+
+    if not refs and manifest is None:
+        raise AuditorError("nothing to record: give model refs, or --manifest auditor.yaml")
+    entries: list[AuditEntry] = []
+    rule_dirs: list[Path] = []
+    if manifest is not None:
+        from auditor.manifest import load_manifest
+        from auditor.manifest_entries import audit_entries
+
+        loaded = load_manifest(manifest)
+        entries, rule_dirs = audit_entries(loaded), loaded.rule_dirs
+    recorder = RecordingSource(build_source(source))
+    rules = load_rules(rule_dirs)
+    graph = crawl_entries(entries, recorder, rules, extra_refs=parse_refs(refs), depth=depth, progress=progress)
+    path = recorder.write(out, __version__)
+    unresolved = sum(1 for n in graph.nodes if n.unresolved is not None)
+    return Recording(path=path, answers=len(recorder.records), unresolved=unresolved)
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def find_rule(rules: RuleSet, license_id: str) -> str:
+    """The rule id a license name, Hub tag or SPDX id stands for; an error with close matches otherwise."""
+    from auditor.rules.normalize import fold
+
+    rule_id = rules.index[0].get(fold(license_id))
+    if rule_id is None:
+        close = difflib.get_close_matches(license_id.lower(), list(rules.rules), n=3)
+        hint = f" Did you mean: {', '.join(close)}?" if close else " See `auditor rules list`."
+        raise AuditorError(f"no rule for license {license_id!r}.{hint}")
+    return rule_id
