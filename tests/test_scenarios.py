@@ -221,8 +221,10 @@ SCENARIOS: list[Scenario] = [
     # `license: other` + `license_name: llama-3` + a link to Meta's LICENSE is the Llama 3 license.
     Scenario("llama3-finetune-license-name-pass", ("lightblue/suzume-llama-3-8B-multilingual",), use(), "pass", {}),
     # --- Gemma ---------------------------------------------------------------------------------------------
+    # Prohibited uses bind every user whatever they declare: undeclared purposes are no question to ask
+    # (the prohibited-use policy is an obligation); only the unreadable base keeps this in review.
     Scenario("gemma3-purposes-undeclared", ("google/gemma-3-27b-it",), use(purposes=None), "review",
-             {"needs-input": cites(GEMMA_PUP), "unresolved": NONE}, fields=frozenset({"purposes"})),
+             {"unresolved": NONE}),
     Scenario("gemma3-prohibited-purpose", ("google/gemma-3-4b-it",), use(purposes=["sexually-explicit-content"]),
              "fail", {"field-of-use": cites(GEMMA_PUP), "unresolved": NONE}),
     Scenario("gemma3-finetune-declared-apache-weights", ("example-org/gemma-3-4b-it-support",),

@@ -31,13 +31,27 @@ def err(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
 
 
+def _required_parameters(func: Callable[..., object]) -> list[str]:
+    """Parameters without a default: the command's required arguments."""
+    import inspect
+
+    return [name for name, param in inspect.signature(func).parameters.items()
+            if param.default is inspect.Parameter.empty]
+
+
 def guarded(func: Callable[P, R]) -> Callable[P, R]:
     """Turn every expected failure into a one-line message and exit 2; never a traceback."""
+
+    required = _required_parameters(func)
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         from auditor.errors import known_errors
 
+        missing = [name for name in required if name in kwargs and kwargs[name] is None]
+        if missing:  # some typer/click pairs pass None for a missing required argument instead of refusing
+            err(f"missing argument {missing[0].upper()} (see `auditor {func.__name__.replace('_', ' ')} --help`)")
+            raise typer.Exit(ExitCode.USAGE)
         try:
             return func(*args, **kwargs)
         except (typer.Exit, typer.Abort, SystemExit):

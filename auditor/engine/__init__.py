@@ -15,6 +15,7 @@ from auditor.engine.context import Ctx, Findings, build_ctx, chosen_ids, clause,
 from auditor.model import DeclaredLicense, DeclaredUse, Finding, LineageGraph, ModelAudit, Obligation
 from auditor.policy import Policy, find_waiver
 from auditor.rules.loader import RuleSet
+from auditor.rules.schema import LicenseRule
 from auditor.vocab import SEVERITY_RANK, Verdict, remedy
 
 __all__ = ["evaluate", "evaluate_with_licenses", "merge_obligations", "node_licenses", "verdict_of"]
@@ -74,13 +75,28 @@ def _dedupe(findings: Iterable[Finding]) -> list[Finding]:
                                                 f.field or "", f.via, f.clause.section if f.clause else ""))
 
 
+def _prohibited_uses(rule: LicenseRule) -> Obligation | None:
+    """A license's prohibited purposes as one obligation: they bind every user, whatever is declared."""
+    if not rule.field_of_use:
+        return None
+    keys = ", ".join(sorted({f.purpose for f in rule.field_of_use}))
+    return Obligation.model_construct(
+        id=f"{rule.id}:prohibited-uses", license=rule.id, clause=clause(rule.field_of_use[0].cite), models=[],
+        text=f"Do not use the model (or let your users use it) for the purposes {rule.name} prohibits: {keys} "
+             "(`auditor explain " + rule.id + "` lists each with its clause).")
+
+
 def _obligations(ctx: Ctx, model_id: str) -> list[Obligation]:
     out: list[Obligation] = []
     mode = ctx.use.distribution
     for eff in ctx.effective(model_id):
         rule = ctx.rules.rules[eff.license]
-        out.extend(Obligation(id=f"{rule.id}:{ob.id}", license=rule.id, text=ob.text, clause=clause(ob.cite),
-                              models=[model_id]) for ob in rule.obligations if mode is None or mode in ob.when)
+        out.extend(Obligation.model_construct(id=f"{rule.id}:{ob.id}", license=rule.id, text=ob.text,
+                                              clause=clause(ob.cite), models=[model_id])
+                   for ob in rule.obligations if mode is None or mode in ob.when)
+        prohibited = _prohibited_uses(rule)
+        if prohibited is not None:
+            out.append(prohibited.model_copy(update={"models": [model_id]}))
     return sorted({o.id: o for o in out}.values(), key=lambda o: o.id)
 
 

@@ -101,14 +101,9 @@ def territory(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule,
 
 
 def field_of_use(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule, out: Findings) -> None:
-    if not rule.field_of_use:
-        return
-    if ctx.use.purposes is None:
-        keys = ", ".join(sorted({f.purpose for f in rule.field_of_use}))
-        out.add("needs-input", "warning", f"{_label(rule, eff)} prohibits some purposes ({keys}): declare your "
-                "purposes", license=rule.id, cite=rule.field_of_use[0].cite, via=eff.via, field="purposes")
-        return
-    declared = set(ctx.use.purposes)
+    """A declared purpose the license prohibits. Undeclared purposes are no question to ask: the prohibited
+    uses bind every user whatever they declare, so they are listed as an obligation (see the engine)."""
+    declared = set(ctx.use.purposes or [])
     for restriction in rule.field_of_use:
         if restriction.purpose in declared:
             out.add("field-of-use", "error",

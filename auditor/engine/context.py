@@ -136,6 +136,16 @@ class Ctx:
             self.digraph = g
         return self.digraph
 
+    def replaces(self, node_id: str, rule: LicenseRule) -> bool:
+        """The licensor's own release under another license replaces `rule`'s terms for it and everything
+        downstream (e.g. Llama 3.3 §1.b.i: "a copy of *this* Agreement"): the node is in one of the rule's
+        `licensor_orgs` and declares licenses of its own, not this one."""
+        orgs = rule.derivative_licensing.licensor_orgs
+        if not orgs or node_id.split("/", 1)[0].lower() not in {o.lower() for o in orgs}:
+            return False
+        own = self.chosen(node_id)
+        return bool(own) and rule.id not in own
+
     def effective(self, model_id: str) -> list[EffectiveLicense]:
         """Own licenses plus flowing-down ancestor licenses, each with the shortest path that carries it."""
         if model_id not in self._effective:
@@ -151,7 +161,8 @@ class Ctx:
             node_id, path, relations = queue.popleft()
             for rid in self.chosen(node_id):
                 rule = self.rules.rules[rid]
-                if rid not in found and all(flows(rule, r) for r in relations):
+                if rid not in found and all(flows(rule, r) for r in relations) \
+                        and not any(self.replaces(n, rule) for n in path[:-1]):
                     found[rid] = EffectiveLicense(license=rid, name=rule.name, spdx=rule.spdx, kind=rule.kind,
                                                   via=path, own=node_id == model_id, url=rule.url)
             for parent, relation in self.parents.get(node_id, []):
@@ -181,7 +192,8 @@ class Ctx:
             node_id = stack.pop()
             if node_id not in reach:
                 reach.add(node_id)
-                stack.extend(p for p, relation in self.parents.get(node_id, []) if flows(rule, relation))
+                if not self.replaces(node_id, rule):
+                    stack.extend(p for p, relation in self.parents.get(node_id, []) if flows(rule, relation))
         return reach
 
     def _holders(self, reach: set[str], rule: LicenseRule) -> set[str]:
