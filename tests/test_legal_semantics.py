@@ -12,7 +12,15 @@ from typing import Any
 import yaml
 
 from auditor.engine import evaluate
-from auditor.model import DeclaredLicense, DeclaredUse, EdgeRecord, Evidence, LineageGraph, ModelFacts, NodeRecord
+from auditor.model import (
+    DeclaredLicense,
+    DeclaredUse,
+    EdgeRecord,
+    Evidence,
+    LineageGraph,
+    ModelFacts,
+    NodeRecord,
+)
 from auditor.paths import bundled_rules_dir
 from auditor.rules.loader import load_rules
 
@@ -64,7 +72,7 @@ def test_prohibited_uses_are_an_obligation_not_a_question() -> None:
     and a declared prohibited purpose is still an error."""
     rules = load_rules()
     graph = _graph({"example-org/g": "gemma"}, [])
-    base = {"commercial": True, "monthly_active_users": 1, "annual_revenue_usd": 1, "distribution": "saas",
+    base: dict[str, Any] = {"commercial": True, "monthly_active_users": 1, "annual_revenue_usd": 1, "distribution": "saas",
             "regions": ["US"]}
     [audit] = evaluate(graph, rules, DeclaredUse(**base))
     assert not [f for f in audit.findings if f.field == "purposes"]
