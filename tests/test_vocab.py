@@ -110,3 +110,13 @@ def test_the_manifest_schema_carries_the_enums() -> None:
         assert {"DE", "DEU", "Germany", "EU", "EEA", "US"} <= set(regions)
         assert all(vocab.parse_region(r) for r in regions)
     assert props["distribution"]["anyOf"][0]["enum"] == list(vocab.DISTRIBUTIONS)
+
+
+def test_every_package_is_installed() -> None:
+    """A `pip install .` (not editable) ships only the packages pyproject lists: each folder of auditor/
+    with an __init__.py must be there, or the installed `auditor` command fails to import it."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "auditor").rglob("__init__.py")}
+    assert found <= listed, sorted(found - listed)
