@@ -340,7 +340,7 @@ def build_result(*, complete: bool = False) -> AuditResult:
 
     adapter_findings = [
         Finding(
-            code="non-commercial-use",
+            code="non-commercial",
             severity="error",
             model=ADAPTER,
             message="Declared commercial use, but Creative Commons Attribution Non Commercial 4.0 applies "
@@ -375,7 +375,7 @@ def build_result(*, complete: bool = False) -> AuditResult:
             field="annual_revenue_usd",
         ),
         Finding(
-            code="weak-lineage",
+            code="lineage-disagreement",
             severity="info",
             model=ADAPTER,
             message="The edge example-org/chat-model -> example-org/merged-base rests only on config.json.",
@@ -383,7 +383,7 @@ def build_result(*, complete: bool = False) -> AuditResult:
             remedy="Confirm the base model with the publisher of example-org/chat-model.",
         ),
         Finding(
-            code="unresolved-ancestor",
+            code="unresolved",
             severity="warning",
             model=ADAPTER,
             message="Ancestor example-labs/missing-model could not be read (not-found).",
@@ -403,10 +403,10 @@ def build_result(*, complete: bool = False) -> AuditResult:
             remedy="Read the license text and add a rule file, or ask the publisher for a standard license.",
         ),
         Finding(
-            code="attribution-required",
+            code="registration",
             severity="info",
             model=GGUF,
-            message='Example Community License 1.0 requires a "Built with" notice.',
+            message="Example Community License 1.0: commercial use requires registration with the licensor.",
             license="example-community-1.0",
             clause=COMMUNITY_CLAUSE_NAME,
             via=COMMUNITY_VIA_BASE.via,

@@ -132,8 +132,18 @@ def _cyclic_result() -> AuditResult:
 
 @pytest.mark.parametrize("fmt", list(REPORTERS))
 def test_renders_odd_graphs(fmt: str) -> None:
-    data = render(_cyclic_result(), fmt)
-    assert data
+    """A cycle and a node never read: every format renders, names the audited model, and the formats that
+    carry the lineage name the unread node too."""
+    text = render(_cyclic_result(), fmt).decode("utf-8")
+    assert ADAPTER in text
+    if fmt in ("html", "json", "spdx-json", "spdx-tv", "cyclonedx"):
+        assert "local/folder" in text and BASE in text
+
+
+def test_fixture_findings_use_only_codes_the_engine_knows(result: AuditResult) -> None:
+    from auditor.vocab import CODES
+
+    assert {f.code for m in result.models for f in m.findings} <= set(CODES)
 
 
 # --------------------------------------------------------------------------- json
@@ -297,7 +307,7 @@ def test_markdown_summary(result: AuditResult, rendered: dict[str, bytes]) -> No
     assert text.startswith("## ❌ Model license audit: **FAIL**")
     assert "2 errors · 2 warnings · 2 info · 1 waived" in text
     assert "| Model | Code | License | Message |" in text
-    assert "| example-org/chat-adapter | non-commercial-use | Creative Commons" in text
+    assert "| example-org/chat-adapter | non-commercial | Creative Commons" in text
     assert "INCOMPLETE" in text
     assert text.rstrip().endswith("Full report: audit.html")
 
