@@ -33,10 +33,10 @@ HUB_LICENSE_IDS: tuple[str, ...] = (
 )
 
 # AI-specific licenses whose rules are written separately; skipped until their files exist.
-EXPECTED_LATER: frozenset[str] = frozenset({
-    "apple-amlr", "h-research", "intel-research", "deepfloyd-if-license", "fair-noncommercial-research-license",
-    "grok2-community",
-})
+# Official ids with no rule yet, because their full license text could not be read here (only fragments of
+# the Hub LICENSE pages are stored): they normalise to no rule, so a card using them is `unknown-license`,
+# an error. `test_the_only_gaps_are_the_known_ones` keeps this set exact.
+EXPECTED_LATER: frozenset[str] = frozenset({"h-research", "intel-research", "grok2-community"})
 
 # The open-source, open-data and family ids this change adds, with their kind and whether commercial use is allowed.
 OSS_RULES: dict[str, tuple[str, bool]] = {
@@ -95,7 +95,7 @@ RULES: RuleSet = load_rules()
 def _present(rule_id: str) -> LicenseRule:
     rule = RULES.rules.get(rule_id)
     if rule is None and rule_id in EXPECTED_LATER:
-        pytest.skip(f"{rule_id}: AI-specific rule expected from the separate rule work")
+        pytest.skip(f"{rule_id}: no rule yet (license text not readable here); cards using it fail as unknown")
     assert rule is not None, f"no rule file for the official Hub id {rule_id!r}"
     return rule
 
@@ -186,3 +186,7 @@ def test_merge_and_derivative_globs_name_real_licenses(rule_id: str) -> None:
             continue
         assert any(fnmatch.fnmatchcase(k, glob) for k in known), (rule_id, glob)
     assert rule_id not in [g for g in rule.merge_incompatible_with if g != "*"]
+
+
+def test_the_only_gaps_are_the_known_ones() -> None:
+    assert {rid for rid in HUB_LICENSE_IDS if rid not in RULES.rules} == EXPECTED_LATER
