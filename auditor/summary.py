@@ -105,6 +105,26 @@ def render_summary(result: AuditResult, *, verbose: bool = False, quiet: bool = 
     return "\n".join(lines) + "\n"
 
 
+def _derivative_lines(rule: LicenseRule, cite: Callable[[str, str], str]) -> list[str]:
+    """What a derivative may declare, what a copy must keep, and which merges are excluded, each with its clause."""
+    dl = rule.derivative_licensing
+    listed = ", ".join(dict.fromkeys([rule.id, *dl.allowed]))
+    how = {"any": "under any terms (keep the notices)", "listed": f"only under {listed}",
+           "none": f"no adaptation may be shared (barred for distribution {', '.join(dl.barred_when)})"}[dl.policy]
+    out = [f"Derivatives may be licensed: {how}" + (f" — {dl.requires.strip()}" if dl.requires else ""),
+           cite(dl.cite.section, dl.cite.quote)]
+    if dl.copies is not None:
+        out += ["Copies (quantizations, re-uploads) keep this license", cite(dl.copies.section, dl.copies.quote)]
+    grouped: dict[tuple[str, str, str, str], list[str]] = {}  # plain globs share one clause: one line
+    for entry in rule.merge_exclusions():
+        key = (entry.severity, entry.reason.strip(), entry.cite.section, entry.cite.quote)
+        grouped.setdefault(key, []).extend(entry.licenses)
+    for (severity, reason, section, quote), globs in grouped.items():
+        sure = "cannot be merged with" if severity == "error" else "merging needs review with"
+        out += [f"Merges: {sure} {', '.join(globs)}" + (f" — {reason}" if reason else ""), cite(section, quote)]
+    return out
+
+
 def explain_rule(rule: LicenseRule, source: str) -> str:
     """A license's terms in plain language, each with its clause."""
     out = [f"{rule.name} ({rule.id})", f"  {rule.url}", f"  SPDX: {rule.spdx} · kind: {rule.kind}", ""]
@@ -142,10 +162,7 @@ def explain_rule(rule: LicenseRule, source: str) -> str:
     fd = rule.flows_down
     kinds = [k for k in (*RELATIONS, "distillation") if k != "unknown" and getattr(fd, k)]
     out.append(f"Binds derivatives: {', '.join(kinds) or 'none'}")
-    dl = rule.derivative_licensing
-    out.append("Derivatives may be licensed: "
-               + ("under any terms (keep the notices)" if dl.policy == "any"
-                  else f"only under {', '.join([rule.id, *dl.allowed])}"))
+    out.extend(_derivative_lines(rule, cite))
     out.append(f"Redistribution: {'allowed' if rule.redistribution.allowed else 'NOT allowed'}")
     for cond in rule.redistribution.conditions:
         out.append(f"  - {cond.strip()}")

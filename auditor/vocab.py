@@ -36,6 +36,25 @@ RELATION_ALIASES: Mapping[str, Relation] = MappingProxyType({
     "merge": "merge", "merged": "merge",
 })
 
+# What a derivative is to its parent, by relation: a copy is the parent's material itself (a quantization is
+# the same weights in another format, as a re-upload is), an adaptation changes it (fine-tune, adapter, merge).
+# A relation the metadata leaves unsaid could be either. Relabelling a copy misstates its terms; an adaptation
+# may carry its own license where the parent's allows it.
+RelationNature = Literal["copy", "adaptation", "either"]
+RELATION_NATURE: Mapping[str, RelationNature] = MappingProxyType({
+    "finetune": "adaptation", "adapter": "adaptation", "merge": "adaptation", "quantized": "copy",
+    "unknown": "either",
+})
+RELATION_MEANINGS: Mapping[str, str] = MappingProxyType({
+    "finetune": "trained further from the parent's weights: an adaptation of the parent",
+    "adapter": "weights (e.g. LoRA) that modify the parent when applied to it: an adaptation of the parent",
+    "quantized": "the parent's weights at a lower precision or in another format: a copy of the parent",
+    "merge": "weights combined from several parents: an adaptation of each",
+    "unknown": "the metadata does not say how it derives from the parent: a copy (quantization, re-upload) "
+               "or an adaptation (fine-tune, adapter, merge)",
+})
+assert set(RELATION_NATURE) == set(RELATION_MEANINGS) == set(RELATIONS)
+
 Distribution = Literal["internal", "saas", "weights"]
 DISTRIBUTIONS: tuple[Distribution, ...] = get_args(Distribution)
 DISTRIBUTION_MEANINGS: Mapping[str, str] = MappingProxyType({
@@ -92,7 +111,8 @@ class CodeInfo:
 
 FindingCode = Literal[
     "non-commercial", "user-threshold", "revenue-threshold", "territory", "field-of-use", "registration",
-    "redistribution", "license-conflict", "incompatible-merge", "unknown-license", "missing-license",
+    "redistribution", "no-derivatives", "license-conflict", "relabelled", "incompatible-merge", "unknown-license",
+    "missing-license",
     "needs-input", "unresolved", "cycle", "lineage-disagreement", "policy-deny", "policy-review",
     "waiver-expired",
 ]
@@ -112,8 +132,17 @@ _CODES: tuple[CodeInfo, ...] = (
              "Register with the licensor before commercial use, and keep the confirmation."),
     CodeInfo("redistribution", "error", "A license forbids redistributing the weights, and you redistribute them.",
              "Do not redistribute the weights, or obtain permission from the licensor."),
-    CodeInfo("license-conflict", "warning", "A model declares a license its ancestors' terms do not allow.",
+    CodeInfo("no-derivatives", "error", "A license forbids sharing adaptations of its model, and the model you "
+             "share is one (whatever license it declares).",
+             "Share only the unmodified model (or keep the adaptation to yourself where the license allows it), "
+             "or obtain permission from the licensor."),
+    CodeInfo("license-conflict", "warning", "A model declares a license its ancestors' terms do not allow, or a "
+             "copy of a model declares another license than the model it copies.",
              "Treat the model as governed by its ancestors' terms and ask its publisher to fix the card."),
+    CodeInfo("relabelled", "info", "An adaptation declares another license than its parent, as the parent's "
+             "license allows; the parent's terms still apply to the material it inherits.",
+             "Nothing blocks the release: keep meeting the parent's terms (listed among the effective licenses and "
+             "obligations) alongside the declared license."),
     CodeInfo("incompatible-merge", "error", "A merge combines models whose licenses cannot both be met.",
              "Do not ship the merge: its parents' licenses cannot both be satisfied."),
     CodeInfo("unknown-license", "error", "A declared license value matches no rule: its terms are unknown.",

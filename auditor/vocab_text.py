@@ -40,7 +40,7 @@ _LISTS: dict[str, Callable[[], list[str]]] = {
     "severities": _simple(vocab.SEVERITIES, {"error": "fails the audit", "warning": "needs review",
                                               "info": "for the record"}),
     "distributions": _simple(vocab.DISTRIBUTIONS, dict(vocab.DISTRIBUTION_MEANINGS)),
-    "relations": _simple(vocab.RELATIONS),
+    "relations": _simple(vocab.RELATIONS, dict(vocab.RELATION_MEANINGS)),
     "kinds": _simple(vocab.LICENSE_KINDS),
     "exit-codes": lambda: [f"{e.value:<4} {e.name.lower()}" for e in vocab.ExitCode],
 }

@@ -50,7 +50,7 @@ CODES = ["non-commercial", "license-conflict", "needs-input", "unresolved", "mis
 RESTRICTIVE = [
     rid for rid, r in sorted(RULES.rules.items())
     if not r.commercial.allowed or r.thresholds or r.territory or r.field_of_use or r.kind == "unknown"
-    or r.derivative_licensing.policy == "listed" or r.merge_incompatible_with
+    or r.derivative_licensing.policy != "any" or r.merge_incompatible_with
 ]
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

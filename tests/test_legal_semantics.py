@@ -20,6 +20,7 @@ from auditor.model import (
     LineageGraph,
     ModelFacts,
     NodeRecord,
+    Relation,
 )
 from auditor.paths import bundled_rules_dir
 from auditor.rules.loader import load_rules
@@ -80,3 +81,135 @@ def test_prohibited_uses_are_an_obligation_not_a_question() -> None:
     assert "sexually-explicit-content" in prohibited.text and prohibited.clause is not None
     [audit] = evaluate(graph, rules, DeclaredUse(**base, purposes=["adult-content"]))
     assert [f.code for f in audit.findings if f.severity == "error"] == ["field-of-use"]
+
+
+# --------------------------------------------------------------------------- derivatives (issue 11 items 5, 9, 11, ★)
+
+WEIGHTS = DeclaredUse(commercial=False, monthly_active_users=1, annual_revenue_usd=1, distribution="weights",
+                      regions=["US"], purposes=["chat-assistant"])
+
+
+def _lineage(nodes: dict[str, list[str]], edges: list[tuple[str, str, Relation]]) -> LineageGraph:
+    """`nodes`: id -> declared licenses; `edges`: (child, parent, relation); the first node is the model."""
+    records = [NodeRecord(id=rid, facts=ModelFacts(id=rid, requested=rid, source="hub",
+                                                    declared=DeclaredLicense(license=lics)))
+               for rid, lics in nodes.items()]
+    ev = Evidence(source="hub", field="cardData.base_model", value="x")
+    return LineageGraph(roots=[next(iter(nodes))], nodes=records,
+                        edges=[EdgeRecord(child=c, parent=p, relation=r, evidence=[ev]) for c, p, r in edges])
+
+
+def test_a_shared_adaptation_of_a_no_derivatives_model_fails_whatever_it_declares() -> None:
+    """CC BY-NC-ND 4.0 §3(a)(1): "You do not have permission under this Public License to Share Adapted Material".
+    The ND license stays among the effective licenses, and the finding's path ends at the ND parent."""
+    rules = load_rules()
+    nd = "other-org/nd-model"
+    for declared in (["cc-by-nc-nd-4.0"], ["apache-2.0"], ["cc-by-nc-4.0"]):
+        graph = _lineage({"example-org/ft": declared, nd: ["cc-by-nc-nd-4.0"]}, [("example-org/ft", nd, "finetune")])
+        [audit] = evaluate(graph, rules, WEIGHTS)
+        assert "cc-by-nc-nd-4.0" in {e.license for e in audit.effective_licenses}, declared
+        [finding] = [f for f in audit.findings if f.code == "no-derivatives"]
+        assert finding.severity == "error" and finding.via[-1] == nd and finding.clause is not None
+        assert "You do not have permission under this Public License to Share Adapted Material" in finding.clause.quote
+        assert "whatever example-org/ft declares" in finding.message
+        assert audit.verdict == "fail"
+    # Two ND parents merged, each declaring the same license: still an adaptation of each.
+    graph = _lineage({"example-org/m": ["cc-by-nc-nd-4.0"], nd: ["cc-by-nc-nd-4.0"], "third-org/nd": ["cc-by-nc-nd-4.0"]},
+                     [("example-org/m", nd, "merge"), ("example-org/m", "third-org/nd", "merge")])
+    [audit] = evaluate(graph, rules, WEIGHTS)
+    assert [f.code for f in audit.findings if f.severity == "error"] == ["no-derivatives"]
+    # The licensor adapting its own model (same Hub namespace) is not bound by its own public license.
+    graph = _lineage({"other-org/nd-v2": ["cc-by-nc-nd-4.0"], nd: ["cc-by-nc-nd-4.0"]}, [("other-org/nd-v2", nd, "finetune")])
+    [audit] = evaluate(graph, rules, WEIGHTS)
+    assert "no-derivatives" not in {f.code for f in audit.findings}
+
+
+def test_no_derivatives_follows_the_modes_each_text_bars() -> None:
+    """4.0 bars Sharing (the weights); 3.0 grants "no rights to make Adaptations" at all (Section 3), so even an
+    internal use of an adaptation is outside it. An unknown relation may be a copy: a review, not an error."""
+    rules = load_rules()
+    for license_, mode, expected in (("cc-by-nc-nd-4.0", "internal", None), ("cc-by-nc-nd-4.0", "saas", None),
+                                     ("cc-by-nc-nd-3.0", "internal", "error"), ("cc-by-nd-4.0", "weights", "error")):
+        graph = _lineage({"example-org/ft": [license_], "other-org/nd": [license_]},
+                         [("example-org/ft", "other-org/nd", "adapter")])
+        [audit] = evaluate(graph, rules, WEIGHTS.model_copy(update={"distribution": mode}))
+        found = [f.severity for f in audit.findings if f.code == "no-derivatives"]
+        assert found == ([expected] if expected else []), (license_, mode, audit.findings)
+    graph = _lineage({"example-org/x": ["cc-by-nc-nd-4.0"], "other-org/nd": ["cc-by-nc-nd-4.0"]},
+                     [("example-org/x", "other-org/nd", "unknown")])
+    [audit] = evaluate(graph, rules, WEIGHTS)
+    [finding] = [f for f in audit.findings if f.code == "no-derivatives"]
+    assert finding.severity == "warning" and "what may be an adaptation" in finding.message
+
+
+def test_relabelling_names_the_case_copy_adaptation_or_either() -> None:
+    """A copy relabelled misstates the terms (CC BY-NC 4.0 §3(a)(1)(C): "indicate the Licensed Material is licensed
+    under this Public License"); an adaptation may carry its own license (§3(a)(4)); an unknown relation is either."""
+    rules = load_rules()
+    cases: dict[Relation, tuple[str, str, str]] = {"quantized": ("license-conflict", "error", "it is a copy of"),
+             "finetune": ("relabelled", "info", "through an adaptation"),
+             "unknown": ("license-conflict", "warning", "if a copy (a quantization or re-upload)")}
+    for relation, (code, severity, words) in cases.items():
+        graph = _lineage({"example-org/child": ["apache-2.0"], "other-org/nc": ["cc-by-nc-4.0"]},
+                         [("example-org/child", "other-org/nc", relation)])
+        [audit] = evaluate(graph, rules, WEIGHTS)
+        [finding] = [f for f in audit.findings if f.license == "cc-by-nc-4.0"]
+        assert (finding.code, finding.severity) == (code, severity) and words in finding.message, relation
+        assert finding.clause is not None
+        section = "Section 3(a)(4)" if code == "relabelled" else "Section 3(a)(1)(C)"
+        assert finding.clause.section == section, relation
+    # A copy that keeps the label is no finding; a copy of a relabelled copy is flagged where the label changed.
+    graph = _lineage({"example-org/q2": ["apache-2.0"], "example-org/q1": ["apache-2.0"], "other-org/nc": ["cc-by-nc-4.0"]},
+                     [("example-org/q2", "example-org/q1", "quantized"), ("example-org/q1", "other-org/nc", "quantized")])
+    [audit] = evaluate(graph, rules, WEIGHTS)
+    conflicts = [f for f in audit.findings if f.code == "license-conflict"]
+    assert {f.via[-1] for f in conflicts} == {"other-org/nc"}
+    assert {f.severity for f in conflicts} == {"error", "warning"}  # the model's own label, and q1's upstream
+
+
+def test_merge_exclusions_carry_their_own_severity_and_clause() -> None:
+    """Llama 2 §1.b.v and Tongyi Qianwen §5.b forbid using the materials "to improve any other large language model";
+    whether a merge does is not decided by the text: each side's finding is a warning citing its own clause."""
+    rules = load_rules()
+    graph = _lineage({"example-org/m": ["llama2", "tongyi-qianwen"], "other-org/l2": ["llama2"],
+                      "other-org/qw": ["tongyi-qianwen"]},
+                     [("example-org/m", "other-org/l2", "merge"), ("example-org/m", "other-org/qw", "merge")])
+    [audit] = evaluate(graph, rules, WEIGHTS.model_copy(update={"commercial": True}))
+    merges = {f.license: f for f in audit.findings if f.code == "incompatible-merge"}
+    assert set(merges) == {"llama2", "tongyi-qianwen"}
+    assert {f.severity for f in merges.values()} == {"warning"} and audit.verdict == "review"
+    for license_, section in (("llama2", "§1.b.v"), ("tongyi-qianwen", "§5.b")):
+        clause = merges[license_].clause
+        assert clause is not None and clause.section == section
+        assert "to improve any other large language model" in clause.quote
+        assert "does not decide" in merges[license_].message
+    # The plain list form still works: a CC BY-SA 4.0 + Llama 2 merge is an error citing §3(b)(1).
+    graph = _lineage({"example-org/m": ["cc-by-sa-4.0", "llama2"], "other-org/sa": ["cc-by-sa-4.0"],
+                      "other-org/l2": ["llama2"]},
+                     [("example-org/m", "other-org/sa", "merge"), ("example-org/m", "other-org/l2", "merge")])
+    [audit] = evaluate(graph, rules, WEIGHTS)
+    [sa] = [f for f in audit.findings if f.code == "incompatible-merge" and f.license == "cc-by-sa-4.0"]
+    assert sa.severity == "error" and sa.clause is not None and sa.clause.section == "Section 3(b)(1)"
+
+
+def test_every_derivative_finding_says_what_its_clause_says() -> None:
+    """Issue 11 item 11: a finding quotes the clause that supports its own sentence. For every rule that restricts
+    what a derivative may declare, an Apache-2.0 fine-tune of a model under it is reported with the rule's
+    derivative_licensing clause, in the words the rule gives for that clause (`requires`), never "must keep"."""
+    rules = load_rules()
+    for rule in sorted(rules.rules.values(), key=lambda r: r.id):
+        dl = rule.derivative_licensing
+        if dl.policy == "any":
+            continue
+        assert dl.requires.strip(), f"{rule.id}: derivative_licensing.requires says what the clause asks"
+        graph = _lineage({"example-org/child": ["apache-2.0"], "other-org/parent": [rule.id]},
+                         [("example-org/child", "other-org/parent", "finetune")])
+        [audit] = evaluate(graph, rules, WEIGHTS)
+        found = [f for f in audit.findings if f.license == rule.id and f.code in ("license-conflict", "no-derivatives")]
+        assert found, rule.id
+        for finding in found:
+            assert finding.clause is not None and finding.clause.section == dl.cite.section, rule.id
+            assert dl.requires.strip() in finding.message and "must keep" not in finding.message, rule.id
+    for rule in rules.rules.values():
+        for entry in rule.merge_exclusions():
+            assert entry.severity == "error" or entry.reason, (rule.id, entry.licenses)  # a review says why

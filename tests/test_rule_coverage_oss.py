@@ -16,6 +16,7 @@ from auditor.model import DeclaredLicense
 from auditor.rules.loader import RuleSet, load_rules
 from auditor.rules.normalize import normalise_declared
 from auditor.rules.schema import Citation, LicenseRule
+from auditor.vocab import DISTRIBUTIONS
 
 # license-facts.md §22, verbatim order: 83 identifiers.
 HUB_LICENSE_IDS: tuple[str, ...] = (
@@ -115,6 +116,9 @@ def _citations(rule: LicenseRule) -> list[tuple[str, Citation]]:
         cites.append(("acceptable_use_policy", rule.acceptable_use_policy.cite))
     if rule.outputs_training is not None:
         cites.append(("outputs_training", rule.outputs_training.cite))
+    if rule.derivative_licensing.copies is not None:
+        cites.append(("derivative_licensing.copies", rule.derivative_licensing.copies))
+    cites += [(f"merge_incompatible_with[{i}]", e.cite) for i, e in enumerate(rule.merge_exclusions())]
     return cites
 
 
@@ -166,14 +170,18 @@ def test_oss_rule_terms(rule_id: str) -> None:
 @pytest.mark.parametrize("rule_id", sorted(MUST_LIST_DERIVATIVES))
 def test_copyleft_and_no_derivatives_rules_restrict_the_child_license(rule_id: str) -> None:
     policy = RULES.rules[rule_id].derivative_licensing
-    assert (policy.policy == "listed") is MUST_LIST_DERIVATIVES[rule_id]
+    assert (policy.policy in ("listed", "none")) is MUST_LIST_DERIVATIVES[rule_id]
 
 
 def test_no_derivatives_rules_allow_no_shared_adaptation() -> None:
-    for rule_id in ("cc-by-nd-4.0", "cc-by-nc-nd-3.0", "cc"):
-        assert RULES.rules[rule_id].derivative_licensing.allowed == []
-    # the 3.0 NoDerivs text grants no right to make adaptations at all, so any merge is excluded
-    assert RULES.rules["cc-by-nc-nd-3.0"].merge_incompatible_with == ["*"]
+    for rule_id in ("cc-by-nd-4.0", "cc-by-nc-nd-4.0", "cc-by-nc-nd-3.0", "cc"):
+        policy = RULES.rules[rule_id].derivative_licensing
+        assert policy.policy == "none" and policy.allowed == [] and policy.copies is not None, rule_id
+    # 4.0: "You do not have permission ... to Share Adapted Material": barred when the weights are shared
+    assert RULES.rules["cc-by-nd-4.0"].derivative_licensing.barred_when == ["weights"]
+    # the 3.0 NoDerivs text grants no right to make adaptations at all: barred in every distribution, merges included
+    assert set(RULES.rules["cc-by-nc-nd-3.0"].derivative_licensing.barred_when) == set(DISTRIBUTIONS)
+    assert RULES.rules["cc-by-nc-nd-3.0"].merge_incompatible_with == []
 
 
 @pytest.mark.parametrize("rule_id", sorted(OSS_RULES))
@@ -181,11 +189,11 @@ def test_merge_and_derivative_globs_name_real_licenses(rule_id: str) -> None:
     """A glob that matches no rule (nor an expected one) is a typo that silently disables a check."""
     known = set(RULES.rules) | EXPECTED_LATER | {"cc-by-nc-sa-2.5"}  # 2.5: a later version the Hub has no tag for
     rule = RULES.rules[rule_id]
-    for glob in [*rule.merge_incompatible_with, *rule.derivative_licensing.allowed]:
+    for glob in [*rule.merge_globs(), *rule.derivative_licensing.allowed]:
         if glob == f"{rule_id}-*":  # versioned ids of a family (e.g. gfdl-1.3) an organisation folder may add
             continue
         assert any(fnmatch.fnmatchcase(k, glob) for k in known), (rule_id, glob)
-    assert rule_id not in [g for g in rule.merge_incompatible_with if g != "*"]
+    assert rule_id not in [g for g in rule.merge_globs() if g != "*"]
 
 
 def test_the_only_gaps_are_the_known_ones() -> None:

@@ -148,6 +148,27 @@ OTHER = Cite("other", "Hub license identifier", "add the license's text to a `LI
 # Apache-2.0 §4(a) (facts §6): the first obligation that binds only weights distribution.
 APACHE_COPY = Cite("apache-2.0", "§4(a)", "any other recipients of the Work or Derivative Works a copy of this License")
 
+# CC BY-NC-ND 4.0 (issue 11 item 5; the SPDX text, facts §8 for the family): §3(a)(1) ends "For the avoidance of
+# doubt, You do not have permission under this Public License to Share Adapted Material"; §3(a)(1)(C) makes whoever
+# shares the material "indicate the Licensed Material is licensed under this Public License".
+ND_NO_SHARE = Cite("cc-by-nc-nd-4.0", "Section 3(a)(1) (final sentence)",
+                   "You do not have permission under this Public License to Share Adapted Material")
+ND_COPY = Cite("cc-by-nc-nd-4.0", "Section 3(a)(1)(C)", "indicate the Licensed Material is licensed under this Public License")
+# CC BY-NC 4.0 (facts §8): a shared copy must "indicate the Licensed Material is licensed under this Public License"
+# (§3(a)(1)(C)); an adaptation may carry the sharer's own license: "the Adapter's License You apply must not prevent
+# recipients of the Adapted Material from complying with this Public License" (§3(a)(4)).
+BY_NC_COPY = Cite("cc-by-nc-4.0", "Section 3(a)(1)(C)", "indicate the Licensed Material is licensed under this Public License")
+BY_NC_ADAPTER = Cite("cc-by-nc-4.0", "Section 3(a)(4)", "must not prevent recipients of the Adapted Material from complying")
+# Apache-2.0 §4, last paragraph (facts §6): other terms for a Derivative Work as a whole, "provided Your use,
+# reproduction, and distribution of the Work otherwise complies with the conditions stated in this License".
+APACHE_DERIV = Cite("apache-2.0", "§4 (last paragraph)",
+                    "provided Your use, reproduction, and distribution of the Work otherwise complies")
+# Meta Llama 3 (facts §1.2): §1.b.v "You will not use the Llama Materials or any output or results of the Llama
+# Materials to improve any other large language model (excluding Meta Llama 3 or derivative works thereof)";
+# §1.b.i "(A) provide a copy of this Agreement with any such Llama Materials".
+LLAMA3_NO_IMPROVE = Cite("llama3", "§1.b.v", "to improve any other large language model (excluding Meta Llama 3")
+LLAMA3_KEEP = Cite("llama3", "§1.b.i", "provide a copy of this Agreement with any such Llama Materials")
+
 R1_DISTILL_8B = "deepseek-ai/DeepSeek-R1-Distill-Llama-8B"
 WAIVER_TEXT = "Legal reviewed LEGAL-1042; we comply with the Llama 3.1 terms for this model."
 
@@ -165,13 +186,56 @@ SCENARIOS: list[Scenario] = [
              DeclaredUse(commercial=False, distribution="internal"), "pass", {}),
     Scenario("aya-commercial-internal-tool", ("CohereForAI/aya-23-8B",), use(distribution="internal"),
              "fail", {"non-commercial": cites(BY_NC)}),
-    # TheBloke's GGUF says apache-2.0, but it quantizes Upstage's CC-BY-NC instruct model: NC flows down (Q3).
+    # TheBloke's GGUF says apache-2.0, but it quantizes Upstage's CC-BY-NC instruct model: NC flows down (Q3). Its
+    # card does not state the relation: a copy relabelled would misstate the terms (§3(a)(1)(C)), an adaptation may
+    # carry another license (§3(a)(4)); either way the NC terms apply. A review, named as either case.
     Scenario("solar-instruct-gguf-relabelled-apache", ("TheBloke/SOLAR-10.7B-Instruct-v1.0-GGUF",), use(),
-             "fail", {"non-commercial": cites(BY_NC)},
-             holders={"non-commercial": "upstage/SOLAR-10.7B-Instruct-v1.0"}),
-    # A restrictive child of a permissive parent is allowed (Q5): non-commercial use passes.
+             "fail", {"non-commercial": cites(BY_NC), "license-conflict": cites(BY_NC_COPY)},
+             holders={"non-commercial": "upstage/SOLAR-10.7B-Instruct-v1.0",
+                      "license-conflict": "upstage/SOLAR-10.7B-Instruct-v1.0"}),
+    # A restrictive child of a permissive parent is allowed (Q5): non-commercial use passes; a note records that
+    # Apache-2.0 still applies to the base's material (§4, last paragraph).
     Scenario("solar-instruct-noncommercial-weights", ("upstage/SOLAR-10.7B-Instruct-v1.0",),
-             use(commercial=False, distribution="weights"), "pass", {}),
+             use(commercial=False, distribution="weights"), "pass", {"relabelled": cites(APACHE_DERIV)}),
+    # --- relabelling a copy vs an adaptation (issue 11, relabelling) ----------------------------------------
+    # A quantization is a copy of Aya: declaring it Apache-2.0 misstates CC BY-NC 4.0, which §3(a)(1)(C) makes
+    # whoever shares it indicate. Shared as weights: an error; used internally: a review of the label.
+    Scenario("cc-by-nc-quantization-relabelled-apache-weights", ("example-org/aya-23-8B-GGUF",),
+             use(commercial=False, distribution="weights"), "fail", {"license-conflict": cites(BY_NC_COPY)},
+             holders={"license-conflict": "CohereForAI/aya-23-8B"}),
+    Scenario("cc-by-nc-quantization-relabelled-apache-internal", ("example-org/aya-23-8B-GGUF",),
+             use(commercial=False, distribution="internal"), "review", {"license-conflict": cites(BY_NC_COPY)}),
+    # A fine-tune is an adaptation: §3(a)(4) lets it carry Apache-2.0 (a note, not a conflict), and the NC terms
+    # still apply to Aya's material in it.
+    Scenario("cc-by-nc-finetune-relabelled-apache-weights", ("example-org/aya-23-8B-support-ft",),
+             use(commercial=False, distribution="weights"), "pass", {"relabelled": cites(BY_NC_ADAPTER)}),
+    Scenario("cc-by-nc-finetune-relabelled-apache-commercial", ("example-org/aya-23-8B-support-ft",), use(),
+             "fail", {"non-commercial": cites(BY_NC), "relabelled": cites(BY_NC_ADAPTER)},
+             holders={"non-commercial": "CohereForAI/aya-23-8B", "relabelled": "CohereForAI/aya-23-8B"}),
+    # --- CC BY-NC-ND 4.0: no shared adaptation (issue 11 item 5) --------------------------------------------
+    # A fine-tune keeping the tag is still Adapted Material: sharing its weights is outside the license.
+    Scenario("cc-by-nc-nd-finetune-keeps-tag-weights", ("example-org/OpenDalleV1.1-ft",),
+             use(commercial=False, distribution="weights", purposes=["image-generation"]), "fail",
+             {"no-derivatives": cites(ND_NO_SHARE)}, holders={"no-derivatives": "dataautogpt3/OpenDalleV1.1"}),
+    # "Share" (§1) is to provide material to the public; a hosted service gives the public outputs, not the
+    # adapted weights (the rule's reading, stated in its notes), and §2(a)(1)(B) lets you produce it privately.
+    Scenario("cc-by-nc-nd-finetune-saas", ("example-org/OpenDalleV1.1-ft",),
+             use(commercial=False, distribution="saas", purposes=["image-generation"]), "pass", {}),
+    Scenario("cc-by-nc-nd-finetune-distribution-undeclared", ("example-org/OpenDalleV1.1-ft",),
+             use(commercial=False, distribution=None, purposes=["image-generation"]), "review",
+             {"needs-input": cites(ND_NO_SHARE)}, fields=frozenset({"distribution"})),
+    # Inside a merge too, whatever the merge declares; SSD-1B's Apache-2.0 still applies to its part.
+    Scenario("cc-by-nc-nd-merge-keeps-tag-weights", ("example-org/opendalle-ssd-merge",),
+             use(commercial=False, distribution="weights", purposes=["image-generation"]), "fail",
+             {"no-derivatives": cites(ND_NO_SHARE), "relabelled": cites(APACHE_DERIV)},
+             holders={"no-derivatives": "dataautogpt3/OpenDalleV1.1", "relabelled": "segmind/SSD-1B"}),
+    # §2(a)(4): a format conversion "never produces Adapted Material": a quantization keeping the tag is a copy...
+    Scenario("cc-by-nc-nd-quantization-keeps-tag-weights", ("example-org/OpenDalleV1.1-q8",),
+             use(commercial=False, distribution="weights", purposes=["image-generation"]), "pass", {}),
+    # ...and a copy relabelled MIT misstates the terms its sharer must indicate (§3(a)(1)(C)).
+    Scenario("cc-by-nc-nd-quantization-relabelled-mit-weights", ("example-org/OpenDalleV1.1-q8-mit",),
+             use(commercial=False, distribution="weights", purposes=["image-generation"]), "fail",
+             {"license-conflict": cites(ND_COPY)}),
     # --- Llama ---------------------------------------------------------------------------------------------
     Scenario("llama31-finetune-800m-mau", ("cognitivecomputations/dolphin-2.9.4-llama3.1-8b",),
              use(monthly_active_users=800_000_000), "fail",
@@ -210,7 +274,7 @@ SCENARIOS: list[Scenario] = [
              use(regions=["IT"]), "review", {"license-conflict": cites(LLAMA33_KEEP), "unresolved": NONE},
              holders={"license-conflict": "meta-llama/Llama-3.3-70B-Instruct"}),
     Scenario("deepseek-r1-distill-qwen-32b-weights", ("deepseek-ai/DeepSeek-R1-Distill-Qwen-32B",),
-             use(distribution="weights"), "pass", {}),
+             use(distribution="weights"), "pass", {"relabelled": cites(APACHE_DERIV)}),
     Scenario("codellama-finetune-mau-undeclared", ("Nexusflow/NexusRaven-13B",), use(monthly_active_users=None),
              "review", {"needs-input": cites(LLAMA2_MAU)}, fields=frozenset({"monthly_active_users"})),
     Scenario("codellama-finetune-declared-other-weights", ("Nexusflow/NexusRaven-V2-13B",),
@@ -323,9 +387,19 @@ SCENARIOS: list[Scenario] = [
     # --- merges --------------------------------------------------------------------------------------------
     # Facts Q2: Apache-2.0 + CC-BY-NC-4.0 merged weights are Adapted Material of the NC model.
     Scenario("merge-apache-and-cc-by-nc-commercial", ("example-org/qwen-aya-merge",), use(), "fail",
-             {"non-commercial": cites(BY_NC)}, holders={"non-commercial": "CohereForAI/aya-23-8B"}),
+             {"non-commercial": cites(BY_NC), "relabelled": cites(BY_NC_ADAPTER)},
+             holders={"non-commercial": "CohereForAI/aya-23-8B"}),
     Scenario("merge-apache-and-cc-by-nc-research-weights", ("example-org/qwen-aya-merge",),
-             use(commercial=False, distribution="weights"), "pass", {}),
+             use(commercial=False, distribution="weights"), "pass", {"relabelled": cites(BY_NC_ADAPTER)}),
+    # Issue 11 item 9: Llama 3 §1.b.v forbids using the materials "to improve any other large language model";
+    # whether merging them with Llama 3.1 does that is not decided by the text (the rule says so): a review.
+    Scenario("merge-llama3-and-llama31-both-agreements", ("example-org/openbio-dolphin-merge",),
+             use(distribution="weights"), "review", {"incompatible-merge": cites(LLAMA3_NO_IMPROVE), "unresolved": NONE}),
+    # Carrying only the 3.1 agreement leaves out the copy of the Llama 3 Agreement that §1.b.i asks for.
+    Scenario("merge-llama3-and-llama31-one-agreement-weights", ("example-org/openbio-dolphin-merge-31",),
+             use(distribution="weights"), "fail",
+             {"incompatible-merge": cites(LLAMA3_NO_IMPROVE), "license-conflict": cites(LLAMA3_KEEP),
+              "unresolved": NONE}, holders={"license-conflict": "aaditya/Llama3-OpenBioLLM-8B"}),
     # Facts Q9: BY-SA's Adapter's License can't also be the Llama 2 Agreement.
     Scenario("merge-cc-by-sa-and-llama2", ("example-org/luna-codellama-merge",), use(), "fail",
              {"incompatible-merge": cites(BY_SA_SHAREALIKE), "license-conflict": cites(LLAMA2_KEEP)}),

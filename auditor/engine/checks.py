@@ -11,9 +11,10 @@ import fnmatch
 from collections.abc import Callable
 
 from auditor.engine.context import Ctx, Findings, flows, via_text
+from auditor.engine.derivatives import clause_text, nature_text, no_derivatives, relabelling
 from auditor.model import EffectiveLicense
 from auditor.policy import classify
-from auditor.rules.schema import LicenseRule, Territory
+from auditor.rules.schema import LicenseRule, MergeIncompatibility, Territory
 from auditor.vocab import DISTRIBUTIONS, FindingCode, Severity, regions_overlap
 
 TermChecker = Callable[[Ctx, str, EffectiveLicense, LicenseRule, Findings], None]
@@ -195,13 +196,16 @@ def lineage_evidence(ctx: Ctx, model_id: str, out: Findings) -> None:
 
 
 def _bad_own_licenses(ctx: Ctx, node_id: str, own: list[str], inherited: EffectiveLicense) -> list[str]:
+    """The node's own licenses when none of them is one the inherited rule accepts for a derivative (the
+    clauses ask for their own license *with* the derivative, e.g. "a copy of this Agreement"; a derivative
+    that carries it may carry other licenses too, such as a merge keeping each parent's agreement)."""
     rule = ctx.rules.rules[inherited.license]
     policy = rule.derivative_licensing
     owner = node_id.split("/", 1)[0].lower()
     if policy.policy != "listed" or owner in {o.lower() for o in policy.licensor_orgs}:
         return []
     allowed = [rule.id, *policy.allowed]
-    return [d for d in own if not any(fnmatch.fnmatchcase(d, a) for a in allowed)]
+    return [] if any(fnmatch.fnmatchcase(d, a) for d in own for a in allowed) else own
 
 
 def _node_conflicts(ctx: Ctx, node_id: str) -> list[tuple[list[str], EffectiveLicense]]:
@@ -230,19 +234,29 @@ def _conflict(ctx: Ctx, model_id: str, node_id: str, bad: list[str], inherited: 
     cite = rule.derivative_licensing.cite
     via = ctx.path_to(model_id, node_id)[:-1] + inherited.via
     severity: Severity = "error" if ctx.use.distribution == "weights" else "warning"
+    parent, holder = inherited.via[1], inherited.via[-1]
+    relation = next(r for p, r in ctx.parents.get(node_id, []) if p == parent)
+    held = "which declares it" if parent == holder else f"which holds {holder}'s material under it"
     out.add("license-conflict", severity,
-            f"{node_id} declares {', '.join(bad)}, but it derives from {inherited.via[-1]} under {rule.name}, "
-            f"which its derivatives must keep; {rule.name} still applies", license=rule.id, cite=cite, via=via)
+            f"{node_id} declares {', '.join(bad)}, not {rule.name}, though it is {nature_text(relation)} of "
+            f"{parent}, {held}; {clause_text(rule)}. {rule.name} still applies to that material",
+            license=rule.id, cite=cite, via=via)
     if ctx.use.distribution is None:
         out.add("needs-input", "warning",
-                f"{node_id} declares {', '.join(bad)} over {rule.name} terms: the conflict blocks redistributing "
-                f"the weights; declare the distribution ({', '.join(DISTRIBUTIONS)})", license=rule.id, cite=cite,
-                via=via, field="distribution")
+                f"{node_id} declares {', '.join(bad)}, not {rule.name}: whether this conflict blocks your release "
+                f"depends on the distribution; declare it ({', '.join(DISTRIBUTIONS)})", license=rule.id,
+                cite=cite, via=via, field="distribution")
+
+
+def _exclusion(ctx: Ctx, a: str, b: str) -> MergeIncompatibility | None:
+    """Rule `a`'s entry excluding `b` from a merge (the most severe one, if several match)."""
+    found = [e for e in ctx.rules.rules[a].merge_exclusions() if any(fnmatch.fnmatchcase(b, g) for g in e.licenses)]
+    return min(found, key=lambda e: e.severity != "error") if found else None
 
 
 def _lists(ctx: Ctx, a: str, b: str) -> bool:
     """Rule `a` lists `b` among the licenses it cannot be merged with."""
-    return any(fnmatch.fnmatchcase(b, g) for g in ctx.rules.rules[a].merge_incompatible_with)
+    return _exclusion(ctx, a, b) is not None
 
 
 def _merge_pairs(ctx: Ctx, merge_parents: list[str]) -> list[tuple[str, str, str, str]]:
@@ -265,12 +279,22 @@ def merges(ctx: Ctx, model_id: str, out: Findings) -> None:
         for first, second, a, b in _merge_pairs(ctx, merge_parents) if len(merge_parents) > 1 else []:
             ra, rb = ctx.rules.rules[a], ctx.rules.rules[b]
             # The finding names the license that declares the incompatibility (both, if both do).
-            for declaring in sorted({r for r, o in ((a, b), (b, a)) if _lists(ctx, r, o)}):
-                rule = ctx.rules.rules[declaring]
-                out.add("incompatible-merge", "error",
-                        f"{node_id} merges {first} ({ra.name}) and {second} ({rb.name}), whose terms cannot both "
-                        f"be met ({rule.name} excludes the other)", license=declaring,
-                        cite=rule.derivative_licensing.cite, via=ctx.path_to(model_id, node_id))
+            for declaring, other in sorted((r, o) for r, o in ((a, b), (b, a)) if _lists(ctx, r, o)):
+                entry = _exclusion(ctx, declaring, other)
+                assert entry is not None
+                out.add("incompatible-merge", entry.severity,
+                        f"{node_id} merges {first} ({ra.name}) and {second} ({rb.name}); "
+                        + _merge_reason(ctx.rules.rules[declaring], ctx.rules.rules[other], entry),
+                        license=declaring, cite=entry.cite, via=ctx.path_to(model_id, node_id))
+
+
+def _merge_reason(rule: LicenseRule, other: LicenseRule, entry: MergeIncompatibility) -> str:
+    """Why the merge is excluded, after the clause the entry cites."""
+    if not entry.reason:  # a plain glob: the clause is what the rule asks of a derivative
+        return f"{clause_text(rule)}, which the {other.name} terms on the other part cannot meet"
+    sure = "" if entry.severity == "error" else (" The text does not decide whether merging the weights does "
+                                                 "this: review")
+    return f"{rule.name} {entry.cite.section}: {entry.reason}.{sure}"
 
 
 def policy_lists(ctx: Ctx, model_id: str, out: Findings) -> None:
@@ -293,5 +317,6 @@ TERM_CHECKERS: tuple[TermChecker, ...] = (
     commercial, registration, thresholds, territory, field_of_use, redistribution, unidentified, scoped_obligations,
 )
 MODEL_CHECKERS: tuple[ModelChecker, ...] = (
-    unresolved_nodes, declared_licenses, lineage_evidence, derivative_licenses, merges, policy_lists,
+    unresolved_nodes, declared_licenses, lineage_evidence, derivative_licenses, relabelling, no_derivatives, merges,
+    policy_lists,
 )

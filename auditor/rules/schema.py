@@ -29,6 +29,7 @@ Metric = Literal["monthly_active_users", "annual_revenue_usd"]
 DistributionMode = Distribution
 _ALL_MODES: tuple[DistributionMode, ...] = DISTRIBUTIONS
 RelationName = Relation
+_SHARED_WEIGHTS: tuple[DistributionMode, ...] = ("weights",)
 
 
 def _vocab(check: Any) -> Any:
@@ -133,15 +134,35 @@ class FlowDown(_Strict):
 class DerivativeLicensing(_Strict):
     """What license a derivative may declare for itself.
 
-    - `any`: the child may use any license (permissive parents), keeping notices.
-    - `listed`: the child must declare one of `allowed` (rule-id globs), else `license-conflict`.
+    - `any`: an adaptation may use any license (permissive parents), keeping notices (`relabelled`, info).
+    - `listed`: the child must declare this license or one of `allowed` (rule-id globs), else `license-conflict`.
+    - `none`: no adaptation may be shared, whatever it declares (`no-derivatives` in the `barred_when` modes).
     """
 
-    policy: Literal["any", "listed"]
+    policy: Literal["any", "listed", "none"]
     allowed: list[str] = Field(default_factory=list)
     # Hub namespaces of the licensor itself: its own releases may relicense its own material.
     licensor_orgs: list[str] = Field(default_factory=list)
+    # What the cited clause asks of a derivative, in plain words; a `license-conflict` or `no-derivatives`
+    # finding says it after "<license> <section>: ". Empty: a neutral sentence is used.
+    requires: str = ""
+    # `none`: the declared distributions in which an adaptation is outside the license (where the text's
+    # "Share" reaches, or every mode if the license grants no right to make adaptations at all).
+    barred_when: list[DistributionMode] = Field(default_factory=lambda: list(_SHARED_WEIGHTS))
+    # The clause that keeps a copy (a quantization, a re-upload) under this license: a copy declaring
+    # another license is a `license-conflict` (laundering), an adaptation that may and does is `relabelled`.
+    copies: Citation | None = None
     note: str = ""
+    cite: Citation
+
+
+class MergeIncompatibility(_Strict):
+    """Licenses this one cannot be merged with, how sure that is, and the clause that says so."""
+
+    licenses: list[str] = Field(min_length=1)  # rule-id globs
+    # `warning` where the text does not decide (the finding asks for a review), `error` where it does.
+    severity: Literal["error", "warning"] = "error"
+    reason: str = Field(min_length=1)  # what the clause forbids, in plain words
     cite: Citation
 
 
@@ -175,11 +196,21 @@ class LicenseRule(_Strict):
     outputs_training: OutputsTraining | None = None
     flows_down: FlowDown
     derivative_licensing: DerivativeLicensing
-    merge_incompatible_with: list[str] = Field(default_factory=list)  # rule-id globs
+    # Rule-id globs (an `error` citing derivative_licensing), or entries with their own severity and clause.
+    merge_incompatible_with: list[str | MergeIncompatibility] = Field(default_factory=list)
     redistribution: Redistribution
     obligations: list[Obligation] = Field(default_factory=list)
     not_encoded: list[str] = Field(default_factory=list)  # terms the rule could not encode, and why
     reviewed: str = ""  # who/when reviewed against which text
+
+    def merge_exclusions(self) -> list[MergeIncompatibility]:
+        """Every merge incompatibility as an entry: a plain glob is an error citing derivative_licensing."""
+        return [entry if isinstance(entry, MergeIncompatibility) else MergeIncompatibility.model_construct(
+                    licenses=[entry], severity="error", reason="", cite=self.derivative_licensing.cite)
+                for entry in self.merge_incompatible_with]
+
+    def merge_globs(self) -> list[str]:
+        return [glob for entry in self.merge_exclusions() for glob in entry.licenses]
 
     @field_validator("obligations")
     @classmethod

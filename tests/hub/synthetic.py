@@ -11,7 +11,7 @@ from typing import Any
 from tests.hub.recorded import api_body
 
 
-def _card(license: str | None = None, base: str | list[str] | None = None, relation: str | None = None,
+def _card(license: str | list[str] | None = None, base: str | list[str] | None = None, relation: str | None = None,
           **extra: Any) -> dict[str, Any]:
     card: dict[str, Any] = dict(extra)
     if license is not None:
@@ -63,6 +63,23 @@ SYNTHETIC_CARDS: dict[str, dict[str, Any]] = {
     "example-org/qwen-aya-merge": _card("apache-2.0", ["Qwen/Qwen2.5-7B-Instruct", "CohereForAI/aya-23-8B"]),
     "example-org/luna-codellama-merge": _card(
         "cc-by-sa-4.0", ["Tap-M/Luna-AI-Llama2-Uncensored", "codellama/CodeLlama-13b-Instruct-hf"]
+    ),
+    # Derivatives of a CC BY-NC-ND 4.0 model (issue 11 item 5): a fine-tune and a merge that keep its tag, a
+    # quantization that keeps it, and a quantization relabelled MIT.
+    "example-org/OpenDalleV1.1-ft": _card("cc-by-nc-nd-4.0", "dataautogpt3/OpenDalleV1.1", "finetune"),
+    "example-org/opendalle-ssd-merge": _card("cc-by-nc-nd-4.0", ["dataautogpt3/OpenDalleV1.1", "segmind/SSD-1B"]),
+    "example-org/OpenDalleV1.1-q8": _card("cc-by-nc-nd-4.0", "dataautogpt3/OpenDalleV1.1", "quantized"),
+    "example-org/OpenDalleV1.1-q8-mit": _card("mit", "dataautogpt3/OpenDalleV1.1", "quantized"),
+    # Relabelling under CC BY-NC 4.0 (issue 11, relabelling): a quantization (a copy) and a fine-tune (an
+    # adaptation) of Cohere's Aya, both declared Apache-2.0.
+    "example-org/aya-23-8B-GGUF": _card("apache-2.0", "CohereForAI/aya-23-8B", "quantized"),
+    "example-org/aya-23-8B-support-ft": _card("apache-2.0", "CohereForAI/aya-23-8B", "finetune"),
+    # A merge the texts do not decide (issue 11 item 9): Llama 3 + Llama 3.1, carrying both agreements or only one.
+    "example-org/openbio-dolphin-merge": _card(
+        ["llama3", "llama3.1"], ["aaditya/Llama3-OpenBioLLM-8B", "cognitivecomputations/dolphin-2.9.4-llama3.1-8b"]
+    ),
+    "example-org/openbio-dolphin-merge-31": _card(
+        "llama3.1", ["aaditya/Llama3-OpenBioLLM-8B", "cognitivecomputations/dolphin-2.9.4-llama3.1-8b"]
     ),
 }
 

@@ -1,0 +1,191 @@
+"""Derivatives of a model: copies and adaptations, what each may declare, and adaptations no one may share.
+
+- A *copy* (relation `quantized`; a re-upload) is its parent's material itself: declaring another license
+  for it misstates the terms to everyone downstream (`license-conflict`, laundering), where the parent's
+  rule names the clause that keeps copies under it (`derivative_licensing.copies`).
+- An *adaptation* (`finetune`, `adapter`, `merge`) may carry its own license where the parent's rule allows
+  it (`policy: any`): a note that the parent's terms still apply (`relabelled`, info).
+- An unknown relation could be either: said so, as a review.
+- A rule whose `policy` is `none` lets no adaptation be shared: a model that holds its material through an
+  adaptation is `no-derivatives` in the distributions the rule bars, whatever the model declares.
+
+Everything comes from the rule files; nothing here names a license.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from itertools import pairwise
+
+from auditor.engine.context import Ctx, Findings, flows
+from auditor.rules.schema import LicenseRule
+from auditor.vocab import DISTRIBUTIONS, RELATION_NATURE, RelationNature, Severity
+
+
+def nature_text(relation: str) -> str:
+    """What a derivative is to its parent, in words: 'a copy (quantized)', 'an adaptation (finetune)'…"""
+    nature = RELATION_NATURE.get(relation, "either")
+    if nature == "either":
+        return "a copy or an adaptation (the relation is not stated)"
+    return f"{'a copy' if nature == 'copy' else 'an adaptation'} ({relation})"
+
+
+def clause_text(rule: LicenseRule) -> str:
+    """'<license> <section>: <what it asks of a derivative>' from the rule's derivative_licensing."""
+    dl = rule.derivative_licensing
+    says = dl.requires.strip() or "sets the terms a derivative may be shared under"
+    return f"{rule.name} {dl.cite.section}: {says}"
+
+
+def _org(model_id: str) -> str:
+    return model_id.split("/", 1)[0].lower()
+
+
+def _edges(ctx: Ctx, model_id: str, rule: LicenseRule) -> Iterator[tuple[str, str, str]]:
+    """(child, parent, relation) of every edge along which `rule`'s terms reach the model. An edge from a
+    publisher's repo to its own repo declaring the license is skipped: a licensor may adapt, copy and
+    relabel its own material."""
+    carriers = ctx.carriers(model_id, rule)
+    for child in sorted(carriers):
+        for parent, relation in ctx.parents.get(child, []):
+            if parent not in carriers or not flows(rule, relation):
+                continue
+            if _org(child) == _org(parent) and rule.id in ctx.chosen(parent):
+                continue
+            yield child, parent, relation
+
+
+def _copy_path(ctx: Ctx, model_id: str, rule: LicenseRule, natures: set[RelationNature]) -> list[str] | None:
+    """The shortest path from the model to a node declaring the license whose edges are all of `natures`."""
+    steps: dict[str, list[tuple[str, str]]] = {}
+    for child, parent, relation in _edges(ctx, model_id, rule):
+        steps.setdefault(child, []).append((parent, relation))
+    queue: deque[list[str]] = deque([[model_id]])
+    seen = {model_id}
+    while queue:
+        path = queue.popleft()
+        for parent, relation in steps.get(path[-1], []):
+            if RELATION_NATURE[relation] in natures and parent not in seen:
+                if rule.id in ctx.chosen(parent):
+                    return [*path, parent]
+                seen.add(parent)
+                queue.append([*path, parent])
+    return None
+
+
+# --------------------------------------------------------------------------- relabelling
+
+
+def _relabel_severity(ctx: Ctx, model_id: str, node_id: str, nature: RelationNature) -> Severity:
+    """A copy relabelled by the model you ship is an error when you hand the weights on; a relabelling
+    upstream, or one that may be an adaptation, is a review."""
+    if nature == "copy" and node_id == model_id and ctx.use.distribution == "weights":
+        return "error"
+    return "warning"
+
+
+def _laundering(ctx: Ctx, model_id: str, node_id: str, rule: LicenseRule, out: Findings) -> bool:
+    """The node is a copy (or maybe a copy) of material under the rule and declares another license."""
+    copies = rule.derivative_licensing.copies
+    assert copies is not None
+    for natures in ({"copy"}, {"copy", "either"}):
+        path = _copy_path(ctx, node_id, rule, natures)  # type: ignore[arg-type]
+        if path is None:
+            continue
+        nature: RelationNature = "copy" if natures == {"copy"} else "either"
+        own = ", ".join(ctx.chosen(node_id))
+        case = (f"it is a copy of {path[-1]} (relations: {', '.join(_relations(ctx, path))}), so it is that "
+                f"material under another label" if nature == "copy" else
+                f"it is {nature_text('unknown')} of {path[1]}: if a copy (a quantization or re-upload), the label "
+                f"misstates the terms; if an adaptation, {rule.name} may allow another license for it")
+        out.add("license-conflict", _relabel_severity(ctx, model_id, node_id, nature),
+                f"{node_id} declares {own}, not {rule.name}, which {path[-1]} declares: {case}. {rule.name} "
+                f"{copies.section} keeps a shared copy under {rule.name}, whose terms still apply",
+                license=rule.id, cite=copies, via=ctx.path_to(model_id, node_id)[:-1] + path)
+        return True
+    return False
+
+
+def _relations(ctx: Ctx, path: list[str]) -> list[str]:
+    return [next(r for p, r in ctx.parents.get(c, []) if p == parent) for c, parent in pairwise(path)]
+
+
+def _relabelled(ctx: Ctx, model_id: str, rule: LicenseRule, holder_via: list[str], out: Findings) -> None:
+    """An adaptation declaring another license where the rule allows it: the inherited terms still apply."""
+    own = ", ".join(ctx.chosen(model_id))
+    out.add("relabelled", "info",
+            f"{model_id} declares {own}, not {rule.name}: it holds {holder_via[-1]}'s material through an "
+            f"adaptation, and {clause_text(rule)}; the {rule.name} terms still apply to that material",
+            license=rule.id, cite=rule.derivative_licensing.cite, via=holder_via)
+
+
+def relabelling(ctx: Ctx, model_id: str, out: Findings) -> None:
+    """A derivative (the model or an ancestor) declaring another license than the material it holds."""
+    for node_id in [model_id, *ctx.ancestors(model_id)]:
+        if not ctx.chosen(node_id):
+            continue  # declares nothing: missing-license says so
+        for eff in ctx.effective(node_id):
+            rule = ctx.rules.rules[eff.license]
+            dl = rule.derivative_licensing
+            if eff.own or dl.copies is None or dl.policy == "listed":
+                continue  # `listed`: any relabelling is a license-conflict already (derivative_licenses)
+            laundered = _laundering(ctx, model_id, node_id, rule, out)
+            if not laundered and node_id == model_id and dl.policy == "any":
+                _relabelled(ctx, model_id, rule, eff.via, out)
+
+
+# --------------------------------------------------------------------------- no shared adaptations
+
+
+def _adaptation(ctx: Ctx, model_id: str, rule: LicenseRule) -> tuple[RelationNature, str, str, str] | None:
+    """(nature, child, parent, relation) of the step that makes the model an adaptation of the rule's
+    material: an adaptation edge if there is one, else an edge that may be one, else None (a copy)."""
+    found: tuple[RelationNature, str, str, str] | None = None
+    for child, parent, relation in _edges(ctx, model_id, rule):
+        nature = RELATION_NATURE[relation]
+        if nature == "adaptation":
+            return "adaptation", child, parent, relation
+        if nature == "either" and found is None:
+            found = ("either", child, parent, relation)
+    return found
+
+
+def _barred(ctx: Ctx, rule: LicenseRule, nature: RelationNature) -> tuple[Severity, str | None] | None:
+    """(severity, needs-input field) in the declared distribution, or None when the rule does not bar it."""
+    barred = rule.derivative_licensing.barred_when
+    mode = ctx.use.distribution
+    if mode is None and set(barred) != set(DISTRIBUTIONS):
+        return "warning", "distribution"
+    if mode is not None and mode not in barred:
+        return None
+    return ("error" if nature == "adaptation" else "warning"), None
+
+
+def no_derivatives(ctx: Ctx, model_id: str, out: Findings) -> None:
+    """A model that holds, through an adaptation, material whose license lets no adaptation be shared."""
+    for eff in ctx.effective(model_id):
+        rule = ctx.rules.rules[eff.license]
+        if rule.derivative_licensing.policy != "none":
+            continue
+        step = _adaptation(ctx, model_id, rule)
+        barred = _barred(ctx, rule, step[0]) if step is not None else None
+        if step is None or barred is None:
+            continue
+        nature, child, parent, relation = step
+        holder = next((e.via for e in ctx.effective(parent) if e.license == rule.id), [parent])
+        via = ctx.path_to(model_id, child) + holder
+        severity, field = barred
+        what = "an adaptation" if nature == "adaptation" else "what may be an adaptation"
+        lead = (f"{model_id} holds {via[-1]}'s material under {rule.name} through {what} ({child} is "
+                f"{nature_text(relation)} of {parent}); {clause_text(rule)}")
+        if field is not None:
+            out.add("needs-input", "warning", f"{lead}. Declare the distribution: the rule bars the adaptation "
+                    f"with {', '.join(rule.derivative_licensing.barred_when)}", license=rule.id,
+                    cite=rule.derivative_licensing.cite, via=via, field=field)
+            continue
+        mode = ctx.use.distribution
+        out.add("no-derivatives", severity,
+                f"{lead}. {f'With distribution {mode}' if mode else 'In every distribution'} this is outside the "
+                f"license, whatever {model_id} declares", license=rule.id, cite=rule.derivative_licensing.cite,
+                via=via)
