@@ -32,7 +32,8 @@ def commercial(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule
     if rule.commercial.allowed or rule.kind == "unknown":
         return
     if ctx.use.commercial is True:
-        out.add("non-commercial", "error", f"{_label(rule, eff)} does not permit commercial use",
+        out.add("non-commercial", "error",
+                f"{_label(rule, eff)} does not permit commercial use without the licensor's separate permission",
                 license=rule.id, cite=rule.commercial.cite, via=eff.via)
     elif ctx.use.commercial is None:
         out.add("needs-input", "warning",
