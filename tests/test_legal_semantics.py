@@ -213,3 +213,6 @@ def test_every_derivative_finding_says_what_its_clause_says() -> None:
     for rule in rules.rules.values():
         for entry in rule.merge_exclusions():
             assert entry.severity == "error" or entry.reason, (rule.id, entry.licenses)  # a review says why
+        # a plain merge glob and the relabelling note print derivative_licensing's clause in its own words
+        if any(isinstance(e, str) for e in rule.merge_incompatible_with) or rule.derivative_licensing.copies:
+            assert rule.derivative_licensing.requires.strip(), rule.id
