@@ -265,6 +265,8 @@ class Manifest(BaseModel):
     models: list[ModelEntry] = Field(description="The models the product uses")
 
     _source: Path | None = PrivateAttr(default=None)
+    _file: str = PrivateAttr(default="")
+    _lines: dict[Loc, int] = PrivateAttr(default_factory=dict)
 
     @field_validator("models")
     @classmethod
@@ -296,6 +298,10 @@ class Manifest(BaseModel):
     @property
     def refs(self) -> list[ModelRef]:
         return [m.ref for m in self.models]
+
+    def error_at(self, loc: Loc, text: str) -> ManifestError:
+        """A problem found after loading (e.g. against the rules), located like a loading error."""
+        return _error(self._file, self._lines, loc, text)
 
 
 def _resolve(base: Path | None, value: str) -> Path:
@@ -331,6 +337,9 @@ def manifest_json_schema() -> dict[str, Any]:
                       "description": props[key].get("description", "")}
     purposes = sorted({*vocab.PURPOSES, *(a for p in vocab.PURPOSES.values() for a in p.aliases)})
     props["purposes"] = _vocab_schema(purposes, "a purpose key or alias (auditor vocab purposes)")
+    licensor = {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]*$", "maxLength": 96}
+    props["registered"] = {"anyOf": [{"type": "array", "items": licensor}, {"type": "string"}, {"type": "null"}],
+                           "default": None, "description": props["registered"].get("description", "")}
     return schema
 
 
@@ -546,6 +555,7 @@ def load_manifest(path: Path) -> Manifest:
     except ValidationError as err:
         raise _validation_errors(err, file, lines)[0] from err
     manifest._source = path.resolve()
+    manifest._file, manifest._lines = file, lines
     for index, entry in enumerate(manifest.models):
         entry._line = lines.get(("models", index), 0)
         entry._base_dir = manifest.base_dir
@@ -574,6 +584,8 @@ use:
   # distribution: saas            # internal | saas | weights
   # regions: [EU, US]
   # purposes: [chat-assistant]
+  # production: true              # live use with end users (false: research, evaluation, testing only)
+  # registered: [stabilityai]     # licensors you registered with for commercial use (Hub organisations)
 
 # policy: policy.yaml             # your organisation's policy, relative to this file
 # rules: [./legal/rules]          # extra license rule folders, relative to this file

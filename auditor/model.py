@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from auditor import vocab
@@ -235,6 +243,41 @@ PurposeList = Annotated[
     BeforeValidator(_split),
     AfterValidator(vocab.parse_purposes),
 ]
+def _split_keeping_empty(value: Any) -> Any:
+    """Like `_split`, but an empty item stays (and is refused by the item check, not silently dropped)."""
+    items = [value] if isinstance(value, str) else value
+    if isinstance(items, list) and all(isinstance(v, str) for v in items):
+        return [part.strip() for item in items for part in item.split(",")]
+    return value
+
+
+LicensorList = Annotated[
+    list[Annotated[str, BeforeValidator(_vocab_item(vocab.parse_licensor))]],
+    BeforeValidator(_split_keeping_empty),
+    AfterValidator(lambda v: sorted(set(v))),
+]
+
+
+def _declares_production_purpose(purposes: Any) -> bool:
+    """Do the raw `purposes` name the production purpose (or an alias of it)? Invalid values are left to
+    the field's own validation."""
+    if not isinstance(purposes, str | list):
+        return False
+    try:
+        return vocab.PRODUCTION_PURPOSE in vocab.parse_purposes(purposes)
+    except (vocab.VocabError, TypeError, AttributeError):
+        return False
+
+
+def _production_from_purposes(data: Any) -> Any:
+    """`purposes: [production]` says `production: true`; with `production: false` it is a contradiction."""
+    if not isinstance(data, dict) or not _declares_production_purpose(data.get("purposes")):
+        return data
+    if data.get("production") is False:
+        raise PydanticCustomError(
+            "vocab", "production: false contradicts the purpose 'production' declared in `purposes`. Remove one",
+            {"field": "production"})
+    return data if data.get("production") is True else {**data, "production": True}
 
 
 class DeclaredUse(_Frozen):
@@ -255,6 +298,17 @@ class DeclaredUse(_Frozen):
     regions: RegionList | None = Field(
         default=None, description="Shorthand: sets both domicile and markets when they are not given")
     purposes: PurposeList | None = None
+    production: bool | None = Field(
+        default=None, description="true: production use, live and real-world, where the model or its outputs "
+        "interact with or affect end users (customers, the public, or your staff in their daily work), paid or "
+        "free; false: only research, evaluation or testing outside production. Research-only and "
+        "non-production licenses ask this")
+    registered: LicensorList | None = Field(
+        default=None, description="The licensors you have registered with for commercial use, by Hub "
+        "organisation (the owner in owner/model); [] means none. Licenses that grant commercial use only "
+        "after registration ask this")
+
+    _production = model_validator(mode="before")(_production_from_purposes)
 
     def regions_for(self, question: str) -> list[str] | None:
         """The declared regions a territory term tests: `domicile` or `market` (`regions` stands in for

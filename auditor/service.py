@@ -85,6 +85,23 @@ def declared_use(fields: Mapping[str, object], labels: Mapping[str, str] | None 
         raise AuditorError(f"{(labels or {}).get(name, name)}: {error['msg']}") from None
 
 
+def licensor_problems(use: DeclaredUse, rules: RuleSet) -> list[tuple[int, str]]:
+    """(index, problem) for each `registered` licensor that no loaded rule asks registration with: it would
+    change nothing, and is most likely misspelt."""
+    from auditor.vocab import suggest
+
+    known = sorted({org for rule in rules.rules.values() if rule.commercial.registration_required
+                    for org in rule.registration_licensors})
+    problems = []
+    for index, name in enumerate(use.registered or []):
+        if name not in known:
+            close = suggest(name, known)
+            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else " Remove it."
+            problems.append((index, f"no license rule asks for registration with {name!r}.{hint} Licensors that "
+                                    f"require registration: {', '.join(known) or 'none'}"))
+    return problems
+
+
 # --------------------------------------------------------------------------- audit, check
 
 
@@ -102,6 +119,8 @@ def audit_manifest(
 
     loaded = load_manifest(manifest)
     rules = load_rules(loaded.rule_dirs)
+    for index, problem in licensor_problems(loaded.use, rules)[:1]:
+        raise loaded.error_at(("use", "registered", index), problem)
     policy = load_policy(loaded.policy_path, rules)
     return run_audit(
         audit_entries(loaded), build_source(source), rules, loaded.use, policy, depth=depth,
@@ -122,6 +141,8 @@ def check_model(
 ) -> AuditResult:
     """`auditor check`: one model audited for a declared use."""
     rules = load_rules(rule_dirs)
+    for _, problem in licensor_problems(use, rules)[:1]:
+        raise AuditorError(f"--registered: {problem}")
     org_policy = load_policy(policy, rules)
     built = build_source(source)
     return run_audit(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from auditor.model import AuditResult, Finding
-from auditor.rules.schema import LicenseRule
+from auditor.rules.schema import FieldOfUse, LicenseRule
 from auditor.vocab import RELATIONS, SEVERITIES, SEVERITY_RANK, ExitCode
 
 
@@ -125,6 +125,28 @@ def _derivative_lines(rule: LicenseRule, cite: Callable[[str, str], str]) -> lis
     return out
 
 
+def _grant_conditions(rule: LicenseRule, cite: Callable[[str, str], str]) -> list[str]:
+    """The questions the grant itself asks: is the use production, and has the user registered."""
+    out: list[str] = []
+    c = rule.commercial
+    if c.registration_required:
+        who = " or ".join(rule.registration_licensors)
+        out.append(f"Registration: commercial use only after registering with {who} (declare `registered:`)")
+    if c.research_only is not None:
+        out.append(f"Research / non-production only (declare `production:`): {c.research_only.allowed.strip()}")
+        out.append(cite(c.research_only.cite.section, c.research_only.cite.quote))
+    return out
+
+
+def _implied_lines(restriction: FieldOfUse, cite: Callable[[str, str], str]) -> list[str]:
+    implied = restriction.implied_by_distribution
+    if implied is None:
+        return []
+    exempt = f"; exempt: {implied.exempt.strip()}" if implied.exempt else ""
+    return [f"      distribution {', '.join(implied.distributions)} counts as {restriction.purpose}{exempt}",
+            "  " + cite(implied.cite.section, implied.cite.quote)]
+
+
 def explain_rule(rule: LicenseRule, source: str) -> str:
     """A license's terms in plain language, each with its clause."""
     out = [f"{rule.name} ({rule.id})", f"  {rule.url}", f"  SPDX: {rule.spdx} · kind: {rule.kind}", ""]
@@ -138,6 +160,7 @@ def explain_rule(rule: LicenseRule, source: str) -> str:
     out.append(f"Commercial use: {'allowed' if c.allowed else 'NOT allowed'}"
                + (" (registration with the licensor required)" if c.registration_required else ""))
     out.append(cite(c.cite.section, c.cite.quote))
+    out.extend(_grant_conditions(rule, cite))
     for t in rule.thresholds:
         out.append(f"Threshold: {t.metric} {t.comparison.replace('_', ' ')} {t.limit:,}"
                    + (" (commercial use only)" if t.only_if_commercial else ""))
@@ -152,6 +175,7 @@ def explain_rule(rule: LicenseRule, source: str) -> str:
         out.append("Prohibited purposes:")
         for f in rule.field_of_use:
             out.append(f"  - {f.purpose}: {f.description.strip()}")
+            out.extend(_implied_lines(f, cite))
     if rule.acceptable_use_policy:
         aup = rule.acceptable_use_policy
         out.append(f"Acceptable use policy: {aup.name} ({aup.url})"

@@ -110,9 +110,9 @@ class CodeInfo:
 
 
 FindingCode = Literal[
-    "non-commercial", "user-threshold", "revenue-threshold", "territory", "field-of-use", "registration",
-    "redistribution", "no-derivatives", "license-conflict", "relabelled", "incompatible-merge", "unknown-license",
-    "missing-license",
+    "non-commercial", "research-only", "user-threshold", "revenue-threshold", "territory", "field-of-use",
+    "registration", "redistribution", "no-derivatives", "license-conflict", "relabelled", "incompatible-merge",
+    "unknown-license", "missing-license",
     "needs-input", "unresolved", "cycle", "lineage-disagreement", "policy-deny", "policy-review",
     "waiver-expired",
 ]
@@ -120,6 +120,10 @@ FindingCode = Literal[
 _CODES: tuple[CodeInfo, ...] = (
     CodeInfo("non-commercial", "error", "A license on the path forbids commercial use, and the use is commercial.",
              "Use another model, obtain a commercial license from the licensor, or declare non-commercial use."),
+    CodeInfo("research-only", "error", "A license on the path allows only research, evaluation or other "
+             "non-production use, and the use is production (live use with end users).",
+             "Keep the model to research, evaluation or testing outside production, obtain a production license "
+             "from the licensor, or use another model."),
     CodeInfo("user-threshold", "error", "The declared monthly active users are past a license's limit.",
              "Request a license from the licensor before exceeding the threshold, or use another model."),
     CodeInfo("revenue-threshold", "error", "The declared annual revenue is past a license's limit.",
@@ -128,8 +132,10 @@ _CODES: tuple[CodeInfo, ...] = (
              "The license grants no rights to parties in this region: use another model or seek legal advice."),
     CodeInfo("field-of-use", "error", "A declared purpose is one a license prohibits.",
              "Drop the prohibited purpose or use a model whose license permits it."),
-    CodeInfo("registration", "info", "Commercial use requires registering with the licensor first.",
-             "Register with the licensor before commercial use, and keep the confirmation."),
+    CodeInfo("registration", "error", "A license grants commercial use only after registering with the licensor, "
+             "and the use is commercial without a declared registration.",
+             "Register with the licensor before commercial use, keep the confirmation, and declare it "
+             "(`registered:` in the manifest's `use`)."),
     CodeInfo("redistribution", "error", "A license forbids redistributing the weights, and you redistribute them.",
              "Do not redistribute the weights, or obtain permission from the licensor."),
     CodeInfo("no-derivatives", "error", "A license forbids sharing adaptations of its model, and the model you "
@@ -231,6 +237,29 @@ def split_list(values: Iterable[str] | str) -> list[str]:
     """`["EU, US", "DE"]` or `"EU,US"` -> `["EU", "US", "DE"]` (comma lists split everywhere)."""
     items = [values] if isinstance(values, str) else list(values)
     return [part.strip() for item in items for part in str(item).split(",") if part.strip()]
+
+
+# --------------------------------------------------------------------------- licensors
+
+# A licensor as users name it in `registered:` (the licensors they registered with): a Hub organisation
+# name. The set is open (rule files say whom they require registration with, `commercial.register_with`),
+# so only the spelling is checked here; an audit checks the names against the rules it loaded.
+_LICENSOR_MAX = 96
+
+
+def parse_licensor(value: str) -> str:
+    """A licensor's Hub organisation name, folded to lower case (`Example-Org` -> `example-org`)."""
+    text = str(value).strip()
+    if not text:
+        raise VocabError("empty licensor name. Give the licensor's Hub organisation (the owner in owner/model)",
+                         value=value)
+    folded = text.lower()
+    ok = len(folded) <= _LICENSOR_MAX and folded[0].isalnum() and folded.isascii()
+    if not ok or any(not (c.isalnum() or c in "-_.") for c in folded):
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise VocabError(f"licensor {shown!r} is not a Hub organisation name (letters, digits, '-', '_', '.'; at "
+                         f"most {_LICENSOR_MAX} characters), the owner in owner/model", value=value)
+    return folded
 
 
 # --------------------------------------------------------------------------- regions
@@ -360,6 +389,10 @@ def regions_overlap(declared: Iterable[str], targets: Iterable[str]) -> list[str
 # --------------------------------------------------------------------------- purposes
 
 
+# The purpose that states the `production` question of the declared use (declaring it is `production: true`).
+PRODUCTION_PURPOSE = "production"
+
+
 @dataclass(frozen=True)
 class Purpose:
     key: str
@@ -404,8 +437,6 @@ _PURPOSES: tuple[Purpose, ...] = (
     Purpose("military", "military use or warfare", True,
             ("defense", "defence", "defense-industry", "warfare", "armed-forces", "weapons-development")),
     Purpose("nuclear", "nuclear industry or nuclear applications", True, ("nuclear-industry", "nuclear-energy")),
-    Purpose("production", "live, real-world or revenue-generating use (anything beyond research, evaluation "
-            "and non-production testing)", True, ("production-use", "production-deployment", "live-deployment")),
     Purpose("profiling-discrimination", "profiling people to predict behaviour or traits, or social scoring", True,
             ("profiling", "social-scoring")),
     Purpose("sexually-explicit-content", "generating sexually explicit content", True,
@@ -433,6 +464,10 @@ _PURPOSES: tuple[Purpose, ...] = (
             ("text-to-image", "image-editing", "illustration", "art")),
     Purpose("marketing", "marketing and advertising material (copy, images, campaigns)", False,
             ("advertising", "marketing-images", "marketing-content", "ads")),
+    # Declaring this purpose is declaring `production: true` (research-only terms test that field).
+    Purpose(PRODUCTION_PURPOSE, "live, real-world use with end users (anything beyond research, evaluation and "
+            "non-production testing); the same as declaring `production: true`", False,
+            ("production-use", "production-deployment", "live-deployment")),
     Purpose("recommendation", "recommending items or content", False, ("recommender", "ranking")),
     Purpose("research", "research and evaluation, not in production", False,
             ("evaluation", "benchmarking", "academic", "academic-research")),

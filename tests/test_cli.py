@@ -49,7 +49,7 @@ DEFAULT_REPORTS = {  # `auditor audit` without --format (README: html, SPDX, Cyc
 }
 FULL_USE = [  # every `use` field declared, so no term is left as needs-input
     "--commercial", "--mau", "2000000", "--revenue", "5000000", "--distribution", "saas",
-    "--region", "EU", "--purpose", "customer-support",
+    "--region", "EU", "--purpose", "customer-support", "--production",
 ]
 
 
@@ -452,6 +452,22 @@ def case_bad_ref(tmp: Path) -> tuple[list[object], list[str]]:
     return ["check", "not a repo"], ["'not a repo' is not a Hub repo id"]
 
 
+def case_manifest_registered_typo(tmp: Path) -> tuple[list[object], list[str]]:
+    path = write(tmp / "m.yaml", "use:\n  registered: [stabilityai, stabiltyai]\n" + MANIFEST_OK)
+    return ["audit", path], [f"{path}:2: use.registered[1]: no license rule asks for registration with 'stabiltyai'",
+                             "Did you mean 'stabilityai'?"]
+
+
+def case_cli_registered_typo(tmp: Path) -> tuple[list[object], list[str]]:
+    return ["check", "example-org/a", "--registered", "01ai"], ["--registered: no license rule asks for registration "
+                                                               "with '01ai'", "'01-ai'"]
+
+
+def case_cli_registered_hostile(tmp: Path) -> tuple[list[object], list[str]]:
+    return ["check", "example-org/a", "--registered", "acme\x1b[31m"], ["--registered: licensor 'acme\\x1b[31m' is not "
+                                                                       "a Hub organisation name"]
+
+
 def case_explain_typo(tmp: Path) -> tuple[list[object], list[str]]:
     return ["explain", "llama31"], ["no rule for license 'llama31'", "Did you mean: llama3.1"]
 
@@ -480,7 +496,8 @@ BAD_INPUT = [
     case_rules_option, case_rules_folder_missing, case_policy_in_manifest,
     case_policy_option, case_policy_missing, case_snapshot_missing, case_snapshot_broken,
     case_report_not_a_result, case_report_missing, case_bad_ref, case_explain_typo, case_explain_unknown,
-    case_init_exists, case_scan_missing, case_record_nothing,
+    case_init_exists, case_scan_missing, case_record_nothing, case_manifest_registered_typo, case_cli_registered_typo,
+    case_cli_registered_hostile,
 ]
 
 
@@ -845,7 +862,7 @@ def test_check_writes_reports_with_the_declared_use(live_hub: HubServer, tmp_pat
     assert use == {
         "commercial": True, "monthly_active_users": 2000000, "annual_revenue_usd": 5000000,
         "distribution": "saas", "regions": ["EU"], "domicile": None, "markets": None,
-        "purposes": ["customer-support"],
+        "purposes": ["customer-support"], "production": True, "registered": None,
     }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from auditor.engine import evaluate
@@ -23,7 +24,7 @@ from auditor.model import (
     Relation,
 )
 from auditor.paths import bundled_rules_dir
-from auditor.rules.loader import load_rules
+from auditor.rules.loader import RuleError, load_rules
 
 
 def _rule(folder: Path, rule_id: str, **overrides: Any) -> None:
@@ -216,3 +217,80 @@ def test_every_derivative_finding_says_what_its_clause_says() -> None:
         # a plain merge glob and the relabelling note print derivative_licensing's clause in its own words
         if any(isinstance(e, str) for e in rule.merge_incompatible_with) or rule.derivative_licensing.copies:
             assert rule.derivative_licensing.requires.strip(), rule.id
+
+
+_FULL_USE: dict[str, Any] = {"monthly_active_users": 1, "annual_revenue_usd": 1, "distribution": "internal",
+                             "regions": ["US"], "purposes": ["chat-assistant"]}
+
+
+def test_research_only_asks_production_only_of_non_commercial_use() -> None:
+    """MNPL §3.2 / §9: Non-Production Environments only. A non-commercial production use fails with the
+    cited clause; a commercial use already fails on the non-commercial grant, so the production question is
+    neither asked nor reported twice; research use passes and still carries the limit as an obligation."""
+    rules = load_rules()
+    graph = _graph({"example-org/codestral-ft": "mnpl"}, [])
+
+    def audit(**use: Any) -> Any:
+        [result] = evaluate(graph, rules, DeclaredUse(**{**_FULL_USE, **use}))
+        return result
+
+    failing = audit(commercial=False, production=True, distribution="saas")
+    [finding] = [f for f in failing.findings if f.severity == "error"]
+    assert finding.code == "research-only" and finding.clause is not None
+    assert "direct interactions with or impacts on end users" in finding.clause.quote
+    commercial = audit(commercial=True)
+    assert {f.code for f in commercial.findings if f.severity != "info"} == {"non-commercial"}
+    research = audit(commercial=False, production=False)
+    assert research.verdict == "pass"
+    assert "mnpl:research-only" in {o.id for o in research.obligations}
+    asked = audit(commercial=False)
+    assert [(f.code, f.field) for f in asked.findings] == [("needs-input", "production")]
+
+
+def test_registration_is_a_condition_of_the_commercial_grant() -> None:
+    """Yi v2.1 §2: commercial use only after registering with 01.AI. Unregistered commercial use is an error,
+    an undeclared registration is asked for, a declared non-commercial use needs none."""
+    rules = load_rules()
+    graph = _graph({"example-org/yi-ft": "yi-license"}, [])
+
+    def codes(**use: Any) -> set[tuple[str, str, str | None]]:
+        [result] = evaluate(graph, rules, DeclaredUse(**{**_FULL_USE, **use}))
+        return {(f.code, f.severity, f.field) for f in result.findings}
+
+    assert codes(commercial=True, registered=[]) == {("registration", "error", None)}
+    assert codes(commercial=True) == {("needs-input", "warning", "registered")}
+    assert codes(commercial=True, registered=["01-ai"]) == set()
+    assert codes(commercial=None, registered=["stabilityai"]) == {("needs-input", "warning", "commercial")}
+    assert codes(commercial=False) == set()
+
+
+def test_a_distribution_implied_purpose_names_the_exemption(tmp_path: Path) -> None:
+    """Falcon 180B §9.1: Hosting Use is offering the model to third parties as a managed service, which a SaaS
+    is; §9.2 exempts applications that use it in the background, so the finding says how to record that."""
+    rules = load_rules()
+    graph = _graph({"example-org/falcon-ft": "falcon-180b-tii-license-1.0"}, [])
+    base = {**_FULL_USE, "commercial": True}
+    [saas] = evaluate(graph, rules, DeclaredUse(**{**base, "distribution": "saas"}))
+    [finding] = [f for f in saas.findings if f.code == "field-of-use"]
+    assert finding.clause is not None and finding.clause.section == "§9.1"
+    assert "distribution 'saas' is 'hosting'" in finding.message and "waive this finding" in finding.message
+    # Declared as hosting too: one finding, the declared purpose's.
+    [both] = evaluate(graph, rules, DeclaredUse(**{**base, "distribution": "saas", "purposes": ["hosting"]}))
+    assert [f.clause.section for f in both.findings if f.code == "field-of-use" and f.clause] == ["§9.3"]
+    for mode in ("internal", "weights"):
+        [other] = evaluate(graph, rules, DeclaredUse(**{**base, "distribution": mode}))
+        assert "field-of-use" not in {f.code for f in other.findings}
+
+
+def test_registration_needs_a_licensor_to_register_with(tmp_path: Path) -> None:
+    """A rule that requires registration must say with whom (the name users declare in `registered`)."""
+    commercial = {"allowed": True, "registration_required": True,
+                  "cite": {"section": "§2", "quote": "register with the licensor"}}
+    derivative = {"policy": "listed", "allowed": [], "licensor_orgs": [],
+                  "cite": {"section": "§1.b.i", "quote": "provide a copy of this Agreement"}}
+    _rule(tmp_path, "ex-register", commercial=commercial, derivative_licensing=derivative)
+    with pytest.raises(RuleError, match="register_with"):
+        load_rules([tmp_path])
+    _rule(tmp_path, "ex-register", commercial={**commercial, "register_with": ["Example-Licensor"]},
+          derivative_licensing=derivative)
+    assert load_rules([tmp_path]).rules["ex-register"].registration_licensors == ["example-licensor"]

@@ -353,6 +353,50 @@ def test_format_loc() -> None:
 # --------------------------------------------------------------------------- schema and starter
 
 
+def test_production_must_be_a_boolean(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "use:\n  commercial: false\n  production: sometimes\nmodels:\n  - id: example-org/a\n")
+    assert message.startswith("auditor.yaml:3: use.production: input should be a valid boolean")
+    assert message.endswith("Write true or false")
+
+
+def test_production_purpose_is_production_true_and_contradicts_false(tmp_path: Path) -> None:
+    """Declaring the purpose `production` (or an alias) answers the `production` question."""
+    loaded = load_manifest(write(tmp_path, "use:\n  purposes: [live-deployment]\nmodels:\n  - id: example-org/a\n"))
+    assert loaded.use.production is True
+    message = error_of(tmp_path, "use:\n  production: false\n  purposes: [production]\nmodels:\n  - id: example-org/a\n")
+    assert message.startswith("auditor.yaml:2: use.production: production: false contradicts the purpose 'production'")
+
+
+def test_registered_licensors_are_folded_and_sorted(tmp_path: Path) -> None:
+    text = "use:\n  registered: [StabilityAI, 01-ai, stabilityai]\nmodels:\n  - id: example-org/a\n"
+    assert load_manifest(write(tmp_path, text)).use.registered == ["01-ai", "stabilityai"]
+    text = "use:\n  registered: []\nmodels:\n  - id: example-org/a\n"
+    assert load_manifest(write(tmp_path, text)).use.registered == []  # declared: registered with none
+
+
+@pytest.mark.parametrize(("value", "loc", "fragment"), [
+    ('[""]', "use.registered[0]", "empty licensor name"),
+    ('""', "use.registered[0]", "empty licensor name"),
+    ("[stabilityai, '']", "use.registered[1]", "empty licensor name"),
+    ('["acme corp"]', "use.registered[0]", "licensor 'acme corp' is not a Hub organisation name"),
+    ('["<script>x</script>"]', "use.registered[0]", "is not a Hub organisation name"),
+    ('["' + "a" * 300 + '"]', "use.registered[0]", "…' is not a Hub organisation name"),
+    ("[7]", "use.registered[0]", "input should be a valid string (got number)"),
+    ("{a: 1}", "use.registered", "input should be a valid list"),
+])
+def test_bad_registered_values_are_located(tmp_path: Path, value: str, loc: str, fragment: str) -> None:
+    message = error_of(tmp_path, f"use:\n  registered: {value}\nmodels:\n  - id: example-org/a\n")
+    assert message.startswith(f"auditor.yaml:2: {loc}: "), message
+    assert fragment in message and len(message) < 300, message
+
+
+def test_json_schema_shows_the_use_questions() -> None:
+    props = manifest_json_schema()["$defs"]["DeclaredUse"]["properties"]
+    assert {"production", "registered"} <= set(props)
+    assert "end users" in props["production"]["description"]
+    assert "registered with" in props["registered"]["description"]
+
+
 def test_json_schema_forbids_extra_keys() -> None:
     schema = manifest_json_schema()
     assert schema["additionalProperties"] is False

@@ -111,7 +111,7 @@ def test_recorded_corpus_cards_normalise_to_the_new_rules(rules: RuleSet, repo_i
 def test_stability_nc_and_svd_are_distinct_texts_and_falcon_2_is_not_falcon_llm(rules: RuleSet) -> None:
     """Same publisher, different texts: each keeps its own rule (notice texts and scope differ)."""
     nc, svd = rules.rules["stabilityai-nc-research-community"], rules.rules["stable-video-diffusion-community"]
-    assert {f.purpose for f in nc.field_of_use} >= {"production", "hosting"}
+    assert {f.purpose for f in nc.field_of_use} >= {"hosting"} and nc.commercial.research_only is not None
     assert "hosting" not in {f.purpose for f in svd.field_of_use}
     falcon2, falcon_llm = rules.rules["falcon-2-11b-tii-license-1.0"], rules.rules["falcon-llm-license"]
     statement = {o.id: o.cite.quote for o in falcon2.obligations}["falcon-attribution-statement"]
@@ -125,7 +125,7 @@ def test_stability_nc_and_svd_are_distinct_texts_and_falcon_2_is_not_falcon_llm(
 def test_research_and_non_commercial_licenses_deny_commercial_use(rules: RuleSet, rule_id: str) -> None:
     rule = rules.rules[rule_id]
     assert rule.kind == "non-commercial" and not rule.commercial.allowed
-    assert "production" in {f.purpose for f in rule.field_of_use}
+    assert rule.commercial.research_only is not None  # production use fails even when not commercial
     assert rule.derivative_licensing.policy == "listed" and rule_id in rule.derivative_licensing.allowed
 
 

@@ -64,9 +64,10 @@ class Scenario:
 
 
 def use(**overrides: Any) -> DeclaredUse:
-    """A commercial SaaS product in the US with 2M MAU and USD 5M revenue, unless overridden."""
+    """A commercial SaaS product in production in the US with 2M MAU and USD 5M revenue, unless overridden."""
     values: dict[str, Any] = {
         "commercial": True,
+        "production": True,
         "monthly_active_users": 2_000_000,
         "annual_revenue_usd": 5_000_000,
         "distribution": "saas",
@@ -137,9 +138,26 @@ OPENRAILPP_MEDICAL = Cite("openrail++", "Attachment A, item 10",
 OPENRAILPP_KEEP = Cite("openrail++", "§4", "respecting paragraph 4.a.")
 # BigCode Open RAIL-M Attachment A (c) (facts §10 lists the license; this item is quoted from the rule file).
 BIGCODE_MALWARE = Cite("bigcode-openrail-m", "Attachment A (c)", "malware")
-# Stability AI Community License §III (facts §11): register for commercial use; over USD 1M revenue terminates.
+# Stability AI Community License §III (facts §11): register for commercial use; over USD 1M revenue terminates
+# "any licenses granted to You under this Agreement", the research and non-commercial licence included.
 STABILITY_REGISTER = Cite("stabilityai-ai-community", "§III", "You must register with Stability AI")
-STABILITY_REVENUE = Cite("stabilityai-ai-community", "§III", "generate more than USD $1,000,000 in annual revenue")
+STABILITY_REVENUE = Cite("stabilityai-ai-community", "§III", "any licenses granted to You under this Agreement shall "
+                         "terminate")
+# Research-only and non-production grants (facts §12, §5, §3): use with end users is outside them, paid or free.
+FLUX_END_USERS = Cite("flux-1-dev-non-commercial-license", "§1.c",
+                      "(b) in direct interactions with or that has impact on end users")
+MRL_RESEARCH_ONLY = Cite("mrl", "§9 'Research Purposes'", "solely for (a) personal, scientific or academic research")
+MNPL_NON_PRODUCTION = Cite("mnpl", "§9 'Non-Production Environment'",
+                           "expressly excludes live, real-world conditions")
+QWEN_RESEARCH_ONLY = Cite("qwen-research", "§1.i", "shall mean for research or evaluation purposes only")
+TONGYI_RESEARCH_ONLY = Cite("tongyi-qianwen-research", "§1.i", "shall mean for research or evaluation purposes only")
+# Stability AI Non-Commercial Research Community License §1.b: no hosted service or API for third parties.
+STABILITY_NC_HOSTED = Cite("stabilityai-nc-research-community", "§1.b", "as part of your hosted service or via your APIs")
+# Falcon 180B TII License §9.1 (facts §13): Hosting Use is offering the model to third parties as a managed service.
+FALCON_HOSTING = Cite("falcon-180b-tii-license-1.0", "§9.1", "to offer shared instances or managed services")
+# Registration before commercial use: Yi v2.1 §2 (facts §14); GLM-4 §2.
+YI_REGISTER = Cite("yi-license", "§2 (closing paragraph)", "to complete the registration and obtain the license")
+GLM4_REGISTER = Cite("glm-4", "§2 License (English)", "Registered users are free to use this model for commercial")
 # DeepSeek License (facts §4.1, Q6, Q10): Attachment A military; §4.e other terms must respect §4.a.
 DEEPSEEK_MILITARY = Cite("deepseek", "Attachment A (second item)", "For military use in any way")
 DEEPSEEK_KEEP = Cite("deepseek", "§4.e", "respecting paragraph 4.a.")
@@ -303,6 +321,15 @@ SCENARIOS: list[Scenario] = [
              "fail", {"user-threshold": cites(TONGYI_MAU)}),
     Scenario("qwen25-3b-research-commercial", ("Qwen/Qwen2.5-3B-Instruct-GGUF",), use(), "fail",
              {"non-commercial": cites(QWEN_RESEARCH_NC), "missing-license": NONE}),
+    # §1.i: "Non-Commercial" means "for research or evaluation purposes only": a free public service is neither.
+    Scenario("qwen25-3b-research-free-public-saas", ("Qwen/Qwen2.5-3B-Instruct-GGUF",),
+             use(commercial=False, annual_revenue_usd=0), "fail",
+             {"research-only": cites(QWEN_RESEARCH_ONLY), "missing-license": NONE}),
+    Scenario("qwen25-3b-research-evaluation", ("Qwen/Qwen2.5-3B-Instruct-GGUF",),
+             use(commercial=False, production=False, distribution="internal", purposes=["benchmarking"]), "review",
+             {"missing-license": NONE}),
+    Scenario("qwen15-tongyi-research-free-public-saas", ("Qwen/Qwen1.5-0.5B-Chat",),
+             use(commercial=False, annual_revenue_usd=0), "fail", {"research-only": cites(TONGYI_RESEARCH_ONLY)}),
     Scenario("qwen15-research-base-mit-child", ("numind/NuExtract-tiny",), use(), "fail",
              {"non-commercial": cites(TONGYI_RESEARCH_NC), "license-conflict": cites(TONGYI_RESEARCH_KEEP)},
              holders={"non-commercial": "Qwen/Qwen1.5-0.5B"}),
@@ -314,8 +341,18 @@ SCENARIOS: list[Scenario] = [
              {"non-commercial": cites(FLUX_NC), "license-conflict": cites(FLUX_KEEP)},
              holders={"non-commercial": "black-forest-labs/FLUX.1-dev"}),
     Scenario("flux-dev-controlnet-research-surveillance", ("InstantX/FLUX.1-dev-Controlnet-Canny",),
-             use(commercial=False, distribution="internal", purposes=["surveillance"]), "fail",
+             use(commercial=False, production=False, distribution="internal", purposes=["surveillance"]), "fail",
              {"field-of-use": cites(FLUX_SURVEILLANCE)}),
+    # §1.c: use "in direct interactions with or that has impact on end users" is no Non-Commercial Purpose, so a
+    # free public image app fails even though it earns nothing.
+    Scenario("flux-dev-lora-free-public-saas", ("Shakker-Labs/FLUX.1-dev-LoRA-add-details",),
+             use(commercial=False, annual_revenue_usd=0, purposes=["illustration"]), "fail",
+             {"research-only": cites(FLUX_END_USERS)}),
+    Scenario("flux-dev-lora-research-evaluation", ("Shakker-Labs/FLUX.1-dev-LoRA-add-details",),
+             use(commercial=False, production=False, distribution="internal", purposes=["research"]), "pass", {}),
+    Scenario("flux-dev-lora-production-undeclared", ("Shakker-Labs/FLUX.1-dev-LoRA-add-details",),
+             use(commercial=False, production=None, distribution="internal"), "review",
+             {"needs-input": cites(FLUX_END_USERS)}, fields=frozenset({"production"})),
     Scenario("flux-dev-child-without-license", ("ByteDance/Hyper-SD",), use(purposes=["illustration"]), "fail",
              {"missing-license": NONE, "non-commercial": cites(FLUX_NC)}),
     Scenario("flux-schnell-gguf-weights", ("city96/FLUX.1-schnell-gguf",), use(distribution="weights"), "pass", {}),
@@ -323,13 +360,28 @@ SCENARIOS: list[Scenario] = [
     Scenario("mistral-large-mrl-saas", ("mistralai/Mistral-Large-Instruct-2407",), use(), "fail",
              {"non-commercial": cites(MRL_RESEARCH)}),
     Scenario("mistral-large-mrl-academic-research", ("mistralai/Mistral-Large-Instruct-2407",),
-             use(commercial=False, distribution="internal", purposes=["academic-research"]), "pass", {}),
-    # Facts §0.15: internal use by company staff is outside "Research Purposes" even when free.
+             use(commercial=False, production=False, distribution="internal", purposes=["academic-research"]),
+             "pass", {}),
+    # Facts §0.15: internal use by company staff is outside "Research Purposes" even when free; staff using it in
+    # their daily work is production use too.
     Scenario("mistral-large-mrl-company-staff", ("mistralai/Mistral-Large-Instruct-2407",),
              use(commercial=False, distribution="internal", purposes=["business-operations"]), "fail",
-             {"field-of-use": cites(MRL_STAFF)}),
+             {"field-of-use": cites(MRL_STAFF), "research-only": cites(MRL_RESEARCH_ONLY)}),
+    # §3.2 Research Purposes only: a free public chat service is no research, whatever it earns.
+    Scenario("mistral-large-mrl-free-public-saas", ("mistralai/Mistral-Large-Instruct-2407",),
+             use(commercial=False, annual_revenue_usd=0), "fail", {"research-only": cites(MRL_RESEARCH_ONLY)}),
+    Scenario("mistral-small-mrl-gguf-production-undeclared", ("bartowski/Mistral-Small-Instruct-2409-GGUF",),
+             use(commercial=False, production=None, distribution="internal"), "review",
+             {"needs-input": cites(MRL_RESEARCH_ONLY), "unresolved": NONE}, fields=frozenset({"production"})),
     Scenario("codestral-gguf-mnpl-commercial", ("bartowski/Codestral-22B-v0.1-GGUF",), use(), "fail",
              {"non-commercial": cites(MNPL_NC)}),
+    # MNPL §3.2 and §9: Non-Production Environments only, which exclude "direct interactions with or impacts on
+    # end users (such as, for instance, Your employees or customers)": a free coding assistant for the public fails.
+    Scenario("codestral-gguf-mnpl-free-public-saas", ("bartowski/Codestral-22B-v0.1-GGUF",),
+             use(commercial=False, annual_revenue_usd=0, purposes=["code-generation"]), "fail",
+             {"research-only": cites(MNPL_NON_PRODUCTION)}),
+    Scenario("codestral-gguf-mnpl-evaluation", ("bartowski/Codestral-22B-v0.1-GGUF",),
+             use(commercial=False, production=False, distribution="internal", purposes=["evaluation"]), "pass", {}),
     Scenario("mixtral-apache-finetune-weights", ("HuggingFaceH4/zephyr-orpo-141b-A35b-v0.1",),
              use(distribution="weights"), "pass", {}),
     # --- OpenRAIL family -----------------------------------------------------------------------------------
@@ -345,16 +397,48 @@ SCENARIOS: list[Scenario] = [
              "fail", {"field-of-use": cites(BIGCODE_MALWARE)}),
     # --- Stability AI Community ----------------------------------------------------------------------------
     Scenario("sd35-large-revenue-over-1m", ("stabilityai/stable-diffusion-3.5-large",),
-             use(annual_revenue_usd=5_000_000), "fail",
-             {"revenue-threshold": cites(STABILITY_REVENUE), "registration": cites(STABILITY_REGISTER)}),
-    Scenario("sd35-large-revenue-under-1m", ("stabilityai/stable-diffusion-3.5-large",),
-             use(annual_revenue_usd=500_000), "pass", {"registration": cites(STABILITY_REGISTER)}),
+             use(annual_revenue_usd=5_000_000, registered=["stabilityai"]), "fail",
+             {"revenue-threshold": cites(STABILITY_REVENUE)}),
+    Scenario("sd35-large-revenue-under-1m-registered", ("stabilityai/stable-diffusion-3.5-large",),
+             use(annual_revenue_usd=500_000, registered=["stabilityai"]), "pass", {}),
+    # §III: "If You are using or distributing the Stability AI Materials for a Commercial Purpose, You must register":
+    # registration is a condition of the commercial grant, not a note.
+    Scenario("sd35-large-commercial-not-registered", ("stabilityai/stable-diffusion-3.5-large",),
+             use(annual_revenue_usd=500_000, registered=[]), "fail", {"registration": cites(STABILITY_REGISTER)}),
+    Scenario("sd35-large-registration-undeclared", ("stabilityai/stable-diffusion-3.5-large",),
+             use(annual_revenue_usd=500_000), "review", {"needs-input": cites(STABILITY_REGISTER)},
+             fields=frozenset({"registered"})),
     Scenario("sd35-large-revenue-undeclared", ("stabilityai/stable-diffusion-3.5-large",),
-             use(annual_revenue_usd=None), "review",
-             {"needs-input": cites(STABILITY_REVENUE), "registration": cites(STABILITY_REGISTER)},
-             fields=frozenset({"annual_revenue_usd"})),
+             use(annual_revenue_usd=None, registered=["stabilityai"]), "review",
+             {"needs-input": cites(STABILITY_REVENUE)}, fields=frozenset({"annual_revenue_usd"})),
+    # Non-commercial use needs no registration, but past US$1M the §III cap ends "any licenses granted to You",
+    # the research and non-commercial licence of §II included.
     Scenario("sd35-large-noncommercial-big-company", ("stabilityai/stable-diffusion-3.5-large",),
-             use(commercial=False, annual_revenue_usd=50_000_000), "pass", {}),
+             use(commercial=False, production=False, annual_revenue_usd=50_000_000), "fail",
+             {"revenue-threshold": cites(STABILITY_REVENUE)}),
+    Scenario("sd35-large-noncommercial-small-org", ("stabilityai/stable-diffusion-3.5-large",),
+             use(commercial=False, production=False, annual_revenue_usd=200_000), "pass", {}),
+    # Stability AI Non-Commercial Research Community §1.b: no hosted service or API for third parties, "whether you
+    # are adding substantial additional functionality thereto or not": a SaaS is that, whatever purposes it declares.
+    Scenario("sdxl-turbo-nc-research-saas", ("stabilityai/sdxl-turbo",),
+             use(commercial=False, production=False, purposes=["research"]), "fail",
+             {"field-of-use": cites(STABILITY_NC_HOSTED)}),
+    # --- registration before commercial use (Yi v2.1, GLM-4) ----------------------------------------------
+    # A Yi-34B-200K fine-tune whose card names the Yi license and links 01.AI's LICENSE (no base_model field).
+    Scenario("yi-34b-finetune-commercial-not-registered", ("jondurbin/bagel-dpo-34b-v0.2",), use(registered=[]),
+             "fail", {"registration": cites(YI_REGISTER)}),
+    Scenario("yi-34b-finetune-commercial-registered", ("jondurbin/bagel-dpo-34b-v0.2",), use(registered=["01-ai"]),
+             "pass", {}),
+    Scenario("glm4-chat-commercial-not-registered", ("THUDM/glm-4-9b-chat",), use(registered=["stabilityai"]),
+             "fail", {"registration": cites(GLM4_REGISTER)}),
+    Scenario("glm4-chat-commercial-registered", ("THUDM/glm-4-9b-chat",), use(registered=["zai-org"]), "pass", {}),
+    # --- Falcon 180B: Hosting Use -------------------------------------------------------------------------
+    # §9.1 defines Hosting Use as offering the model "to third party users in an inference or finetuning API
+    # form"; §9.3 does not license it. A SaaS is that, without declaring the `hosting` purpose.
+    Scenario("falcon-180b-finetune-saas", ("example-org/falcon-180B-chat-support",), use(), "fail",
+             {"field-of-use": cites(FALCON_HOSTING), "missing-license": NONE}),
+    Scenario("falcon-180b-finetune-internal", ("example-org/falcon-180B-chat-support",),
+             use(distribution="internal"), "review", {"missing-license": NONE}),
     # --- DeepSeek ------------------------------------------------------------------------------------------
     Scenario("deepseek-coder-gguf-military", ("TheBloke/deepseek-coder-33B-instruct-GGUF",),
              use(purposes=["military"]), "fail", {"field-of-use": cites(DEEPSEEK_MILITARY)}),

@@ -86,6 +86,17 @@ def _prohibited_uses(rule: LicenseRule) -> Obligation | None:
              "(`auditor explain " + rule.id + "` lists each with its clause).")
 
 
+def _research_only(rule: LicenseRule) -> Obligation | None:
+    """A research-only grant as an obligation: it binds every use, whatever production use is declared."""
+    term = rule.commercial.research_only
+    if term is None:
+        return None
+    return Obligation.model_construct(
+        id=f"{rule.id}:research-only", license=rule.id, clause=clause(term.cite), models=[],
+        text=f"Keep the model to the uses {rule.name} allows, never in production (live use with end users): "
+             f"{term.allowed.strip()}")
+
+
 def _obligations(ctx: Ctx, model_id: str) -> list[Obligation]:
     out: list[Obligation] = []
     mode = ctx.use.distribution
@@ -94,9 +105,9 @@ def _obligations(ctx: Ctx, model_id: str) -> list[Obligation]:
         out.extend(Obligation.model_construct(id=f"{rule.id}:{ob.id}", license=rule.id, text=ob.text,
                                               clause=clause(ob.cite), models=[model_id])
                    for ob in rule.obligations if mode is None or mode in ob.when)
-        prohibited = _prohibited_uses(rule)
-        if prohibited is not None:
-            out.append(prohibited.model_copy(update={"models": [model_id]}))
+        for general in (_prohibited_uses(rule), _research_only(rule)):
+            if general is not None:
+                out.append(general.model_copy(update={"models": [model_id]}))
     return sorted({o.id: o for o in out}.values(), key=lambda o: o.id)
 
 

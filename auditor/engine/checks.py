@@ -14,7 +14,7 @@ from auditor.engine.context import Ctx, Findings, flows, via_text
 from auditor.engine.derivatives import clause_text, nature_text, no_derivatives, relabelling
 from auditor.model import EffectiveLicense
 from auditor.policy import classify
-from auditor.rules.schema import LicenseRule, MergeIncompatibility, Territory
+from auditor.rules.schema import FieldOfUse, LicenseRule, MergeIncompatibility, Territory
 from auditor.vocab import DISTRIBUTIONS, FindingCode, Severity, regions_overlap
 
 TermChecker = Callable[[Ctx, str, EffectiveLicense, LicenseRule, Findings], None]
@@ -42,9 +42,44 @@ def commercial(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule
 
 
 def registration(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule, out: Findings) -> None:
-    if rule.commercial.allowed and rule.commercial.registration_required and ctx.use.commercial is not False:
-        out.add("registration", "info", f"{_label(rule, eff)}: commercial use requires registration with the "
-                "licensor", license=rule.id, cite=rule.commercial.cite, via=eff.via)
+    """Registration with the licensor is a condition of the commercial grant: commercial use without a declared
+    registration is unlicensed."""
+    terms = rule.commercial
+    if not (terms.allowed and terms.registration_required) or ctx.use.commercial is False:
+        return
+    licensors = rule.registration_licensors
+    registered = ctx.use.registered
+    if registered is not None and set(registered) & set(licensors):
+        return
+    who = " or ".join(licensors)
+    text = f"{_label(rule, eff)} grants commercial use only after registering with the licensor ({who})"
+    if registered is None:
+        out.add("needs-input", "warning", f"{text}: declare `registered` (the licensors you registered with) or "
+                "non-commercial use", license=rule.id, cite=terms.cite, via=eff.via, field="registered")
+    elif ctx.use.commercial is None:
+        out.add("needs-input", "warning", f"{text}, and no registration with it is declared: declare whether the use "
+                "is commercial", license=rule.id, cite=terms.cite, via=eff.via, field="commercial")
+    else:
+        out.add("registration", "error", f"{text}; the use is commercial and no registration with it is declared "
+                f"(registered: {', '.join(registered) or 'none'})", license=rule.id, cite=terms.cite, via=eff.via)
+
+
+def research_only(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule, out: Findings) -> None:
+    """Production use (live use with end users, paid or free) on a license whose grant covers only research,
+    evaluation or non-production use. A commercial use of a non-commercial license already fails on
+    `commercial`, so the question is not asked again."""
+    term = rule.commercial.research_only
+    if term is None or (not rule.commercial.allowed and ctx.use.commercial is True):
+        return
+    allowed = term.allowed.strip().rstrip(".")
+    if ctx.use.production is True:
+        out.add("research-only", "error", f"{_label(rule, eff)} allows only research, evaluation or other "
+                f"non-production use ({allowed}); the declared use is production, paid or not",
+                license=rule.id, cite=term.cite, via=eff.via)
+    elif ctx.use.production is None:
+        out.add("needs-input", "warning", f"{_label(rule, eff)} allows only research, evaluation or other "
+                f"non-production use ({allowed}): declare whether the use is production (live use with end users)",
+                license=rule.id, cite=term.cite, via=eff.via, field="production")
 
 
 def thresholds(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule, out: Findings) -> None:
@@ -111,6 +146,24 @@ def field_of_use(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRu
             out.add("field-of-use", "error",
                     f"{_label(rule, eff)} prohibits '{restriction.purpose}': {restriction.description}",
                     license=rule.id, cite=restriction.cite, via=eff.via)
+        else:
+            _implied_purpose(ctx, eff, rule, restriction, out)
+
+
+def _implied_purpose(ctx: Ctx, eff: EffectiveLicense, rule: LicenseRule, restriction: FieldOfUse,
+                     out: Findings) -> None:
+    """A declared distribution that is a prohibited purpose by the license's own definition (a SaaS is hosting
+    where hosting is offering the model to third parties as a service), whatever purposes are declared."""
+    implied = restriction.implied_by_distribution
+    mode = ctx.use.distribution
+    if implied is None or mode is None or mode not in implied.distributions:
+        return
+    exempt = (f" Exempt: {implied.exempt.strip()} If your service is exempt, waive this finding with that reason."
+              if implied.exempt else "")
+    out.add("field-of-use", "error",
+            f"{_label(rule, eff)} prohibits '{restriction.purpose}', and distribution '{mode}' is '{restriction.purpose}' "
+            f"as the license defines it: {restriction.description.strip()}{exempt}",
+            license=rule.id, cite=implied.cite, via=eff.via)
 
 
 def redistribution(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule, out: Findings) -> None:
@@ -316,6 +369,7 @@ def policy_lists(ctx: Ctx, model_id: str, out: Findings) -> None:
 
 TERM_CHECKERS: tuple[TermChecker, ...] = (
     commercial, registration, thresholds, territory, field_of_use, redistribution, unidentified, scoped_obligations,
+    research_only,
 )
 MODEL_CHECKERS: tuple[ModelChecker, ...] = (
     unresolved_nodes, declared_licenses, lineage_evidence, derivative_licenses, relabelling, no_derivatives, merges,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from auditor.vocab import (
@@ -19,6 +19,7 @@ from auditor.vocab import (
     Relation,
     VocabError,
     check_rule_purpose,
+    parse_licensor,
     parse_region,
 )
 
@@ -44,6 +45,7 @@ def _vocab(check: Any) -> Any:
 
 PurposeKey = Annotated[str, AfterValidator(_vocab(check_rule_purpose))]
 RegionCode = Annotated[str, AfterValidator(_vocab(parse_region))]
+LicensorName = Annotated[str, AfterValidator(_vocab(parse_licensor))]
 
 
 class _Strict(BaseModel):
@@ -66,11 +68,24 @@ class Aliases(_Strict):
     spdx: list[str] = Field(default_factory=list)  # SPDX ids / LicenseRefs
 
 
+class ResearchOnly(_Strict):
+    """The grant covers only research, evaluation or other non-production use: production use (live use
+    where the model or its outputs interact with or affect end users, paid or free) is outside it, even when
+    it is not commercial. The engine tests the declared `production`."""
+
+    allowed: str = Field(min_length=1)  # plain words: the uses the text allows
+    cite: Citation
+
+
 class Commercial(_Strict):
     allowed: bool
     registration_required: bool = False  # e.g. must register with the licensor before commercial use
     note: str = ""
     cite: Citation
+    # Whom to register with: Hub organisation names a user declares in `registered:` (any one of them
+    # satisfies the term). Empty: the rule's `derivative_licensing.licensor_orgs`.
+    register_with: list[LicensorName] = Field(default_factory=list)
+    research_only: ResearchOnly | None = None
 
 
 class Threshold(_Strict):
@@ -97,12 +112,24 @@ class Territory(_Strict):
     cite: Citation
 
 
+class ImpliedByDistribution(_Strict):
+    """Declared distributions that are this purpose whatever purposes are declared, because the text defines
+    the purpose so (e.g. a text that defines hosting as offering the model to third parties as a managed
+    service, which a SaaS is). `cite` is that definition; `exempt` says in plain words what the text exempts
+    (a user whose use is exempt waives the finding with that reason)."""
+
+    distributions: list[DistributionMode] = Field(min_length=1)
+    exempt: str = ""
+    cite: Citation
+
+
 class FieldOfUse(_Strict):
     """A prohibited purpose. `purpose` is a short key users declare (e.g. `military`)."""
 
     purpose: PurposeKey
     description: str
     cite: Citation
+    implied_by_distribution: ImpliedByDistribution | None = None
 
 
 class AcceptableUsePolicy(_Strict):
@@ -211,6 +238,19 @@ class LicenseRule(_Strict):
 
     def merge_globs(self) -> list[str]:
         return [glob for entry in self.merge_exclusions() for glob in entry.licenses]
+
+    @model_validator(mode="after")
+    def _registration_names_a_licensor(self) -> LicenseRule:
+        if self.commercial.registration_required and not self.registration_licensors:
+            raise ValueError("commercial.registration_required needs the licensor to register with: "
+                             "commercial.register_with (Hub organisations) or derivative_licensing.licensor_orgs")
+        return self
+
+    @property
+    def registration_licensors(self) -> list[str]:
+        """Whom commercial use must be registered with (lower case Hub organisations)."""
+        orgs = self.commercial.register_with or self.derivative_licensing.licensor_orgs
+        return sorted({org.lower() for org in orgs})
 
     @field_validator("obligations")
     @classmethod

@@ -81,6 +81,10 @@ SYNTHETIC_CARDS: dict[str, dict[str, Any]] = {
     "example-org/openbio-dolphin-merge-31": _card(
         "llama3.1", ["aaditya/Llama3-OpenBioLLM-8B", "cognitivecomputations/dolphin-2.9.4-llama3.1-8b"]
     ),
+    # A fine-tune of Falcon 180B that declares the Falcon 180B TII License (the recorded base's card shows only
+    # its license gate, no license field).
+    "example-org/falcon-180B-chat-support": _card("other", "tiiuae/falcon-180B", "finetune",
+                                                  license_name="falcon-180b-tii-license-1.0"),
 }
 
 

@@ -65,7 +65,7 @@ def _emit(ctx: typer.Context, result: AuditResult, formats: str | None, out: Pat
 # The command-line option of each declared-use field, to name it in an error.
 _OPTION_OF = {"monthly_active_users": "--mau", "annual_revenue_usd": "--revenue", "regions": "--region",
               "markets": "--market", "domicile": "--domicile", "purposes": "--purpose",
-              "distribution": "--distribution"}
+              "distribution": "--distribution", "production": "--production", "registered": "--registered"}
 
 
 @guarded
@@ -103,6 +103,16 @@ def check(
     extra: RulesOpt = None,
     fail_on: FailOnOpt = "error",
     formats: FormatsOpt = None,
+    production: Annotated[
+        bool | None,
+        typer.Option("--production/--non-production",
+                     help="Is the use production (live use with end users), or only research, evaluation or testing?"),
+    ] = None,
+    registered: Annotated[
+        list[str] | None,
+        typer.Option("--registered", help="Licensors you registered with for commercial use, by Hub organisation "
+                                          "(repeatable or comma-separated)."),
+    ] = None,
     out: OutOpt = Path("audit-out"),
     depth: DepthOpt = 10,
     snapshot: SnapshotOpt = None,
@@ -123,7 +133,7 @@ def check(
     use = service.declared_use(
         {"commercial": commercial, "monthly_active_users": mau, "annual_revenue_usd": revenue,
          "distribution": distribution, "regions": region, "domicile": domicile, "markets": market,
-         "purposes": purpose},
+         "purposes": purpose, "production": production, "registered": registered},
         labels=_OPTION_OF,
     )
     result = service.check_model(
