@@ -513,6 +513,9 @@ def parse_purposes(values: Iterable[str] | str) -> list[str]:
 def check_rule_purpose(value: str) -> str:
     """A rule file's `field_of_use.purpose`: exactly a key of the list, of a prohibited purpose."""
     purpose = PURPOSES.get(value)
+    if value == PRODUCTION_PURPOSE:
+        raise VocabError("'production' is no prohibited purpose: a grant for research, evaluation or non-production "
+                         "use only is `commercial.research_only` (it tests the declared `production`)", value=value)
     if purpose is None or not purpose.prohibited_somewhere:
         choices = [p.key for p in _PURPOSES if p.prohibited_somewhere]
         raise unknown_value("prohibited-purpose key", value, choices, "purposes")

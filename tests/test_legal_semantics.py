@@ -294,3 +294,11 @@ def test_registration_needs_a_licensor_to_register_with(tmp_path: Path) -> None:
     _rule(tmp_path, "ex-register", commercial={**commercial, "register_with": ["Example-Licensor"]},
           derivative_licensing=derivative)
     assert load_rules([tmp_path]).rules["ex-register"].registration_licensors == ["example-licensor"]
+
+
+def test_production_is_a_grant_condition_not_a_prohibited_purpose(tmp_path: Path) -> None:
+    """A rule that still lists `production` under field_of_use is pointed at `commercial.research_only`."""
+    entry = {"purpose": "production", "description": "x", "cite": {"section": "§1", "quote": "non-production use"}}
+    _rule(tmp_path, "ex-production", field_of_use=[entry])
+    with pytest.raises(RuleError, match=r"commercial\.research_only"):
+        load_rules([tmp_path])
