@@ -586,6 +586,7 @@ use:
   # purposes: [chat-assistant]
   # production: true              # live use with end users (false: research, evaluation, testing only)
   # registered: [stabilityai]     # licensors you registered with for commercial use (Hub organisations)
+  # trains_on_outputs: false      # you train or improve other models on the models' outputs (distillation)
 
 # policy: policy.yaml             # your organisation's policy, relative to this file
 # rules: [./legal/rules]          # extra license rule folders, relative to this file
@@ -599,7 +600,7 @@ models:
   #   private: true
   #   license: apache-2.0
   #   base_model: [mistralai/Mistral-7B-v0.1]
-  #   base_model_relation: finetune   # finetune | adapter | quantized | merge
+  #   base_model_relation: finetune   # finetune | adapter | quantized | merge | distillation
 """
 
 

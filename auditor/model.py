@@ -307,6 +307,11 @@ class DeclaredUse(_Frozen):
         default=None, description="The licensors you have registered with for commercial use, by Hub "
         "organisation (the owner in owner/model); [] means none. Licenses that grant commercial use only "
         "after registration ask this")
+    trains_on_outputs: bool | None = Field(
+        default=None, description="true: you use the model's outputs (generated text, images, synthetic data, "
+        "distillation targets) to train, fine-tune or otherwise improve another model; false: you do not. "
+        "Licenses that forbid it or allow it on conditions ask this; undeclared, their terms are listed as "
+        "obligations")
 
     _production = model_validator(mode="before")(_production_from_purposes)
 

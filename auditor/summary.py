@@ -184,7 +184,7 @@ def explain_rule(rule: LicenseRule, source: str) -> str:
         o = rule.outputs_training
         out.append(f"Training other models on outputs: {o.allowed}" + (f" — {o.condition.strip()}" if o.condition else ""))
     fd = rule.flows_down
-    kinds = [k for k in (*RELATIONS, "distillation") if k != "unknown" and getattr(fd, k)]
+    kinds = [k for k in RELATIONS if k != "unknown" and getattr(fd, k)]
     out.append(f"Binds derivatives: {', '.join(kinds) or 'none'}")
     out.extend(_derivative_lines(rule, cite))
     out.append(f"Redistribution: {'allowed' if rule.redistribution.allowed else 'NOT allowed'}")

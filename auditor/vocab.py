@@ -24,16 +24,18 @@ SEVERITY_RANK: Mapping[str, int] = MappingProxyType({"info": 0, "warning": 1, "e
 Verdict = Literal["pass", "review", "fail"]
 VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
 
-Relation = Literal["finetune", "adapter", "quantized", "merge", "unknown"]
+Relation = Literal["finetune", "adapter", "quantized", "merge", "distillation", "unknown"]
 RELATIONS: tuple[Relation, ...] = get_args(Relation)
 # What a manifest may declare (an unknown relation is what the Hub leaves unsaid, never declared).
-DeclarableRelation = Literal["finetune", "adapter", "quantized", "merge"]
+# `distillation` (trained on the parent's outputs, not its weights) is never on a card: a manifest declares it.
+DeclarableRelation = Literal["finetune", "adapter", "quantized", "merge", "distillation"]
 # Spellings seen in card metadata, folded to a relation.
 RELATION_ALIASES: Mapping[str, Relation] = MappingProxyType({
     "finetune": "finetune", "fine-tune": "finetune", "finetuned": "finetune",
     "adapter": "adapter", "lora": "adapter",
     "quantized": "quantized", "quantization": "quantized",
     "merge": "merge", "merged": "merge",
+    "distillation": "distillation", "distilled": "distillation",
 })
 
 # What a derivative is to its parent, by relation: a copy is the parent's material itself (a quantization is
@@ -43,13 +45,15 @@ RELATION_ALIASES: Mapping[str, Relation] = MappingProxyType({
 RelationNature = Literal["copy", "adaptation", "either"]
 RELATION_NATURE: Mapping[str, RelationNature] = MappingProxyType({
     "finetune": "adaptation", "adapter": "adaptation", "merge": "adaptation", "quantized": "copy",
-    "unknown": "either",
+    "distillation": "adaptation", "unknown": "either",
 })
 RELATION_MEANINGS: Mapping[str, str] = MappingProxyType({
     "finetune": "trained further from the parent's weights: an adaptation of the parent",
     "adapter": "weights (e.g. LoRA) that modify the parent when applied to it: an adaptation of the parent",
     "quantized": "the parent's weights at a lower precision or in another format: a copy of the parent",
     "merge": "weights combined from several parents: an adaptation of each",
+    "distillation": "trained on the parent's outputs (distillation, synthetic data), not on its weights: the "
+                    "parent's terms bind it only where its license says so (`flows_down.distillation`)",
     "unknown": "the metadata does not say how it derives from the parent: a copy (quantization, re-upload) "
                "or an adaptation (fine-tune, adapter, merge)",
 })
@@ -111,7 +115,8 @@ class CodeInfo:
 
 FindingCode = Literal[
     "non-commercial", "research-only", "user-threshold", "revenue-threshold", "territory", "field-of-use",
-    "registration", "redistribution", "no-derivatives", "license-conflict", "relabelled", "incompatible-merge",
+    "registration", "outputs-training", "redistribution", "no-derivatives", "license-conflict", "relabelled",
+    "incompatible-merge",
     "unknown-license", "missing-license",
     "needs-input", "unresolved", "cycle", "lineage-disagreement", "policy-deny", "policy-review",
     "waiver-expired",
@@ -136,6 +141,11 @@ _CODES: tuple[CodeInfo, ...] = (
              "and the use is commercial without a declared registration.",
              "Register with the licensor before commercial use, keep the confirmation, and declare it "
              "(`registered:` in the manifest's `use`)."),
+    CodeInfo("outputs-training", "error", "A license forbids using its model's outputs to train or improve other "
+             "models, and you declared that you do (a license that allows it on conditions gives a warning "
+             "quoting them).",
+             "Do not train or improve other models on this model's outputs (or meet the quoted conditions), "
+             "obtain permission from the licensor, or generate the training data with another model."),
     CodeInfo("redistribution", "error", "A license forbids redistributing the weights, and you redistribute them.",
              "Do not redistribute the weights, or obtain permission from the licensor."),
     CodeInfo("no-derivatives", "error", "A license forbids sharing adaptations of its model, and the model you "

@@ -862,8 +862,20 @@ def test_check_writes_reports_with_the_declared_use(live_hub: HubServer, tmp_pat
     assert use == {
         "commercial": True, "monthly_active_users": 2000000, "annual_revenue_usd": 5000000,
         "distribution": "saas", "regions": ["EU"], "domicile": None, "markets": None,
-        "purposes": ["customer-support"], "production": True, "registered": None,
+        "purposes": ["customer-support"], "production": True, "registered": None, "trains_on_outputs": None,
     }
+
+
+def test_check_asks_about_training_on_outputs(live_hub: HubServer) -> None:
+    """Llama 3 §1.b.v bans improving any other large language model with its outputs: --trains-on-outputs fails;
+    --no-trains-on-outputs passes, and the ban is listed as an obligation either way."""
+    trains = cli("check", "meta-llama/Meta-Llama-3-8B", *FULL_USE, "--trains-on-outputs")
+    assert trains.code == 1, trains
+    assert re.search(r"ERROR\s+outputs-training\s+meta-llama/Meta-Llama-3-8B", trains.out), trains.out
+    assert "§1.b.v" in trains.out
+    not_training = cli("check", "meta-llama/Meta-Llama-3-8B", *FULL_USE, "--no-trains-on-outputs")
+    assert not_training.code == 0, not_training
+    assert "outputs-training" not in not_training.out.split("Obligations")[0]
 
 
 # --------------------------------------------------------------------------- streams

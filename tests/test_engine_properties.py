@@ -102,6 +102,7 @@ uses = st.builds(
     distribution=_optional(st.sampled_from(DISTRIBUTIONS)),
     regions=_optional(st.lists(st.sampled_from(REGIONS), max_size=3, unique=True)),
     purposes=_optional(st.lists(st.sampled_from(PURPOSES), max_size=3, unique=True)),
+    trains_on_outputs=_optional(st.booleans()),
 )
 
 waivers = st.builds(
@@ -161,6 +162,7 @@ declared_uses = st.builds(
     distribution=st.sampled_from(DISTRIBUTIONS),
     regions=st.lists(st.sampled_from(REGIONS), max_size=3, unique=True),
     purposes=st.lists(st.sampled_from(PURPOSES), max_size=3, unique=True),
+    trains_on_outputs=st.booleans(),
 )
 
 
@@ -171,6 +173,7 @@ def bigger(draw: st.DrawFn, use: DeclaredUse) -> DeclaredUse:
     assert use.distribution is not None and use.regions is not None and use.purposes is not None
     return use.model_copy(update={
         "commercial": use.commercial or draw(st.booleans()),
+        "trains_on_outputs": use.trains_on_outputs or draw(st.booleans()),
         "monthly_active_users": use.monthly_active_users + draw(st.integers(0, 1_000_000_000)),
         "annual_revenue_usd": use.annual_revenue_usd + draw(st.integers(0, 5_000_000)),
         "distribution": draw(st.sampled_from(DISTRIBUTIONS[DISTRIBUTIONS.index(use.distribution):])),

@@ -302,3 +302,47 @@ def test_production_is_a_grant_condition_not_a_prohibited_purpose(tmp_path: Path
     _rule(tmp_path, "ex-production", field_of_use=[entry])
     with pytest.raises(RuleError, match=r"commercial\.research_only"):
         load_rules([tmp_path])
+
+
+def test_outputs_training_terms_are_obligations_and_a_declared_use_is_a_finding() -> None:
+    """Llama 3 §1.b.v: "You will not use the Llama Materials or any output or results of the Llama Materials to
+    improve any other large language model". A use restriction, not a question of holding a license: listed as an
+    obligation whatever is declared; declaring `trains_on_outputs: true` is an error, `false` or nothing passes.
+    Llama 3.1 §1.b.i allows it on conditions (the "Llama" name prefix): a warning quoting them."""
+    rules = load_rules()
+    base: dict[str, Any] = {"commercial": True, "monthly_active_users": 1, "annual_revenue_usd": 1,
+                            "distribution": "saas", "regions": ["US"], "purposes": ["chat-assistant"]}
+    for license_id, declared, verdict, severity in (
+        ("llama3", None, "pass", None), ("llama3", False, "pass", None), ("llama3", True, "fail", "error"),
+        ("llama3.1", True, "review", "warning"), ("apache-2.0", True, "pass", None),
+    ):
+        graph = _graph({"example-org/m": license_id}, [])
+        [audit] = evaluate(graph, rules, DeclaredUse(**base, trains_on_outputs=declared))
+        assert audit.verdict == verdict, (license_id, declared, audit.findings)
+        found = [f for f in audit.findings if f.code == "outputs-training"]
+        assert [f.severity for f in found] == ([severity] if severity else []), found
+        obligation = [o for o in audit.obligations if o.id == f"{license_id}:outputs-training"]
+        assert bool(obligation) == (license_id != "apache-2.0"), audit.obligations
+        for f in found:
+            assert f.clause is not None and "output" in f.clause.quote
+
+
+def test_distillation_carries_terms_only_where_the_license_says_so() -> None:
+    """A `distillation` edge (declared in a manifest) reads `flows_down.distillation`: Gemma §1.1(e) counts a model
+    trained on Gemma Output a Model Derivative (the terms flow); Llama 3.1 does not (only its outputs condition
+    binds); an unknown relation stays conservative."""
+    rules = load_rules()
+    ev = Evidence(source="manifest", field="manifest.base_model", value="x")
+    cases: list[tuple[str, Relation, bool]] = [("gemma", "distillation", True), ("llama3.1", "distillation", False),
+                                               ("llama3.1", "finetune", True), ("gemma", "unknown", True)]
+    for parent_license, relation, flows_down in cases:
+        graph = LineageGraph(
+            roots=["example-org/child"],
+            nodes=[NodeRecord(id=rid, facts=ModelFacts(id=rid, requested=rid, source="hub",
+                                                        declared=DeclaredLicense(license=[lic])))
+                   for rid, lic in (("example-org/child", "apache-2.0"), ("example-org/parent", parent_license))],
+            edges=[EdgeRecord(child="example-org/child", parent="example-org/parent", relation=relation,
+                              evidence=[ev])])
+        [audit] = evaluate(graph, rules, DeclaredUse(distribution="internal"))
+        assert (parent_license in {e.license for e in audit.effective_licenses}) == flows_down, (parent_license,
+                                                                                                 relation)

@@ -359,6 +359,24 @@ def test_production_must_be_a_boolean(tmp_path: Path) -> None:
     assert message.endswith("Write true or false")
 
 
+def test_trains_on_outputs_must_be_a_boolean(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "use:\n  trains_on_outputs: sometimes\nmodels:\n  - id: example-org/a\n")
+    assert message.startswith("auditor.yaml:2: use.trains_on_outputs: input should be a valid boolean"), message
+    assert "\n" not in message
+    loaded = load_manifest(write(tmp_path, "use:\n  trains_on_outputs: true\nmodels:\n  - id: example-org/a\n"))
+    assert loaded.use.trains_on_outputs is True
+
+
+def test_distillation_is_a_declarable_relation(tmp_path: Path) -> None:
+    """Cards never say a model was distilled: the manifest's `base_model_relation` can."""
+    text = ("models:\n  - id: example-org/a\n    license: apache-2.0\n    base_model: google/gemma-3-4b-it\n"
+            "    base_model_relation: distillation\n    private: true\n")
+    assert load_manifest(write(tmp_path, text)).models[0].base_model_relation == "distillation"
+    message = error_of(tmp_path, text.replace("distillation", "distiled"))
+    assert message.startswith("auditor.yaml:5: models[0].base_model_relation:"), message
+    assert "distillation" in message
+
+
 def test_production_purpose_is_production_true_and_contradicts_false(tmp_path: Path) -> None:
     """Declaring the purpose `production` (or an alias) answers the `production` question."""
     loaded = load_manifest(write(tmp_path, "use:\n  purposes: [live-deployment]\nmodels:\n  - id: example-org/a\n"))
@@ -392,7 +410,8 @@ def test_bad_registered_values_are_located(tmp_path: Path, value: str, loc: str,
 
 def test_json_schema_shows_the_use_questions() -> None:
     props = manifest_json_schema()["$defs"]["DeclaredUse"]["properties"]
-    assert {"production", "registered"} <= set(props)
+    assert {"production", "registered", "trains_on_outputs"} <= set(props)
+    assert "train" in props["trains_on_outputs"]["description"]
     assert "end users" in props["production"]["description"]
     assert "registered with" in props["registered"]["description"]
 

@@ -186,6 +186,17 @@ APACHE_DERIV = Cite("apache-2.0", "§4 (last paragraph)",
 # §1.b.i "(A) provide a copy of this Agreement with any such Llama Materials".
 LLAMA3_NO_IMPROVE = Cite("llama3", "§1.b.v", "to improve any other large language model (excluding Meta Llama 3")
 LLAMA3_KEEP = Cite("llama3", "§1.b.i", "provide a copy of this Agreement with any such Llama Materials")
+# Training or improving other models on outputs (issue 11 item 6; facts Q7). Llama 3 §1.b.v (facts §1.2) bans it
+# for "any other large language model"; Llama 3.1 §1.b.i (facts §1.3) allows it, with the "Llama" name prefix;
+# Gemma §1.1(e) (facts §2) makes a model trained on Gemma Output a Model Derivative; Stability §IV.b (facts §11).
+LLAMA31_OUTPUTS_NAME = Cite("llama3.1", "§1.b.i", "you shall also include “Llama” at the beginning of any such AI "
+                            "model name")
+GEMMA_OUTPUTS_DERIVATIVE = Cite("gemma", "§1.1(e)", "transfer of patterns of the weights, parameters, operations, or "
+                                "Output of Gemma")
+# Stability §IV.a (facts §11): whoever distributes a Derivative Work provides "a copy of this Agreement".
+STABILITY_KEEP = Cite("stabilityai-ai-community", "§IV.a", "provide a copy of this Agreement to that third party")
+STABILITY_NO_IMPROVE = Cite("stabilityai-ai-community", "§IV.b", "to create or improve any foundational generative AI "
+                            "model")
 
 R1_DISTILL_8B = "deepseek-ai/DeepSeek-R1-Distill-Llama-8B"
 WAIVER_TEXT = "Legal reviewed LEGAL-1042; we comply with the Llama 3.1 terms for this model."
@@ -300,6 +311,29 @@ SCENARIOS: list[Scenario] = [
              {"license-conflict": cites(LLAMA2_KEEP), "unknown-license": cites(OTHER)}),
     Scenario("llama3-finetune-military", ("aaditya/Llama3-OpenBioLLM-8B",), use(purposes=["military"]), "fail",
              {"field-of-use": cites(LLAMA3_MILITARY)}),
+    # --- training other models on outputs (issue 11 item 6) ------------------------------------------------
+    # Llama 3 §1.b.v: "You will not use the Llama Materials or any output or results of the Llama Materials to
+    # improve any other large language model (excluding Meta Llama 3 or derivative works thereof)."
+    Scenario("llama3-finetune-trains-on-outputs", ("aaditya/Llama3-OpenBioLLM-8B",), use(trains_on_outputs=True),
+             "fail", {"outputs-training": cites(LLAMA3_NO_IMPROVE)}),
+    # The ban restricts a use, it does not decide whether a license is held: undeclared, it is an obligation only.
+    Scenario("llama3-finetune-outputs-training-undeclared", ("aaditya/Llama3-OpenBioLLM-8B",),
+             use(trains_on_outputs=None), "pass", {}),
+    Scenario("llama3-finetune-no-training-on-outputs", ("aaditya/Llama3-OpenBioLLM-8B",),
+             use(trains_on_outputs=False), "pass", {}),
+    # Llama 3.1 dropped §1.b.v; §1.b.i: a model improved with outputs that is distributed must be named "Llama…".
+    Scenario("llama31-finetune-trains-on-outputs", ("cognitivecomputations/dolphin-2.9.4-llama3.1-8b",),
+             use(trains_on_outputs=True), "review",
+             {"outputs-training": cites(LLAMA31_OUTPUTS_NAME), "unresolved": NONE}),
+    # Gemma §1.1(e): a model trained on Gemma Output to perform similarly is a Model Derivative (terms flow).
+    Scenario("gemma3-trains-on-outputs", ("google/gemma-3-4b-it",), use(trains_on_outputs=True), "review",
+             {"outputs-training": cites(GEMMA_OUTPUTS_DERIVATIVE), "unresolved": NONE}),
+    # Stability Community §IV.b: no outputs "to create or improve any foundational generative AI model".
+    Scenario("sd35-large-trains-on-outputs", ("stabilityai/stable-diffusion-3.5-large",),
+             use(annual_revenue_usd=500_000, registered=["stabilityai"], trains_on_outputs=True), "fail",
+             {"outputs-training": cites(STABILITY_NO_IMPROVE)}),
+    # Apache-2.0 puts no term on outputs: nothing to find.
+    Scenario("apache-qwen-trains-on-outputs", ("Qwen/Qwen2.5-7B-Instruct",), use(trains_on_outputs=True), "pass", {}),
     # `license: other` + `license_name: llama-3` + a link to Meta's LICENSE is the Llama 3 license.
     Scenario("llama3-finetune-license-name-pass", ("lightblue/suzume-llama-3-8B-multilingual",), use(), "pass", {}),
     # --- Gemma ---------------------------------------------------------------------------------------------
@@ -588,3 +622,82 @@ def test_expected_clauses_are_the_rule_files_citations(rules: RuleSet) -> None:
                 assert cite.license is not None
                 cited = [c for c in _citations(rules.rules[cite.license]) if c.section == cite.section]
                 assert any(cite.text in c.quote for c in cited), (scenario.name, cite)
+
+
+# --- distillation declared in a manifest (issue 11 item 6) -----------------------------------------------------
+# Cards never say a model was distilled: the manifest's `base_model_relation: distillation` does. A model trained
+# on a parent's outputs carries the parent's terms only where the license makes it a derivative.
+@dataclass(frozen=True)
+class Distillation:
+    name: str
+    parent: str
+    verdict: Verdict
+    codes: dict[str, frozenset[Cite]]
+    flows: bool  # the parent's license is among the distilled model's effective licenses
+    revenue: int = 5_000_000
+    registered: tuple[str, ...] = ()
+
+
+DISTILLATIONS = [
+    # Gemma §1.1(e): "Model Derivatives" includes a model "created by transfer of patterns of the … Output of
+    # Gemma": the Gemma terms flow, and an Apache-only card on it breaks §3.1 when the weights are shared.
+    Distillation("distilled-from-gemma3", "google/gemma-3-4b-it", "fail",
+                 {"outputs-training": cites(GEMMA_OUTPUTS_DERIVATIVE), "license-conflict": cites(GEMMA_KEEP),
+                  "unresolved": NONE}, flows=True),
+    # Llama 3.1 §1.b.i: outputs may train another model, which must be named "Llama…"; the agreement itself does
+    # not flow (the model holds no Llama Materials), the naming condition does.
+    Distillation("distilled-from-llama31", "meta-llama/Llama-3.1-8B-Instruct", "review",
+                 {"outputs-training": cites(LLAMA31_OUTPUTS_NAME), "unresolved": NONE}, flows=False),
+    # Llama 3 §1.b.v: no output may "improve any other large language model".
+    Distillation("distilled-from-llama3", "aaditya/Llama3-OpenBioLLM-8B", "fail",
+                 {"outputs-training": cites(LLAMA3_NO_IMPROVE)}, flows=False),
+    # Stability §IV.b bans outputs "to create or improve any foundational generative AI model (excluding the Models
+    # or Derivative Works)", and §V counts models "derived from a Model or a Model's output" as Derivative Works:
+    # the text leaves open whether the ban reaches a distilled model (a review), but its terms flow, so shipping
+    # its weights under Apache-2.0 alone breaks §IV.a.
+    Distillation("distilled-from-sd35", "stabilityai/stable-diffusion-3.5-large", "fail",
+                 {"outputs-training": cites(STABILITY_NO_IMPROVE), "license-conflict": cites(STABILITY_KEEP)},
+                 flows=True, revenue=500_000,
+                 registered=("stabilityai",)),
+    Distillation("distilled-from-apache-qwen", "Qwen/Qwen2.5-7B-Instruct", "pass", {}, flows=False),
+]
+
+
+@pytest.mark.parametrize("case", DISTILLATIONS, ids=lambda c: c.name)
+def test_distillation_declared_in_a_manifest(case: Distillation, scenario_source: RoutingSource, rules: RuleSet,
+                                             tmp_path: Path) -> None:
+    from auditor.manifest import load_manifest
+    from auditor.manifest_entries import audit_entries
+
+    manifest = tmp_path / "auditor.yaml"
+    manifest.write_text(f"""use:
+  commercial: true
+  production: true
+  distribution: weights
+  regions: [US]
+  purposes: [customer-support]
+  monthly_active_users: 2000000
+  annual_revenue_usd: {case.revenue}
+  registered: [{", ".join(case.registered)}]
+models:
+  - id: example-org/distilled-model
+    license: apache-2.0
+    base_model: {case.parent}
+    base_model_relation: distillation
+    private: true
+""")
+    loaded = load_manifest(manifest)
+    result = run_audit(audit_entries(loaded), scenario_source, rules, loaded.use)
+    [audit] = result.models
+    findings = audit.findings
+    report = "\n".join(f"  {f.severity} {f.code} {_cite_of(f)} via {f.via}: {f.message}" for f in findings)
+    assert audit.verdict == case.verdict, report
+    assert {f.code for f in findings} == set(case.codes), report
+    for code, expected in case.codes.items():
+        of_code = [f for f in findings if f.code == code]
+        assert {_cite_of(f) for f in of_code} == {(c.license, c.section) for c in expected}, (code, report)
+        for cite in expected:
+            for finding in (f for f in of_code if _cite_of(f) == (cite.license, cite.section)):
+                assert finding.clause is None or cite.text in finding.clause.quote, (code, finding.clause)
+    parent_licenses = {e.license for e in audit.effective_licenses if not e.own}
+    assert bool(parent_licenses - {"apache-2.0"}) == case.flows, audit.effective_licenses

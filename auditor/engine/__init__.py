@@ -97,6 +97,20 @@ def _research_only(rule: LicenseRule) -> Obligation | None:
              f"{term.allowed.strip()}")
 
 
+def _outputs_training(rule: LicenseRule) -> Obligation | None:
+    """A license's terms on training other models with the model's outputs: they bind every user, whatever is
+    declared (`trains_on_outputs: true` also raises a finding)."""
+    term = rule.outputs_training
+    if term is None or term.allowed == "yes":
+        return None
+    lead = ("Do not use the model's outputs to train or improve other models" if term.allowed == "no"
+            else "If you use the model's outputs to train or improve another model, meet these conditions")
+    condition = f": {term.condition.strip()}" if term.condition.strip() else ""
+    return Obligation.model_construct(
+        id=f"{rule.id}:outputs-training", license=rule.id, clause=clause(term.cite), models=[],
+        text=f"{lead} ({rule.name}){condition}")
+
+
 def _obligations(ctx: Ctx, model_id: str) -> list[Obligation]:
     out: list[Obligation] = []
     mode = ctx.use.distribution
@@ -105,7 +119,7 @@ def _obligations(ctx: Ctx, model_id: str) -> list[Obligation]:
         out.extend(Obligation.model_construct(id=f"{rule.id}:{ob.id}", license=rule.id, text=ob.text,
                                               clause=clause(ob.cite), models=[model_id])
                    for ob in rule.obligations if mode is None or mode in ob.when)
-        for general in (_prohibited_uses(rule), _research_only(rule)):
+        for general in (_prohibited_uses(rule), _research_only(rule), _outputs_training(rule)):
             if general is not None:
                 out.append(general.model_copy(update={"models": [model_id]}))
     return sorted({o.id: o for o in out}.values(), key=lambda o: o.id)

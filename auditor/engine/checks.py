@@ -82,6 +82,24 @@ def research_only(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseR
                 license=rule.id, cite=term.cite, via=eff.via, field="production")
 
 
+def outputs_training(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule, out: Findings) -> None:
+    """Training or improving another model on the model's outputs, declared true, where the license forbids it
+    (error) or allows it on conditions (warning quoting them). Undeclared, it is no question to ask: like a
+    prohibited purpose it restricts a use, not whether a license is held, so it is listed as an obligation."""
+    term = rule.outputs_training
+    if term is None or term.allowed == "yes" or ctx.use.trains_on_outputs is not True:
+        return
+    condition = f": {term.condition.strip()}" if term.condition.strip() else ""
+    if term.allowed == "no":
+        out.add("outputs-training", "error", f"{_label(rule, eff)} forbids using the model's outputs to train or "
+                f"improve other models, and the declared use does{condition}", license=rule.id, cite=term.cite,
+                via=eff.via)
+    else:
+        out.add("outputs-training", "warning", f"{_label(rule, eff)} allows training or improving other models on "
+                f"the model's outputs only on its conditions{condition}", license=rule.id, cite=term.cite,
+                via=eff.via)
+
+
 def thresholds(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule, out: Findings) -> None:
     for threshold in rule.thresholds:
         if threshold.only_if_commercial and ctx.use.commercial is False:
@@ -302,6 +320,44 @@ def _conflict(ctx: Ctx, model_id: str, node_id: str, bad: list[str], inherited: 
                 cite=cite, via=via, field="distribution")
 
 
+def distillations(ctx: Ctx, model_id: str, out: Findings) -> None:
+    """A model (or an ancestor) declared a distillation of a parent: trained on the parent's outputs. Where the
+    parent's license forbids that, an error; where it allows it on conditions, a warning quoting them when its
+    terms do not flow to the distilled model (e.g. Llama 3.1's naming duty), an info note when they do (e.g.
+    Gemma §1.1(e): the distilled model is a Model Derivative, so the Gemma terms are among its own)."""
+    for node_id in [model_id, *ctx.ancestors(model_id)]:
+        for parent, relation in ctx.parents.get(node_id, []):
+            if relation != "distillation":
+                continue
+            for eff in ctx.effective(parent):
+                _distilled_from(ctx, ctx.path_to(model_id, node_id) + eff.via, node_id, parent,
+                                ctx.rules.rules[eff.license], out)
+
+
+def _distilled_from(ctx: Ctx, via: list[str], node_id: str, parent: str, rule: LicenseRule, out: Findings) -> None:
+    term = rule.outputs_training
+    if term is None or term.allowed == "yes":
+        return
+    condition = term.condition.strip()
+    said = f"{node_id} is a distillation of {parent} (trained on its outputs), which is under {rule.name}"
+    if term.allowed == "no" and flows(rule, "distillation"):
+        # The license bans training other models on outputs, yet counts a model built from them as its own
+        # derivative (e.g. Stability §IV.b excludes "the Models or Derivative Works"): the text leaves it open.
+        out.add("outputs-training", "warning", f"{said}; {rule.name} forbids using the outputs to train or improve "
+                f"other models, but counts a model built from them as its own derivative, whose terms bind it: "
+                f"review whether the ban reaches this model: {condition}", license=rule.id, cite=term.cite, via=via)
+    elif term.allowed == "no":
+        out.add("outputs-training", "error", f"{said}; {rule.name} forbids using the outputs to train or improve "
+                f"other models: {condition}", license=rule.id, cite=term.cite, via=via)
+    elif flows(rule, "distillation"):
+        out.add("outputs-training", "info", f"{said}, whose terms bind the distilled model: {condition}",
+                license=rule.id, cite=term.cite, via=via)
+    else:
+        out.add("outputs-training", "warning", f"{said}; its terms do not bind the distilled model as a "
+                f"derivative, but its conditions on training with outputs do: {condition}", license=rule.id,
+                cite=term.cite, via=via)
+
+
 def _exclusion(ctx: Ctx, a: str, b: str) -> MergeIncompatibility | None:
     """Rule `a`'s entry excluding `b` from a merge (the most severe one, if several match)."""
     found = [e for e in ctx.rules.rules[a].merge_exclusions() if any(fnmatch.fnmatchcase(b, g) for g in e.licenses)]
@@ -369,9 +425,9 @@ def policy_lists(ctx: Ctx, model_id: str, out: Findings) -> None:
 
 TERM_CHECKERS: tuple[TermChecker, ...] = (
     commercial, registration, thresholds, territory, field_of_use, redistribution, unidentified, scoped_obligations,
-    research_only,
+    research_only, outputs_training,
 )
 MODEL_CHECKERS: tuple[ModelChecker, ...] = (
     unresolved_nodes, declared_licenses, lineage_evidence, derivative_licenses, relabelling, no_derivatives, merges,
-    policy_lists,
+    distillations, policy_lists,
 )

@@ -32,10 +32,11 @@ if TYPE_CHECKING:
 
 def flows(rule: LicenseRule, relation: str) -> bool:
     """Do the rule's terms bind a derivative of this relation? An unknown relation is conservative:
-    it carries the terms if any relation does."""
+    it carries the terms if any relation does. A distillation (trained on the parent's outputs) carries them
+    only where the license makes such a model a derivative (e.g. Gemma §1.1(e) "Model Derivatives")."""
     fd = rule.flows_down
     if relation == "unknown":
-        return fd.finetune or fd.adapter or fd.quantized or fd.merge
+        return fd.finetune or fd.adapter or fd.quantized or fd.merge or fd.distillation
     return bool(getattr(fd, relation, True))
 
 

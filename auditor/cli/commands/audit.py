@@ -65,7 +65,8 @@ def _emit(ctx: typer.Context, result: AuditResult, formats: str | None, out: Pat
 # The command-line option of each declared-use field, to name it in an error.
 _OPTION_OF = {"monthly_active_users": "--mau", "annual_revenue_usd": "--revenue", "regions": "--region",
               "markets": "--market", "domicile": "--domicile", "purposes": "--purpose",
-              "distribution": "--distribution", "production": "--production", "registered": "--registered"}
+              "distribution": "--distribution", "production": "--production", "registered": "--registered",
+              "trains_on_outputs": "--trains-on-outputs"}
 
 
 @guarded
@@ -113,6 +114,12 @@ def check(
         typer.Option("--registered", help="Licensors you registered with for commercial use, by Hub organisation "
                                           "(repeatable or comma-separated)."),
     ] = None,
+    trains_on_outputs: Annotated[
+        bool | None,
+        typer.Option("--trains-on-outputs/--no-trains-on-outputs",
+                     help="Do you use the model's outputs to train or improve another model (distillation, "
+                          "synthetic data)?"),
+    ] = None,
     out: OutOpt = Path("audit-out"),
     depth: DepthOpt = 10,
     snapshot: SnapshotOpt = None,
@@ -133,7 +140,8 @@ def check(
     use = service.declared_use(
         {"commercial": commercial, "monthly_active_users": mau, "annual_revenue_usd": revenue,
          "distribution": distribution, "regions": region, "domicile": domicile, "markets": market,
-         "purposes": purpose, "production": production, "registered": registered},
+         "purposes": purpose, "production": production, "registered": registered,
+         "trains_on_outputs": trains_on_outputs},
         labels=_OPTION_OF,
     )
     result = service.check_model(
