@@ -168,7 +168,7 @@ def test_bad_enum_lists_allowed_values(tmp_path: Path) -> None:
     message = error_of(tmp_path, text)
     assert message == (
         "auditor.yaml:4: models[0].base_model_relation: invalid value 'finetuned'. "
-        "Did you mean 'finetune'? Allowed values: finetune, adapter, quantized, merge"
+        "Did you mean 'finetune'? Allowed values: finetune, adapter, quantized, merge, distillation"
     )
 
 
@@ -425,7 +425,7 @@ def test_json_schema_forbids_extra_keys() -> None:
     assert set(entry["properties"]) == set(ModelEntry.model_fields)
     assert "line" not in entry["properties"]
     relation = entry["properties"]["base_model_relation"]["anyOf"][0]
-    assert relation["enum"] == ["finetune", "adapter", "quantized", "merge"]
+    assert relation["enum"] == ["finetune", "adapter", "quantized", "merge", "distillation"]
     assert {"type": "string"} in entry["properties"]["license"]["anyOf"]
 
 
