@@ -340,6 +340,11 @@ def manifest_json_schema() -> dict[str, Any]:
     licensor = {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]*$", "maxLength": 96}
     props["registered"] = {"anyOf": [{"type": "array", "items": licensor}, {"type": "string"}, {"type": "null"}],
                            "default": None, "description": props["registered"].get("description", "")}
+    count = {"type": "integer", "minimum": 0}
+    props["monthly_active_users_at_release"] = {
+        "anyOf": [count, {"type": "object", "additionalProperties": count, "propertyNames": {"pattern": r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"}},
+                  {"type": "null"}],
+        "default": None, "description": props["monthly_active_users_at_release"].get("description", "")}
     return schema
 
 
@@ -580,6 +585,7 @@ _STARTER = """\
 use:
   # commercial: true
   # monthly_active_users: 2000000
+  # monthly_active_users_at_release: {llama3.1: 0}   # users in the month before a license's release date
   # annual_revenue_usd: 5000000
   # distribution: saas            # internal | saas | weights
   # regions: [EU, US]

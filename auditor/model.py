@@ -258,6 +258,41 @@ LicensorList = Annotated[
 ]
 
 
+# Users at a license's release date: one count for every license that asks (`0`, or the highest count in
+# the calendar month before any of their release dates), or one per license rule id (`{llama3.1: N}`).
+_MAU_SHAPE = "give a number, or a number per license rule id (e.g. {llama3.1: 0})"
+
+
+def _user_count(value: Any, where: str) -> int:
+    if isinstance(value, str) and value.strip().replace("_", "").isdigit():
+        value = int(value.strip().replace("_", ""))
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PydanticCustomError("vocab", f"{where}{value!r} is not a user count: {_MAU_SHAPE}")
+    if value < 0:
+        raise PydanticCustomError("vocab", f"{where}a user count cannot be negative")
+    return value
+
+
+def _mau_at_release(value: Any) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        return _user_count(value, "")
+    if not value:
+        raise PydanticCustomError("vocab", "empty mapping: " + _MAU_SHAPE)
+    counts: dict[str, int] = {}
+    for key, count in value.items():
+        try:
+            rule_id = vocab.parse_rule_id(str(key))
+        except vocab.VocabError as err:
+            raise PydanticCustomError("vocab", str(err)) from None
+        counts[rule_id] = _user_count(count, f"{rule_id}: ")
+    return counts
+
+
+MauAtRelease = Annotated[int | dict[str, int] | None, BeforeValidator(_mau_at_release)]
+
+
 def _declares_production_purpose(purposes: Any) -> bool:
     """Do the raw `purposes` name the production purpose (or an alias of it)? Invalid values are left to
     the field's own validation."""
@@ -288,7 +323,10 @@ class DeclaredUse(_Frozen):
     """
 
     commercial: bool | None = None
-    monthly_active_users: int | None = Field(default=None, ge=0)
+    monthly_active_users: int | None = Field(
+        default=None, ge=0, description="Today's monthly active users, for licenses that test their user limit at "
+        "any time (Qwen, Tongyi Qianwen §4: per product or service). Licenses that count once, before their "
+        "release date, ask `monthly_active_users_at_release`")
     annual_revenue_usd: int | None = Field(default=None, ge=0)
     distribution: Annotated[Distribution | None, BeforeValidator(_vocab_item(vocab.check_distribution))] = None
     domicile: RegionList | None = Field(
@@ -312,8 +350,20 @@ class DeclaredUse(_Frozen):
         "distillation targets) to train, fine-tune or otherwise improve another model; false: you do not. "
         "Licenses that forbid it or allow it on conditions ask this; undeclared, their terms are listed as "
         "obligations")
+    monthly_active_users_at_release: MauAtRelease = Field(
+        default=None, description="Monthly active users in the calendar month before a license's version release "
+        "date, for licenses that test their user limit once, then (Llama §2: counted with your affiliates; Tencent "
+        "Hunyuan Section 4). One number answers for every such license; a mapping answers per license rule id, "
+        "e.g. {llama3.1: 0}. `monthly_active_users` is today's count, asked by licenses that test at any time")
 
     _production = model_validator(mode="before")(_production_from_purposes)
+
+    def users_at_release(self, rule_id: str) -> int | None:
+        """The declared monthly active users before `rule_id`'s release date (None: not declared for it)."""
+        declared = self.monthly_active_users_at_release
+        if isinstance(declared, dict):
+            return declared.get(rule_id)
+        return declared
 
     def regions_for(self, question: str) -> list[str] | None:
         """The declared regions a territory term tests: `domicile` or `market` (`regions` stands in for

@@ -102,6 +102,26 @@ def licensor_problems(use: DeclaredUse, rules: RuleSet) -> list[tuple[int, str]]
     return problems
 
 
+def release_count_problems(use: DeclaredUse, rules: RuleSet) -> list[tuple[str, str]]:
+    """(key, problem) for each license id in `monthly_active_users_at_release` that no loaded rule measures at
+    its release date: the count would answer nothing, and the id is most likely misspelt."""
+    from auditor.vocab import suggest
+
+    declared = use.monthly_active_users_at_release
+    if not isinstance(declared, dict):
+        return []
+    known = sorted(rule.id for rule in rules.rules.values()
+                   if any(t.measured_at == "release_date" for t in rule.thresholds))
+    problems = []
+    for key in declared:
+        if key not in known:
+            close = suggest(key, known)
+            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else " Remove it."
+            problems.append((key, f"no license rule measures users at its release date under the id {key!r}.{hint} "
+                                  f"Licenses that do: {', '.join(known) or 'none'}"))
+    return problems
+
+
 # --------------------------------------------------------------------------- audit, check
 
 
@@ -121,6 +141,8 @@ def audit_manifest(
     rules = load_rules(loaded.rule_dirs)
     for index, problem in licensor_problems(loaded.use, rules)[:1]:
         raise loaded.error_at(("use", "registered", index), problem)
+    for key, problem in release_count_problems(loaded.use, rules)[:1]:
+        raise loaded.error_at(("use", "monthly_active_users_at_release", key), problem)
     policy = load_policy(loaded.policy_path, rules)
     return run_audit(
         audit_entries(loaded), build_source(source), rules, loaded.use, policy, depth=depth,
@@ -143,6 +165,8 @@ def check_model(
     rules = load_rules(rule_dirs)
     for _, problem in licensor_problems(use, rules)[:1]:
         raise AuditorError(f"--registered: {problem}")
+    for _, problem in release_count_problems(use, rules)[:1]:
+        raise AuditorError(f"--mau-at-release: {problem}")
     org_policy = load_policy(policy, rules)
     built = build_source(source)
     return run_audit(

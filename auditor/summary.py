@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from auditor.model import AuditResult, Finding
 from auditor.rules.schema import FieldOfUse, LicenseRule
-from auditor.vocab import RELATIONS, SEVERITIES, SEVERITY_RANK, ExitCode
+from auditor.vocab import REGION_QUESTION_WORDS, RELATIONS, SEVERITIES, SEVERITY_RANK, ExitCode
 
 
 def exit_code(result: AuditResult, fail_on: str) -> int:
@@ -147,6 +147,60 @@ def _implied_lines(restriction: FieldOfUse, cite: Callable[[str, str], str]) -> 
             "  " + cite(implied.cite.section, implied.cite.quote)]
 
 
+def _threshold_lines(rule: LicenseRule, cite: Callable[[str, str], str]) -> list[str]:
+    """Each threshold: what is counted when and over whom, the field that answers it, who is exempt, what
+    happens past it."""
+    out: list[str] = []
+    for t in rule.thresholds:
+        out.append(f"Threshold: {t.metric} {t.comparison.replace('_', ' ')} {t.limit:,}"
+                   + (" (commercial use only)" if t.only_if_commercial else ""))
+        out.append(f"    asked: {t.when_and_whom(rule.name)} (declare `{t.declared_field}`)")
+        out.append(f"    measured: {t.measured.strip()}")
+        out.append(f"    past it: {t.consequence.strip()}")
+        out.append(cite(t.cite.section, t.cite.quote))
+        if t.exemption is not None:
+            out.append(f"    exempt: {t.exemption.who.strip()}")
+            out.append(cite(t.exemption.cite.section, t.exemption.cite.quote))
+    return out
+
+
+def _territory_lines(rule: LicenseRule, cite: Callable[[str, str], str]) -> list[str]:
+    """Each territory term: whom it withholds rights from, for which models, who is exempt."""
+    out: list[str] = []
+    for terr in rule.territory:
+        field, verb = REGION_QUESTION_WORDS[terr.tests]
+        scope = ", ".join(terr.applies_to_pipeline_tags + terr.applies_to_id_patterns) or "every model"
+        out.append(f"Territory: no rights for parties who {verb} {', '.join(terr.regions)} "
+                   f"(applies to: {scope}; declare `{field}`)")
+        if terr.scope_note:
+            out.append(f"    scope: {terr.scope_note.strip()}")
+        out.append(cite(terr.cite.section, terr.cite.quote))
+        if terr.exempt:
+            out.append(f"    exempt: {terr.exempt.strip()}")
+        if terr.exempt_cite is not None:
+            out.append(cite(terr.exempt_cite.section, terr.exempt_cite.quote))
+    return out
+
+
+def _use_and_flow_lines(rule: LicenseRule, cite: Callable[[str, str], str]) -> list[str]:
+    """The acceptable-use policy, training on outputs, and which derivatives the terms bind."""
+    out: list[str] = []
+    if rule.acceptable_use_policy:
+        aup = rule.acceptable_use_policy
+        out.append(f"Acceptable use policy: {aup.name} ({aup.url})"
+                   + (" — must be passed on to downstream users" if aup.must_pass_downstream else ""))
+        out.append(cite(aup.cite.section, aup.cite.quote))
+    if rule.outputs_training:
+        o = rule.outputs_training
+        out.append(f"Training other models on outputs: {o.allowed}" + (f" — {o.condition.strip()}" if o.condition else ""))
+        out.append(cite(o.cite.section, o.cite.quote))
+    fd = rule.flows_down
+    kinds = [k for k in RELATIONS if k != "unknown" and getattr(fd, k)]
+    out.append(f"Binds derivatives: {', '.join(kinds) or 'none'}")
+    out.append(cite(fd.cite.section, fd.cite.quote))
+    return out
+
+
 def explain_rule(rule: LicenseRule, source: str) -> str:
     """A license's terms in plain language, each with its clause."""
     out = [f"{rule.name} ({rule.id})", f"  {rule.url}", f"  SPDX: {rule.spdx} · kind: {rule.kind}", ""]
@@ -161,35 +215,20 @@ def explain_rule(rule: LicenseRule, source: str) -> str:
                + (" (registration with the licensor required)" if c.registration_required else ""))
     out.append(cite(c.cite.section, c.cite.quote))
     out.extend(_grant_conditions(rule, cite))
-    for t in rule.thresholds:
-        out.append(f"Threshold: {t.metric} {t.comparison.replace('_', ' ')} {t.limit:,}"
-                   + (" (commercial use only)" if t.only_if_commercial else ""))
-        out.append(f"    measured: {t.measured.strip()}")
-        out.append(f"    past it: {t.consequence.strip()}")
-        out.append(cite(t.cite.section, t.cite.quote))
-    for terr in rule.territory:
-        scope = ", ".join(terr.applies_to_pipeline_tags + terr.applies_to_id_patterns) or "every model"
-        out.append(f"Territory: no rights for parties domiciled in {', '.join(terr.regions)} (applies to: {scope})")
-        out.append(cite(terr.cite.section, terr.cite.quote))
+    out.extend(_threshold_lines(rule, cite))
+    out.extend(_territory_lines(rule, cite))
     if rule.field_of_use:
         out.append("Prohibited purposes:")
         for f in rule.field_of_use:
             out.append(f"  - {f.purpose}: {f.description.strip()}")
+            out.append("  " + cite(f.cite.section, f.cite.quote))
             out.extend(_implied_lines(f, cite))
-    if rule.acceptable_use_policy:
-        aup = rule.acceptable_use_policy
-        out.append(f"Acceptable use policy: {aup.name} ({aup.url})"
-                   + (" — must be passed on to downstream users" if aup.must_pass_downstream else ""))
-    if rule.outputs_training:
-        o = rule.outputs_training
-        out.append(f"Training other models on outputs: {o.allowed}" + (f" — {o.condition.strip()}" if o.condition else ""))
-    fd = rule.flows_down
-    kinds = [k for k in RELATIONS if k != "unknown" and getattr(fd, k)]
-    out.append(f"Binds derivatives: {', '.join(kinds) or 'none'}")
+    out.extend(_use_and_flow_lines(rule, cite))
     out.extend(_derivative_lines(rule, cite))
     out.append(f"Redistribution: {'allowed' if rule.redistribution.allowed else 'NOT allowed'}")
     for cond in rule.redistribution.conditions:
         out.append(f"  - {cond.strip()}")
+    out.append(cite(rule.redistribution.cite.section, rule.redistribution.cite.quote))
     if rule.obligations:
         out.append("Obligations:")
         for ob in rule.obligations:

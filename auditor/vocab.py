@@ -86,6 +86,32 @@ FAIL_ON: tuple[FailOn, ...] = get_args(FailOn)
 # What a territory term tests: where the licensee is domiciled, or where the product is offered/used.
 RegionQuestion = Literal["domicile", "market"]
 REGION_QUESTIONS: tuple[RegionQuestion, ...] = get_args(RegionQuestion)
+# Each question's declared-use field and the words for who it withholds rights from.
+REGION_QUESTION_WORDS: dict[RegionQuestion, tuple[str, str]] = {
+    "domicile": ("domicile", "are domiciled in"), "market": ("markets", "offer or use the product in")}
+
+# When a threshold's count is taken: at any time (`ongoing`), or once, in the calendar month before the
+# license's version release date (`release_date`: Llama §2, Tencent Hunyuan Section 4).
+MeasuredAt = Literal["ongoing", "release_date"]
+MEASURED_AT: tuple[MeasuredAt, ...] = get_args(MeasuredAt)
+
+# Whose users a threshold counts: each product or service on its own (`product`: Qwen §4 "your product or
+# service"), all the licensee's products (`licensee`), or those of the licensee and its affiliates together
+# (`licensee_and_affiliates`: Llama §2).
+CountedOver = Literal["product", "licensee", "licensee_and_affiliates"]
+COUNTED_OVER: tuple[CountedOver, ...] = get_args(CountedOver)
+# The same scopes for a revenue threshold (which counts money, not products' users).
+COUNTED_OVER_REVENUE_WORDS: dict[CountedOver, str] = {
+    "product": "counted for each product or service on its own",
+    "licensee": "counted for you, the licensee",
+    "licensee_and_affiliates": "counted for you and your affiliates together",
+}
+COUNTED_OVER_WORDS: dict[CountedOver, str] = {
+    "product": "counted for each product or service on its own",
+    "licensee": "counted over all products and services made available by or for you",
+    "licensee_and_affiliates": "counted with your affiliates (all products and services made available by or for "
+                               "you or your affiliates)",
+}
 
 
 class ExitCode(enum.IntEnum):
@@ -130,7 +156,8 @@ _CODES: tuple[CodeInfo, ...] = (
              "Keep the model to research, evaluation or testing outside production, obtain a production license "
              "from the licensor, or use another model."),
     CodeInfo("user-threshold", "error", "The declared monthly active users are past a license's limit.",
-             "Request a license from the licensor before exceeding the threshold, or use another model."),
+             "Request a license from the licensor (the finding says when and over whom the users are counted), "
+             "or use another model."),
     CodeInfo("revenue-threshold", "error", "The declared annual revenue is past a license's limit.",
              "Obtain an enterprise/commercial license from the licensor, or use another model."),
     CodeInfo("territory", "error", "A license withholds rights in a region you declared (domicile or market).",
@@ -247,6 +274,22 @@ def split_list(values: Iterable[str] | str) -> list[str]:
     """`["EU, US", "DE"]` or `"EU,US"` -> `["EU", "US", "DE"]` (comma lists split everywhere)."""
     items = [values] if isinstance(values, str) else list(values)
     return [part.strip() for item in items for part in str(item).split(",") if part.strip()]
+
+
+# --------------------------------------------------------------------------- license ids in the declared use
+
+# `monthly_active_users_at_release:` is answered per license, keyed by rule id (`llama3.1`). The set is open
+# (rule folders add ids), so only the spelling is checked here; an audit checks the ids against its rules.
+_RULE_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.+")
+
+
+def parse_rule_id(value: str) -> str:
+    """A license rule id as `auditor rules list` shows it, folded to lower case (`Llama3.1` -> `llama3.1`)."""
+    folded = str(value).strip().lower()
+    if not folded or not folded[0].isalnum() or any(c not in _RULE_ID_CHARS for c in folded):
+        raise VocabError(f"{str(value).strip()!r} is not a license rule id (letters, digits, '-', '_', '.', '+'; "
+                         "e.g. llama3.1). See `auditor rules list`", value=value)
+    return folded
 
 
 # --------------------------------------------------------------------------- licensors

@@ -49,7 +49,7 @@ DEFAULT_REPORTS = {  # `auditor audit` without --format (README: html, SPDX, Cyc
 }
 FULL_USE = [  # every `use` field declared, so no term is left as needs-input
     "--commercial", "--mau", "2000000", "--revenue", "5000000", "--distribution", "saas",
-    "--region", "EU", "--purpose", "customer-support", "--production",
+    "--region", "EU", "--purpose", "customer-support", "--production", "--mau-at-release", "2000000",
 ]
 
 
@@ -468,6 +468,23 @@ def case_cli_registered_hostile(tmp: Path) -> tuple[list[object], list[str]]:
                                                                        "a Hub organisation name"]
 
 
+def case_manifest_mau_at_release_typo(tmp: Path) -> tuple[list[object], list[str]]:
+    path = write(tmp / "m.yaml", "use:\n  monthly_active_users_at_release:\n    lama3.1: 5\n" + MANIFEST_OK)
+    return ["audit", path], [f"{path}:3: use.monthly_active_users_at_release.lama3.1: no license rule measures users "
+                             "at its release date under the id 'lama3.1'", "Did you mean 'llama3.1'"]
+
+
+def case_cli_mau_at_release_typo(tmp: Path) -> tuple[list[object], list[str]]:
+    return ["check", "example-org/a", "--mau-at-release", "hunyuan=5"], [
+        "--mau-at-release: no license rule measures users at its release date under the id 'hunyuan'",
+        "tencent-hunyuan-community"]
+
+
+def case_cli_mau_at_release_not_a_count(tmp: Path) -> tuple[list[object], list[str]]:
+    return ["check", "example-org/a", "--mau-at-release", "llama3.1=lots"], [
+        "--mau-at-release: llama3.1: 'lots' is not a user count"]
+
+
 def case_explain_typo(tmp: Path) -> tuple[list[object], list[str]]:
     return ["explain", "llama31"], ["no rule for license 'llama31'", "Did you mean: llama3.1"]
 
@@ -497,7 +514,8 @@ BAD_INPUT = [
     case_policy_option, case_policy_missing, case_snapshot_missing, case_snapshot_broken,
     case_report_not_a_result, case_report_missing, case_bad_ref, case_explain_typo, case_explain_unknown,
     case_init_exists, case_scan_missing, case_record_nothing, case_manifest_registered_typo, case_cli_registered_typo,
-    case_cli_registered_hostile,
+    case_cli_registered_hostile, case_manifest_mau_at_release_typo, case_cli_mau_at_release_typo,
+    case_cli_mau_at_release_not_a_count,
 ]
 
 
@@ -824,12 +842,15 @@ def test_no_cache_leaves_the_cache_empty(live_hub: HubServer) -> None:
 
 
 def test_check_past_the_llama_user_threshold_fails(live_hub: HubServer) -> None:
-    # Meta Llama 3 §2: more than 700 million monthly active users needs a license from Meta.
+    # Meta Llama 3 §2: more than 700 million monthly active users in the calendar month before the release
+    # date (2024-04-18), counted with affiliates, needs a license from Meta.
     args = [a if a != "2000000" else "800000000" for a in FULL_USE]
     run = cli("check", "meta-llama/Meta-Llama-3-8B", *args, "--verbose")
     assert run.code == 1
     assert re.search(r"ERROR\s+user-threshold\s+meta-llama/Meta-Llama-3-8B", run.out)
     assert "700,000,000" in run.out and "800,000,000" in run.out
+    assert "in the calendar month before the release date of the Meta Llama 3 Community License Agreement " \
+           "(2024-04-18), counted with your affiliates" in run.out
     # --verbose adds this run's crawl statistics, on stderr (they are not part of the result).
     assert run.err == "lineage: 1 model (0 unresolved), 1 Hub request, 0 cache hits\n"
 
@@ -863,6 +884,7 @@ def test_check_writes_reports_with_the_declared_use(live_hub: HubServer, tmp_pat
         "commercial": True, "monthly_active_users": 2000000, "annual_revenue_usd": 5000000,
         "distribution": "saas", "regions": ["EU"], "domicile": None, "markets": None,
         "purposes": ["customer-support"], "production": True, "registered": None, "trains_on_outputs": None,
+        "monthly_active_users_at_release": 2000000,
     }
 
 

@@ -24,7 +24,7 @@ COMMERCIAL_SAAS = ["--commercial", "--mau", "1000", "--revenue", "1000", "--dist
 
 def manifest(tmp: Path, use: str, models: str = f"  - id: {VISION}\n", extra: str = "") -> Path:
     text = f"use:\n  commercial: true\n  monthly_active_users: 1000\n  annual_revenue_usd: 1000\n" \
-           f"  distribution: saas\n{use}{extra}models:\n{models}"
+           f"  distribution: saas\n{use}  monthly_active_users_at_release: 1000\n{extra}models:\n{models}"
     return write(tmp / "auditor.yaml", text)
 
 

@@ -310,8 +310,9 @@ def test_outputs_training_terms_are_obligations_and_a_declared_use_is_a_finding(
     obligation whatever is declared; declaring `trains_on_outputs: true` is an error, `false` or nothing passes.
     Llama 3.1 §1.b.i allows it on conditions (the "Llama" name prefix): a warning quoting them."""
     rules = load_rules()
-    base: dict[str, Any] = {"commercial": True, "monthly_active_users": 1, "annual_revenue_usd": 1,
-                            "distribution": "saas", "regions": ["US"], "purposes": ["chat-assistant"]}
+    base: dict[str, Any] = {"commercial": True, "monthly_active_users": 1, "monthly_active_users_at_release": 1,
+                            "annual_revenue_usd": 1, "distribution": "saas", "regions": ["US"],
+                            "purposes": ["chat-assistant"]}
     for license_id, declared, verdict, severity in (
         ("llama3", None, "pass", None), ("llama3", False, "pass", None), ("llama3", True, "fail", "error"),
         ("llama3.1", True, "review", "warning"), ("apache-2.0", True, "pass", None),
@@ -346,3 +347,101 @@ def test_distillation_carries_terms_only_where_the_license_says_so() -> None:
         [audit] = evaluate(graph, rules, DeclaredUse(distribution="internal"))
         assert (parent_license in {e.license for e in audit.effective_licenses}) == flows_down, (parent_license,
                                                                                                  relation)
+
+
+def test_a_one_time_threshold_names_its_date_and_the_clause_says_so(tmp_path: Path) -> None:
+    """Llama §2 and Tencent Hunyuan Section 4 count users once, "on the … version release date"; Llama counts
+    "Licensee, or Licensee's affiliates". A rule claiming either must cite a clause that says it."""
+    base = yaml.safe_load((bundled_rules_dir() / "llama3.1.yaml").read_text())
+    threshold = base["thresholds"][0]
+    assert (threshold["measured_at"], threshold["release_date"], threshold["counted_over"]) == (
+        "release_date", "2024-07-23", "licensee_and_affiliates")
+    no_date = {**threshold, "release_date": None}
+    _rule(tmp_path, "ex-no-date", thresholds=[no_date])
+    with pytest.raises(RuleError, match="needs release_date"):
+        load_rules([tmp_path])
+    (tmp_path / "ex-no-date.yaml").unlink()
+    quote = "the monthly active users of the products or services is greater than 700 million"
+    _rule(tmp_path, "ex-uncited", thresholds=[{**threshold, "cite": {"section": "§2", "quote": quote}}])
+    with pytest.raises(RuleError, match="does not mention the release date"):
+        load_rules([tmp_path])
+    ongoing = {**threshold, "measured_at": "ongoing", "release_date": None, "exemption": None,
+               "cite": {"section": "§2", "quote": quote}}
+    (tmp_path / "ex-uncited.yaml").unlink()
+    _rule(tmp_path, "ex-affiliates", thresholds=[ongoing])
+    with pytest.raises(RuleError, match="does not mention affiliates"):
+        load_rules([tmp_path])
+
+
+def test_a_one_time_threshold_asks_the_count_before_the_release_date() -> None:
+    """Llama 3.1 §2: "If, on the Llama 3.1 version release date, the monthly active users … made available by or
+    for Licensee, or Licensee's affiliates, is greater than 700 million monthly active users in the preceding
+    calendar month". Today's count answers nothing; the count then does, per license."""
+    rules = load_rules()
+    graph = _graph({"meta-llama/Llama-3.1-8B": "llama3.1"}, [])
+
+    def findings(**use: Any) -> list[Any]:
+        [audit] = evaluate(graph, rules, DeclaredUse(commercial=True, distribution="internal", regions=["US"], **use))
+        return [f for f in audit.findings if f.license == "llama3.1" and f.clause and f.clause.section == "§2"]
+
+    [asked] = findings(monthly_active_users=900_000_000)
+    assert asked.field == "monthly_active_users_at_release"
+    assert "in the calendar month before the release date of the Llama 3.1 Community License Agreement " \
+           "(2024-07-23), counted with your affiliates" in asked.message
+    assert not findings(monthly_active_users=900_000_000, monthly_active_users_at_release={"llama3.1": 600_000_000})
+    [over] = findings(monthly_active_users=1, monthly_active_users_at_release=800_000_000)
+    assert (over.code, over.severity, over.clause and over.clause.section) == ("user-threshold", "error", "§2")
+    assert "declared monthly_active_users_at_release 800,000,000" in over.message
+    assert "Exempt: Whoever receives the Llama Materials" in over.message  # §1.b.ii
+
+
+def _explain(rule_id: str) -> str:
+    from auditor.summary import explain_rule
+
+    return explain_rule(load_rules().rules[rule_id], "x.yaml")
+
+
+def test_explain_llama32_shows_every_term_with_its_clause_and_exemption() -> None:
+    text = _explain("llama3.2")
+    assert ("Threshold: monthly_active_users greater than 700,000,000\n    asked: once, in the calendar month before "
+            "the release date of the Llama 3.2 Community License Agreement (2024-09-25), counted with your affiliates "
+            "(all products and services made available by or for you or your affiliates) (declare "
+            "`monthly_active_users_at_release`)\n") in text
+    assert ('    exempt: Whoever receives the Llama Materials, or a derivative, from a licensee as part of an integrated '
+            'end user product: §2 does not apply to them.\n      [§1.b.ii] "If you receive Llama Materials, or any '
+            'derivative works thereof, from a Licensee as part of an integrated end user product, then Section 2 of '
+            'this Agreement will not apply to you."\n') in text
+    assert ("Territory: no rights for parties who are domiciled in EU (applies to: image-text-to-text, "
+            "visual-question-answering, image-to-text, *vision*; declare `domicile`)\n") in text
+    assert ('    exempt: End users of a product or service that incorporates any such multimodal model.\n'
+            '      [AUP (paragraph after Prohibited Uses)] "This restriction does not apply to end users of a product '
+            'or service that incorporates any such multimodal models."\n') in text
+    assert ('  - military: The AUP forbids use related to military, warfare, nuclear industries or applications, '
+            'espionage, or ITAR-controlled materials or activities.\n        [AUP §2 (first item)] "Military') in text
+    assert "Derivatives may be licensed: only under llama3.2 — " in text
+    assert "Binds derivatives: finetune, adapter, quantized, merge\n      [§1.b.i]" in text
+    assert "§1.b.ii end-user exemption" not in text  # encoded now, no longer in "Not encoded"
+
+
+def test_explain_ongoing_and_one_time_thresholds_say_when_and_over_whom() -> None:
+    qwen = _explain("qwen")
+    assert ("Threshold: monthly_active_users greater than 100,000,000 (commercial use only)\n    asked: at any time, "
+            "counted for each product or service on its own (declare `monthly_active_users`)\n") in qwen
+    hunyuan = _explain("tencent-hunyuan-community")
+    assert "(2024-05-14), counted over all products and services made available by or for you (declare " \
+           "`monthly_active_users_at_release`)\n" in hunyuan
+    assert "Territory: no rights for parties who offer or use the product in EU (applies to: every model; " \
+           "declare `markets`)\n" in hunyuan
+
+
+def test_explain_lists_each_item_once() -> None:
+    """No list in `auditor explain` names an item twice (it once said "only under llama3.2, llama3.2")."""
+    import re
+
+    lists = [re.compile(p) for p in (r"^Derivatives may be licensed: only under ([^—]+)", r"\(applies to: ([^;]+);",
+                                      r"^Binds derivatives: (.+)$", r"^Merges: [a-z ]+ with ([^—]+)", r"\(when: ([^)]+)\)$")]
+    for rule_id in load_rules().rules:
+        for line in _explain(rule_id).splitlines():
+            for items in (m.group(1) for pattern in lists for m in [pattern.search(line)] if m):
+                names = [n.strip() for n in items.split(",") if n.strip()]
+                assert len(names) == len(set(names)), (rule_id, line)

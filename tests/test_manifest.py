@@ -408,10 +408,36 @@ def test_bad_registered_values_are_located(tmp_path: Path, value: str, loc: str,
     assert fragment in message and len(message) < 300, message
 
 
+def test_users_at_release_are_one_count_or_one_per_license(tmp_path: Path) -> None:
+    text = "use:\n  monthly_active_users_at_release: {Llama3.1: 650_000_000, llama2: 0}\nmodels:\n  - id: example-org/a\n"
+    use = load_manifest(write(tmp_path, text)).use
+    assert use.monthly_active_users_at_release == {"llama3.1": 650_000_000, "llama2": 0}
+    assert (use.users_at_release("llama3.1"), use.users_at_release("llama3.2")) == (650_000_000, None)
+    text = "use:\n  monthly_active_users_at_release: 0\nmodels:\n  - id: example-org/a\n"
+    assert load_manifest(write(tmp_path, text)).use.users_at_release("llama3.2") == 0
+
+
+@pytest.mark.parametrize(("value", "fragment"), [
+    ("-1", "a user count cannot be negative"),
+    ("{llama3.1: -5}", "llama3.1: a user count cannot be negative"),
+    ("{llama3.1: many}", "llama3.1: 'many' is not a user count"),
+    ("{'llama 3.1': 5}", "'llama 3.1' is not a license rule id"),
+    ("[5]", "[5] is not a user count: give a number, or a number per license rule id"),
+    ("{}", "empty mapping"),
+    ("true", "True is not a user count"),
+])
+def test_bad_users_at_release_are_located(tmp_path: Path, value: str, fragment: str) -> None:
+    message = error_of(tmp_path, f"use:\n  monthly_active_users_at_release: {value}\nmodels:\n  - id: example-org/a\n")
+    assert message.startswith("auditor.yaml:2: use.monthly_active_users_at_release: "), message
+    assert fragment in message and len(message) < 300, message
+
+
 def test_json_schema_shows_the_use_questions() -> None:
     props = manifest_json_schema()["$defs"]["DeclaredUse"]["properties"]
-    assert {"production", "registered", "trains_on_outputs"} <= set(props)
+    assert {"production", "registered", "trains_on_outputs", "monthly_active_users_at_release"} <= set(props)
     assert "train" in props["trains_on_outputs"]["description"]
+    assert "calendar month before a license's version release date" in (
+        props["monthly_active_users_at_release"]["description"])
     assert "end users" in props["production"]["description"]
     assert "registered with" in props["registered"]["description"]
 

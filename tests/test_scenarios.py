@@ -64,11 +64,13 @@ class Scenario:
 
 
 def use(**overrides: Any) -> DeclaredUse:
-    """A commercial SaaS product in production in the US with 2M MAU and USD 5M revenue, unless overridden."""
+    """A commercial SaaS product in production in the US with 2M MAU (today, and at most that at every license's
+    release date) and USD 5M revenue, unless overridden."""
     values: dict[str, Any] = {
         "commercial": True,
         "production": True,
         "monthly_active_users": 2_000_000,
+        "monthly_active_users_at_release": 2_000_000,
         "annual_revenue_usd": 5_000_000,
         "distribution": "saas",
         "regions": ["US"],
@@ -112,6 +114,8 @@ GEMMA_KEEP = Cite("gemma", "§3.1", "must not conflict with the terms of this Ag
 # Qwen / Tongyi Qianwen §4 (facts §3): more than 100M MAU while commercially using the Materials.
 QWEN_MAU = Cite("qwen", "§4", "more than 100 million monthly active users")
 TONGYI_MAU = Cite("tongyi-qianwen", "§4", "more than 100 million monthly active users")
+# Tencent Hunyuan Section 4: a one-time test on the version release date.
+HUNYUAN_MAU = Cite("tencent-hunyuan-community", "Section 4", "on the Tencent Hunyuan version release date")
 # Tongyi Qianwen §3.d (facts §3): a derivative's own terms must leave the Agreement's terms complied with.
 TONGYI_KEEP = Cite("tongyi-qianwen", "§3.d", "otherwise complies with the terms and conditions of this Agreement")
 TONGYI_RESEARCH_KEEP = Cite("tongyi-qianwen-research", "§3.d",
@@ -266,12 +270,28 @@ SCENARIOS: list[Scenario] = [
              use(commercial=False, distribution="weights", purposes=["image-generation"]), "fail",
              {"license-conflict": cites(ND_COPY)}),
     # --- Llama ---------------------------------------------------------------------------------------------
-    Scenario("llama31-finetune-800m-mau", ("cognitivecomputations/dolphin-2.9.4-llama3.1-8b",),
-             use(monthly_active_users=800_000_000), "fail",
-             {"user-threshold": cites(LLAMA31_MAU), "unresolved": NONE}),
+    # Llama §2 is a one-time test: users in the calendar month before the release date (2024-07-23 for 3.1),
+    # counted with affiliates. 800M today but under 700M then: no threshold finding.
+    Scenario("llama31-finetune-800m-today-under-700m-at-release", ("cognitivecomputations/dolphin-2.9.4-llama3.1-8b",),
+             use(monthly_active_users=800_000_000, monthly_active_users_at_release={"llama3.1": 650_000_000}),
+             "review", {"unresolved": NONE}),
+    # Over 700M in the month before the 3.1 release date: no license without Meta's grant.
+    Scenario("llama31-finetune-over-700m-at-release", ("cognitivecomputations/dolphin-2.9.4-llama3.1-8b",),
+             use(monthly_active_users=800_000_000, monthly_active_users_at_release={"llama3.1": 800_000_000}),
+             "fail", {"user-threshold": cites(LLAMA31_MAU), "unresolved": NONE}),
     # "greater than 700 million": exactly 700M is not past the limit.
-    Scenario("llama31-finetune-exactly-700m-mau", ("cognitivecomputations/dolphin-2.9.4-llama3.1-8b",),
-             use(monthly_active_users=700_000_000), "review", {"unresolved": NONE}),
+    Scenario("llama31-finetune-exactly-700m-at-release", ("cognitivecomputations/dolphin-2.9.4-llama3.1-8b",),
+             use(monthly_active_users_at_release=700_000_000), "review", {"unresolved": NONE}),
+    # Undeclared (today's count does not answer it): needs-input naming the field.
+    Scenario("llama31-finetune-mau-at-release-undeclared", ("cognitivecomputations/dolphin-2.9.4-llama3.1-8b",),
+             use(monthly_active_users=800_000_000, monthly_active_users_at_release=None), "review",
+             {"needs-input": cites(LLAMA31_MAU), "unresolved": NONE},
+             fields=frozenset({"monthly_active_users_at_release"})),
+    # Answered per license for another license only: the Llama 3.1 question is still open.
+    Scenario("llama31-finetune-mau-at-release-for-other-license", ("cognitivecomputations/dolphin-2.9.4-llama3.1-8b",),
+             use(monthly_active_users_at_release={"llama2": 0}), "review",
+             {"needs-input": cites(LLAMA31_MAU), "unresolved": NONE},
+             fields=frozenset({"monthly_active_users_at_release"})),
     Scenario("llama32-vision-eu-company", ("unsloth/Llama-3.2-11B-Vision-Instruct",), use(regions=["DE"]),
              "fail", {"territory": cites(LLAMA32_EU), "unresolved": NONE}),
     Scenario("llama32-vision-us-company", ("unsloth/Llama-3.2-11B-Vision-Instruct",), use(regions=["US"]),
@@ -295,7 +315,8 @@ SCENARIOS: list[Scenario] = [
     Scenario("deepseek-r1-distill-llama-8b-weights", (R1_DISTILL_8B,), use(distribution="weights"), "fail",
              {"license-conflict": cites(LLAMA31_KEEP), "unresolved": NONE},
              holders={"license-conflict": "meta-llama/Llama-3.1-8B"}),
-    Scenario("deepseek-r1-distill-llama-8b-800m-mau", (R1_DISTILL_8B,), use(monthly_active_users=800_000_000),
+    Scenario("deepseek-r1-distill-llama-8b-800m-mau-at-release", (R1_DISTILL_8B,),
+             use(monthly_active_users_at_release={"llama3.1": 800_000_000}),
              "fail", {"user-threshold": cites(LLAMA31_MAU), "license-conflict": cites(LLAMA31_KEEP),
                       "unresolved": NONE}, holders={"user-threshold": "meta-llama/Llama-3.1-8B"}),
     # The 70B distill's base (Llama 3.3 70B Instruct) is recorded; Llama 3.3 has no multimodal model (§1.5).
@@ -304,8 +325,12 @@ SCENARIOS: list[Scenario] = [
              holders={"license-conflict": "meta-llama/Llama-3.3-70B-Instruct"}),
     Scenario("deepseek-r1-distill-qwen-32b-weights", ("deepseek-ai/DeepSeek-R1-Distill-Qwen-32B",),
              use(distribution="weights"), "pass", {"relabelled": cites(APACHE_DERIV)}),
-    Scenario("codellama-finetune-mau-undeclared", ("Nexusflow/NexusRaven-13B",), use(monthly_active_users=None),
-             "review", {"needs-input": cites(LLAMA2_MAU)}, fields=frozenset({"monthly_active_users"})),
+    Scenario("codellama-finetune-mau-at-release-undeclared", ("Nexusflow/NexusRaven-13B",),
+             use(monthly_active_users_at_release=None), "review", {"needs-input": cites(LLAMA2_MAU)},
+             fields=frozenset({"monthly_active_users_at_release"})),
+    # Llama 2 asks about the month before July 18, 2023 only: today's count is no question.
+    Scenario("codellama-finetune-current-mau-undeclared", ("Nexusflow/NexusRaven-13B",),
+             use(monthly_active_users=None), "pass", {}),
     Scenario("codellama-finetune-declared-other-weights", ("Nexusflow/NexusRaven-V2-13B",),
              use(distribution="weights"), "fail",
              {"license-conflict": cites(LLAMA2_KEEP), "unknown-license": cites(OTHER)}),
@@ -351,6 +376,17 @@ SCENARIOS: list[Scenario] = [
     # The Qwen threshold binds only "if you are commercially using the Materials".
     Scenario("qwen25-72b-awq-noncommercial-150m-mau", ("Qwen/Qwen2.5-72B-Instruct-AWQ",),
              use(commercial=False, monthly_active_users=150_000_000), "review", {"missing-license": NONE}),
+    # Qwen §4 is ongoing and per product: today's count is asked, and no release-date count answers it.
+    Scenario("qwen25-72b-awq-mau-undeclared", ("Qwen/Qwen2.5-72B-Instruct-AWQ",),
+             use(monthly_active_users=None, monthly_active_users_at_release=0), "review",
+             {"needs-input": cites(QWEN_MAU), "missing-license": NONE}, fields=frozenset({"monthly_active_users"})),
+    # Tencent Hunyuan Section 4: 100M users in the month before the release date (2024-05-14 for Hunyuan DiT),
+    # affiliates not named; 150M today does not matter, 150M then does.
+    Scenario("hunyuan-dit-150m-today-under-100m-at-release", ("example-org/HunyuanDiT-support",),
+             use(monthly_active_users=150_000_000, monthly_active_users_at_release=90_000_000), "pass", {}),
+    Scenario("hunyuan-dit-over-100m-at-release", ("example-org/HunyuanDiT-support",),
+             use(monthly_active_users_at_release={"tencent-hunyuan-community": 150_000_000}), "fail",
+             {"user-threshold": cites(HUNYUAN_MAU)}),
     Scenario("qwen2-72b-tongyi-200m-mau", ("Qwen/Qwen2-72B-Instruct",), use(monthly_active_users=200_000_000),
              "fail", {"user-threshold": cites(TONGYI_MAU)}),
     Scenario("qwen25-3b-research-commercial", ("Qwen/Qwen2.5-3B-Instruct-GGUF",), use(), "fail",

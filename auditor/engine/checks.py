@@ -14,8 +14,8 @@ from auditor.engine.context import Ctx, Findings, flows, via_text
 from auditor.engine.derivatives import clause_text, nature_text, no_derivatives, relabelling
 from auditor.model import EffectiveLicense
 from auditor.policy import classify
-from auditor.rules.schema import FieldOfUse, LicenseRule, MergeIncompatibility, Territory
-from auditor.vocab import DISTRIBUTIONS, FindingCode, Severity, regions_overlap
+from auditor.rules.schema import FieldOfUse, LicenseRule, MergeIncompatibility, Territory, Threshold
+from auditor.vocab import DISTRIBUTIONS, REGION_QUESTION_WORDS, FindingCode, Severity, regions_overlap
 
 TermChecker = Callable[[Ctx, str, EffectiveLicense, LicenseRule, Findings], None]
 ModelChecker = Callable[[Ctx, str, Findings], None]
@@ -100,23 +100,37 @@ def outputs_training(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: Licen
                 via=eff.via)
 
 
+def _declared_count(ctx: Ctx, rule: LicenseRule, threshold: Threshold) -> int | None:
+    """The declared count a threshold compares: users before the license's release date for a one-time
+    test, else the declared metric."""
+    if threshold.measured_at == "release_date":
+        return ctx.use.users_at_release(rule.id)
+    value: int | None = getattr(ctx.use, threshold.metric)
+    return value
+
+
 def thresholds(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule, out: Findings) -> None:
     for threshold in rule.thresholds:
         if threshold.only_if_commercial and ctx.use.commercial is False:
             continue
-        value = getattr(ctx.use, threshold.metric)
+        field = threshold.declared_field
+        scope = threshold.when_and_whom(rule.name)
+        value = _declared_count(ctx, rule, threshold)
         if value is None:
+            example = f" (e.g. `{field}: {{{rule.id}: N}}`)" if field != threshold.metric else ""
             out.add("needs-input", "warning",
-                    f"{_label(rule, eff)} has a {threshold.metric} threshold of {threshold.limit:,}: declare it",
-                    license=rule.id, cite=threshold.cite, via=eff.via, field=threshold.metric)
+                    f"{_label(rule, eff)} has a {threshold.metric} threshold of {threshold.limit:,}, measured "
+                    f"{scope}: declare `{field}`{example}",
+                    license=rule.id, cite=threshold.cite, via=eff.via, field=field)
             continue
         over = value > threshold.limit if threshold.comparison == "greater_than" else value >= threshold.limit
         if over:
             code: FindingCode = ("user-threshold" if threshold.metric == "monthly_active_users"
                                  else "revenue-threshold")
+            exempt = f" Exempt: {threshold.exemption.who.strip()}" if threshold.exemption else ""
             out.add(code, "error",
-                    f"{_label(rule, eff)}: declared {threshold.metric} {value:,} is past the limit "
-                    f"{threshold.limit:,} ({threshold.measured}); {threshold.consequence}",
+                    f"{_label(rule, eff)}: declared {field} {value:,} is past the limit {threshold.limit:,}, "
+                    f"measured {scope}. {threshold.consequence.strip()}{exempt}",
                     license=rule.id, cite=threshold.cite, via=eff.via)
 
 
@@ -133,7 +147,7 @@ def _in_scope(ctx: Ctx, carriers: set[str], territory: Territory) -> bool:
     return False
 
 
-_QUESTION_FIELD = {"domicile": ("domicile", "are domiciled in"), "market": ("markets", "offer or use the product in")}
+_QUESTION_FIELD = REGION_QUESTION_WORDS
 
 
 def territory(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule, out: Findings) -> None:

@@ -6,15 +6,20 @@ only these fields; it never names a license itself.
 
 from __future__ import annotations
 
+import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from auditor.vocab import (
+    COUNTED_OVER_REVENUE_WORDS,
+    COUNTED_OVER_WORDS,
     DISTRIBUTIONS,
+    CountedOver,
     Distribution,
     LicenseKind,
+    MeasuredAt,
     RegionQuestion,
     Relation,
     VocabError,
@@ -88,6 +93,13 @@ class Commercial(_Strict):
     research_only: ResearchOnly | None = None
 
 
+class Exemption(_Strict):
+    """Who a term does not bind, in plain words, with the clause that says so."""
+
+    who: str = Field(min_length=1)
+    cite: Citation
+
+
 class Threshold(_Strict):
     metric: Metric
     limit: int = Field(gt=0)
@@ -95,7 +107,41 @@ class Threshold(_Strict):
     only_if_commercial: bool = False  # the clause applies only to commercial use
     measured: str  # plain words: when and over whom it is measured
     consequence: str  # what happens past it
+    # When the count is taken: `ongoing`, or once, in the calendar month before `release_date` (ISO date).
+    measured_at: MeasuredAt = "ongoing"
+    release_date: datetime.date | None = None
+    counted_over: CountedOver = "licensee"  # whose users (or revenue) are counted
+    exemption: Exemption | None = None  # who the threshold does not bind (Llama §1.b.ii: integrated end users)
     cite: Citation
+
+    @model_validator(mode="after")
+    def _measured_as_cited(self) -> Threshold:
+        """A release-date test names its date, and the clause says so; so does a count over affiliates."""
+        quote = self.cite.quote.lower()
+        if (self.measured_at == "release_date") != (self.release_date is not None):
+            raise ValueError("measured_at: release_date needs release_date (and release_date needs it)")
+        if self.measured_at == "release_date" and "release date" not in quote:
+            raise ValueError("measured_at: release_date, but the cited clause does not mention the release date")
+        if self.measured_at == "release_date" and self.metric != "monthly_active_users":
+            raise ValueError("measured_at: release_date is asked only of monthly_active_users "
+                             "(declared as monthly_active_users_at_release)")
+        if self.counted_over == "licensee_and_affiliates" and "affiliate" not in quote:
+            raise ValueError("counted_over: licensee_and_affiliates, but the cited clause does not mention affiliates")
+        return self
+
+    @property
+    def declared_field(self) -> str:
+        """The declared-use field that answers this threshold."""
+        return "monthly_active_users_at_release" if self.measured_at == "release_date" else self.metric
+
+    def when_and_whom(self, license_name: str) -> str:
+        """What is measured when and over whom, in plain words."""
+        words = COUNTED_OVER_WORDS if self.metric == "monthly_active_users" else COUNTED_OVER_REVENUE_WORDS
+        whom = words[self.counted_over]
+        if self.release_date is not None:
+            return (f"once, in the calendar month before the release date of the {license_name} "
+                    f"({self.release_date.isoformat()}), {whom}")
+        return f"at any time, {whom}"
 
 
 class Territory(_Strict):
@@ -109,6 +155,7 @@ class Territory(_Strict):
     applies_to_id_patterns: list[str] = Field(default_factory=list)  # fnmatch globs, case-insensitive
     scope_note: str = ""
     exempt: str = ""  # who is exempt, in plain words
+    exempt_cite: Citation | None = None  # the clause that exempts them
     cite: Citation
 
 

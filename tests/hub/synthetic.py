@@ -85,6 +85,9 @@ SYNTHETIC_CARDS: dict[str, dict[str, Any]] = {
     # its license gate, no license field).
     "example-org/falcon-180B-chat-support": _card("other", "tiiuae/falcon-180B", "finetune",
                                                   license_name="falcon-180b-tii-license-1.0"),
+    # A Hunyuan-DiT release under the Tencent Hunyuan Community License (100M MAU on its release date, Section 4).
+    "example-org/HunyuanDiT-support": _card("other", license_name="tencent-hunyuan-community",
+                                            license_link="https://github.com/Tencent/HunyuanDiT/blob/main/LICENSE.txt"),
 }
 
 

@@ -66,7 +66,19 @@ def _emit(ctx: typer.Context, result: AuditResult, formats: str | None, out: Pat
 _OPTION_OF = {"monthly_active_users": "--mau", "annual_revenue_usd": "--revenue", "regions": "--region",
               "markets": "--market", "domicile": "--domicile", "purposes": "--purpose",
               "distribution": "--distribution", "production": "--production", "registered": "--registered",
-              "trains_on_outputs": "--trains-on-outputs"}
+              "trains_on_outputs": "--trains-on-outputs",
+              "monthly_active_users_at_release": "--mau-at-release"}
+
+
+def _mau_at_release(items: list[str] | None) -> object:
+    """`--mau-at-release N` (one count for every license that asks) or `--mau-at-release llama3.1=N`
+    (repeatable): the value of `monthly_active_users_at_release`, validated by the declared use."""
+    if not items:
+        return None
+    if len(items) == 1 and "=" not in items[0]:
+        return items[0]
+    pairs = [item.partition("=") for item in items]
+    return {key.strip(): count.strip() if sep else item for (key, sep, count), item in zip(pairs, items, strict=True)}
 
 
 @guarded
@@ -120,6 +132,12 @@ def check(
                      help="Do you use the model's outputs to train or improve another model (distillation, "
                           "synthetic data)?"),
     ] = None,
+    mau_at_release: Annotated[
+        list[str] | None,
+        typer.Option("--mau-at-release", help="Monthly active users in the calendar month before a license's "
+                                              "release date (Llama, Tencent Hunyuan): N for every such license, "
+                                              "or LICENSE=N, repeatable (e.g. llama3.1=0)."),
+    ] = None,
     out: OutOpt = Path("audit-out"),
     depth: DepthOpt = 10,
     snapshot: SnapshotOpt = None,
@@ -141,7 +159,8 @@ def check(
         {"commercial": commercial, "monthly_active_users": mau, "annual_revenue_usd": revenue,
          "distribution": distribution, "regions": region, "domicile": domicile, "markets": market,
          "purposes": purpose, "production": production, "registered": registered,
-         "trains_on_outputs": trains_on_outputs},
+         "trains_on_outputs": trains_on_outputs,
+         "monthly_active_users_at_release": _mau_at_release(mau_at_release)},
         labels=_OPTION_OF,
     )
     result = service.check_model(
