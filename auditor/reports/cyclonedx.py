@@ -6,12 +6,18 @@ their acknowledgement: `declared` (what the model's card says) and, for audited 
 `pedigree.ancestors` (copies of the direct parents, without bom-ref so refs stay unique) with
 the relation in `pedigree.notes`. The metadata component is the audited product; it depends
 on the audited models. Serial number and timestamp derive from the result, never the clock.
+
+Built in bulk: the dependency graph is handed to the `Bom` whole (`Bom.register_dependency`
+scans every registered dependency for each one added, as does the check `Bom.validate` runs
+before every output, so a few thousand models took seconds). The strict schema validation runs in
+the tests (`validation_errors`), not on every render.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from auditor.model import AuditResult, ModelAudit, NodeRecord
@@ -130,6 +136,7 @@ def _component(
 def build_bom(result: AuditResult) -> Any:
     from cyclonedx.model.bom import Bom, BomMetaData
     from cyclonedx.model.component import Component, ComponentType, Pedigree
+    from cyclonedx.model.dependency import Dependency
     from cyclonedx.model.tool import ToolRepository
 
     licenses = c.node_licenses(result)
@@ -140,16 +147,20 @@ def build_bom(result: AuditResult) -> Any:
     for e in sorted(result.graph.edges, key=lambda e: (e.child, e.parent, e.relation)):
         parents.setdefault(e.child, []).append((e.parent, e.relation, e.weak))
 
+    copies: dict[str, Any] = {}  # parent id -> its copy in pedigrees (one, shared by its children)
+
+    def ancestor(parent: str) -> Any:
+        if parent not in copies:
+            copies[parent] = _component(result, nodes[parent], licenses.get(parent, []), None, urls, with_ref=False)
+        return copies[parent]
+
     components = []
     for node_id in sorted(nodes):
         node = nodes[node_id]
         pedigree = None
         links = [p for p in parents.get(node_id, []) if p[0] in nodes]
         if links:
-            ancestors = [
-                _component(result, nodes[p], licenses.get(p, []), None, urls, with_ref=False)
-                for p, _, _ in links
-            ]
+            ancestors = [ancestor(p) for p, _, _ in links]
             notes = "; ".join(
                 f"{c.relation_phrase(rel)} {p}{' (weak evidence only)' if weak else ''}"
                 for p, rel, weak in links
@@ -173,15 +184,42 @@ def build_bom(result: AuditResult) -> Any:
         properties=_metadata_properties(result),
     )
     digest = c.content_digest(result)
+    by_ref = {comp.bom_ref.value: comp for comp in components}
+    roots = [by_ref[r] for r in result.graph.roots if r in by_ref]
+    # The subject depends on the audited models; every component has its (empty) entry, as
+    # `Bom.validate` would register it.
+    dependencies = [Dependency(ref=subject.bom_ref, dependencies=[Dependency(ref=r.bom_ref) for r in roots])]
+    dependencies += [Dependency(ref=comp.bom_ref) for comp in components]
     bom = Bom(
         components=components,
         metadata=metadata,
         serial_number=uuid.UUID(bytes=bytes.fromhex(digest[:32]), version=5),
+        dependencies=dependencies,
     )
-    by_ref = {comp.bom_ref.value: comp for comp in components}
-    roots = [by_ref[r] for r in result.graph.roots if r in by_ref]
-    bom.register_dependency(subject, roots)
+    _index_dependencies(bom)
     return bom
+
+
+def _index_dependencies(bom: Any) -> None:
+    """Give `bom` a `register_dependency` that finds a registered target through a dict, not by
+    scanning every dependency: the library's own output runs `Bom.validate`, which registers each
+    component in turn (quadratic in the components with the library's scan). Same semantics."""
+    from cyclonedx.model.dependency import Dependency
+
+    index = {dep.ref: dep for dep in bom.dependencies}
+
+    def register_dependency(target: Any, depends_on: Iterable[Any] | None = None) -> None:
+        depends_on = list(depends_on or [])
+        found = index.get(target.bom_ref)
+        if found is None:
+            found = index[target.bom_ref] = Dependency(ref=target.bom_ref)
+            bom.dependencies.add(found)
+        if depends_on:
+            found.dependencies.update(Dependency(ref=d.bom_ref) for d in depends_on)
+            for dependency in depends_on:
+                register_dependency(dependency)
+
+    bom.register_dependency = register_dependency
 
 
 def _metadata_properties(result: AuditResult) -> list[Any]:
@@ -206,8 +244,8 @@ def _metadata_properties(result: AuditResult) -> list[Any]:
 def to_json(result: AuditResult) -> str:
     from cyclonedx.output.json import JsonV1Dot6
 
-    text = JsonV1Dot6(build_bom(result)).output_as_string(indent=2)
-    return json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    text = JsonV1Dot6(build_bom(result)).output_as_string()  # compact: re-indented, keys sorted, below
+    return (c.dumps_sorted(json.loads(text)) + b"\n").decode("utf-8")
 
 
 def validation_errors(text: str) -> list[str]:

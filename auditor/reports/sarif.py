@@ -8,7 +8,6 @@ warning -> warning, info -> note), located at the manifest line that requested t
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from auditor.model import AuditResult, Finding, ModelAudit
@@ -140,5 +139,4 @@ def build_log(result: AuditResult, manifest_path: str | None = None) -> dict[str
 
 
 def render(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
-    log = build_log(result, manifest_path)
-    return (json.dumps(log, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    return c.dumps_sorted(build_log(result, manifest_path)) + b"\n"  # = json.dumps(sort_keys, indent=2)
