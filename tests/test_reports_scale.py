@@ -142,6 +142,27 @@ def test_spdx_json_data_is_what_the_spdx_tools_writer_writes(large: AuditResult)
         assert to_dict(document) == json.loads(stream.getvalue())
 
 
+def test_cyclonedx_data_is_what_the_library_writes(large: AuditResult) -> None:
+    """The JSON written directly is what cyclonedx-python-lib writes for the same BOM built from its
+    model objects: same components, licenses, properties, pedigrees and dependencies, same order."""
+    from auditor.reports.cyclonedx import bom_data, library_json
+
+    for result in (build_result(), build_result(complete=True), large):
+        assert bom_data(result) == library_json(result)
+
+
+def test_cyclonedx_data_is_what_the_library_writes_for_the_example_audits(tmp_path: Path) -> None:
+    from auditor.reports.cyclonedx import bom_data, library_json
+    from tests.report_fixtures import EXAMPLE_MANIFEST, run_example_audit
+
+    for i, manifest in enumerate((EXAMPLE_MANIFEST, "examples/auditor-pass.yaml")):
+        out = tmp_path / f"run{i}"
+        run = run_example_audit(out, "--format", "json", manifest=manifest)
+        assert (out / "audit.json").exists(), run.output
+        result = AuditResult.model_validate_json((out / "audit.json").read_text(encoding="utf-8"))
+        assert bom_data(result) == library_json(result), manifest
+
+
 # --------------------------------------------------------------------------- shared lookups
 
 
