@@ -276,3 +276,15 @@ def test_verdict_sentence_names_the_first_blocking_models_only(
     # the table still lists every blocking finding
     table = page[page.index('<table class="blocking">') :]
     assert table[: table.index("</table>")].count("<tr>") == len(c.blocking_findings(large)) + 1
+
+
+def test_incomplete_banner_names_the_first_models_that_need_an_unread_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    import auditor.reports.html as html
+
+    result = build_result()
+    unread = c.unread_models(result)[0]
+    assert len(unread.needed_by) == 1
+    monkeypatch.setattr(html, "NEEDED_NAMED", 0)
+    page = render(result, "html").decode("utf-8")
+    banner = page[page.index('id="incomplete"') : page.index("</div>", page.index('id="incomplete"'))]
+    assert f"<code>{unread.id}</code>" in banner and "In the lineage of  and 1 more." in banner

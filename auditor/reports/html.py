@@ -30,6 +30,7 @@ STYLESHEET = "report.css"
 OPEN_SECTIONS = 20  # model sections shown open; past this many models, the rest are folded
 LEFT_OUT_NAMED = 12  # families left out of the drawing that the note names (the largest)
 BLOCKING_NAMED = 25  # models with blocking findings named in the verdict's sentence (all are in the table)
+NEEDED_NAMED = 25  # audited models named for each unread model in the incomplete banner
 
 
 @lru_cache(maxsize=1)
@@ -235,6 +236,7 @@ def context(result: AuditResult, manifest_path: str | None = None) -> dict[str, 
         "blocking": blocking,
         "blocking_models": list(dict.fromkeys(fv.finding.model for fv in blocking)),
         "blocking_named": BLOCKING_NAMED,
+        "needed_named": NEEDED_NAMED,
         "graph": layout(drawn, licenses, verdicts, inherited=_inherited(result)) if drawn.nodes else None,
         "families": families,
         "families_named": sorted(families.left_out, key=lambda f: -f.size)[:LEFT_OUT_NAMED] if families else [],
