@@ -191,7 +191,7 @@ def test_plain_keeps_what_it_kept_character_by_character(multiline: bool) -> Non
         text = "".join(out)
         return text if multiline else " ".join(text.split())
 
-    samples = ["plain text", " a\r\nb\n\tc  ", "é 中文 \u2028\u2029 \x00\x1f\x7f \u202e\u200b \ue000 \U0001f600 \x85",
+    samples = ["plain text", " a\r\nb\n\tc  ", "no\u00a0break\u3000wide \u0378 \U000e0001 é", "é 中文 \u2028\u2029 \x00\x1f\x7f \u202e\u200b \ue000 \U0001f600 \x85",
                "".join(chr(i) for i in range(0, 400))]
     for value in samples:
         assert c.plain(value, multiline=multiline) == reference(value)

@@ -626,6 +626,8 @@ def plain(value: str, *, multiline: bool = False) -> str:
     """Card text made plain for a text file or a terminal: control, format (bidi overrides,
     zero-width) and private-use characters removed; line breaks folded to spaces unless
     `multiline` (then only \\n is kept)."""
+    if value.isprintable():  # the common case (no control, format, separator or private-use character)
+        return value if multiline else " ".join(value.split())
     text = value.replace("\r\n", "\n").translate(_PLAIN[multiline])
     return text if multiline else " ".join(text.split())
 
