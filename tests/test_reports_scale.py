@@ -96,6 +96,43 @@ def test_streamed_json_is_the_standard_librarys_sorted_indented_json(large: Audi
     assert c.content_digest(large) == hashlib.sha256(expected.encode("utf-8")).hexdigest()
 
 
+@pytest.mark.parametrize(
+    "shape",
+    [
+        {"b": 1, "a": {"results": "ITEMS", "z": [1, {"y": 2, "x": None}]}, "c": []},
+        {"runs": [{"results": "ITEMS"}, {"results": "EMPTY"}], "e": {}},
+        ["ITEMS", "EMPTY", "é \u2028 \x00"],
+    ],
+)
+def test_write_json_streams_items_and_writes_what_json_dumps_writes(shape: object) -> None:
+    items = [{"k": i, "v": ["a", {"w": "é"}]} for i in range(3)]
+
+    def plain(value: object) -> object:
+        if value == "ITEMS":
+            return items
+        if value == "EMPTY":
+            return []
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    def streamed(value: object) -> object:
+        if value in ("ITEMS", "EMPTY"):
+            return c.Items(iter(items if value == "ITEMS" else []))
+        if isinstance(value, dict):
+            return {k: streamed(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [streamed(v) for v in value]
+        return value
+
+    buffer = io.BytesIO()
+    c.write_json(streamed(shape), buffer.write)
+    expected = json.dumps(plain(shape), sort_keys=True, indent=2, ensure_ascii=False)
+    assert buffer.getvalue().decode("utf-8") == expected
+
+
 def test_write_reports_stages_files_and_keeps_the_old_reports_when_one_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

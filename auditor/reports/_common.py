@@ -545,10 +545,54 @@ def _write_model(model: BaseModel, write: Callable[[bytes], object], depth: int)
 
 
 def _write_items(items: list[BaseModel], write: Callable[[bytes], object], depth: int) -> None:
+    _write_array(items, write, depth, lambda item: write(dumps_sorted(item.model_dump(mode="json"), depth + 1)))
+
+
+def _write_array(
+    items: Iterable[Any], write: Callable[[bytes], object], depth: int, write_item: Callable[[Any], object]
+) -> None:
+    """A JSON array at `depth`, each item written by `write_item` (at depth + 1), as json.dumps indents it."""
     pad = b"\n" + b"  " * (depth + 1)
-    for i, item in enumerate(items):
-        write((b"[" if i == 0 else b",") + pad + dumps_sorted(item.model_dump(mode="json"), depth + 1))
-    write(b"\n" + b"  " * depth + b"]")
+    empty = True
+    for item in items:
+        write((b"[" if empty else b",") + pad)
+        write_item(item)
+        empty = False
+    write(b"[]" if empty else b"\n" + b"  " * depth + b"]")
+
+
+class Items:
+    """A JSON array that `write_json` writes one item at a time, as they are produced."""
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self.items = items
+
+
+def write_json(value: Any, write: Callable[[bytes], object], depth: int = 0) -> None:
+    """`value` as `dumps_sorted` writes it (sorted keys, 2-space indent), with every `Items` in it
+    written item by item: the dicts and lists around an `Items` are walked, the rest is dumped whole."""
+    if isinstance(value, Items):
+        _write_array(value.items, write, depth, lambda item: write(dumps_sorted(item, depth + 1)))
+    elif isinstance(value, dict) and _has_items(value):
+        pad = b"\n" + b"  " * (depth + 1)
+        for i, key in enumerate(sorted(value)):
+            write((b"{" if i == 0 else b",") + pad + dumps_sorted(key) + b": ")
+            write_json(value[key], write, depth + 1)
+        write(b"\n" + b"  " * depth + b"}")
+    elif isinstance(value, list) and _has_items(value):
+        _write_array(value, write, depth, lambda item: write_json(item, write, depth + 1))
+    else:
+        write(dumps_sorted(value, depth))
+
+
+def _has_items(value: Any) -> bool:
+    if isinstance(value, Items):
+        return True
+    if isinstance(value, dict):
+        return any(_has_items(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_items(v) for v in value)
+    return False
 
 
 def _sorted_keys(value: Any) -> Any:
