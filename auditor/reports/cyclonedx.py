@@ -29,7 +29,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from auditor.model import AuditResult, ModelAudit, NodeRecord
 from auditor.reports import _common as c
@@ -271,8 +271,9 @@ def _component_data(comp: _Component) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
-def bom_data(result: AuditResult) -> dict[str, Any]:
-    """The BOM as CycloneDX 1.6 JSON data: what cyclonedx-python-lib writes for `build_bom(result)`."""
+def bom_data(result: AuditResult, *, streamed: bool = False) -> dict[str, Any]:
+    """The BOM as CycloneDX 1.6 JSON data: what cyclonedx-python-lib writes for `build_bom(result)`.
+    With `streamed`, the components are a `_common.Items` produced as they are written."""
     spec = _bom_spec(result)
     refs = sorted([SUBJECT_REF, *(comp.bom_ref for comp in spec.components if comp.bom_ref)])
     roots = sorted(set(spec.roots))
@@ -292,11 +293,12 @@ def bom_data(result: AuditResult) -> dict[str, Any]:
         "serialNumber": spec.serial.urn,
         "version": 1,
         "metadata": metadata,
-        "components": [_component_data(comp) for comp in sorted(spec.components, key=lambda comp: comp.name)],
         "dependencies": dependencies,
     }
-    if not data["components"]:
-        del data["components"]
+    if spec.components:
+        ordered = sorted(spec.components, key=lambda comp: comp.name)
+        components = (_component_data(comp) for comp in ordered)
+        data["components"] = c.Items(components) if streamed else list(components)
     return data
 
 
@@ -426,3 +428,10 @@ def validation_errors(text: str) -> list[str]:
 def render(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
     del manifest_path
     return c.dumps_sorted(bom_data(result)) + b"\n"
+
+
+def write(result: AuditResult, fp: IO[bytes], *, manifest_path: str | None = None) -> None:
+    """`render`, written one component at a time."""
+    del manifest_path
+    c.write_json(bom_data(result, streamed=True), fp.write)
+    fp.write(b"\n")
