@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import re
 import unicodedata
-from collections.abc import Iterable
+import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from auditor.model import AuditResult, Clause, EffectiveLicense, Finding, ModelAudit, NodeRecord, Obligation
 from auditor.sources import registry
@@ -49,6 +53,25 @@ RELATION_PHRASES: dict[str, str] = {
 
 VERDICT_WORDS: dict[str, str] = {"pass": "PASS", "review": "REVIEW", "fail": "FAIL"}
 
+_T = TypeVar("_T")
+_DERIVED: dict[int, dict[str, Any]] = {}
+
+
+def per_result(result: AuditResult, name: str, build: Callable[[], _T]) -> _T:
+    """`build()`, computed once per result object and kept while the result lives.
+
+    Reporters look the same things up many times (a license's name for every finding, the unread
+    models for every incomplete note): each catalogue is built once, so a render stays linear in
+    the result. A result is frozen, so what is derived from it never goes stale; callers must not
+    mutate what they get."""
+    key = id(result)
+    store = _DERIVED.get(key)
+    if store is None:
+        store = _DERIVED[key] = {}
+        weakref.finalize(result, _DERIVED.pop, key, None)  # runs before the id can be reused
+    if name not in store:
+        store[name] = build()
+    return store[name]
 
 
 @dataclass(frozen=True, order=True)
@@ -76,12 +99,18 @@ def _info(el: EffectiveLicense) -> LicenseInfo:
 
 
 def license_catalog(result: AuditResult) -> dict[str, LicenseInfo]:
-    """Every license the result mentions, by rule id (first occurrence in model order wins)."""
-    catalog: dict[str, LicenseInfo] = {}
-    for model in result.models:
-        for el in model.effective_licenses:
-            catalog.setdefault(el.license, _info(el))
-    return catalog
+    """Every license the result mentions, by rule id (first occurrence in model order wins).
+    Built once per result (`per_result`): do not mutate it."""
+
+    def build() -> dict[str, LicenseInfo]:
+        catalog: dict[str, LicenseInfo] = {}
+        for model in result.models:
+            for el in model.effective_licenses:
+                if el.license not in catalog:
+                    catalog[el.license] = _info(el)
+        return catalog
+
+    return per_result(result, "license_catalog", build)
 
 
 @lru_cache(maxsize=1)
@@ -136,13 +165,22 @@ def node_licenses(result: AuditResult) -> dict[str, list[LicenseInfo]]:
 
     A result saved before that field existed has it empty; for such a result the licenses are
     reconstructed from the effective licenses' `via` paths (`_reconstructed_node_licenses`).
+    Built once per result: do not mutate it.
     """
+    return per_result(result, "node_licenses", lambda: _node_licenses(result))
+
+
+def _node_licenses(result: AuditResult) -> dict[str, list[LicenseInfo]]:
     if not result.node_licenses:
         return _reconstructed_node_licenses(result)
     catalog = license_catalog(result)
+    known: dict[str, LicenseInfo] = {}  # rule id -> info, looked up once per distinct id
+    for rule_ids in result.node_licenses.values():
+        for rid in rule_ids:
+            if rid not in known:
+                known[rid] = license_info(result, rid, catalog)
     return {
-        node_id: sorted({license_info(result, rid, catalog) for rid in rule_ids})
-        for node_id, rule_ids in sorted(result.node_licenses.items())
+        node_id: sorted({known[rid] for rid in rule_ids}) for node_id, rule_ids in sorted(result.node_licenses.items())
     }
 
 
@@ -195,18 +233,23 @@ def http_url(value: str | None) -> str | None:
 
 def license_urls(result: AuditResult) -> dict[str, list[str]]:
     """Rule id -> where its text is: the rule's own URL (`EffectiveLicense.url`), then the
-    license link on the card of a model that declares it. http(s) URLs only, no duplicates."""
+    license link on the card of a model that declares it. http(s) URLs only, no duplicates.
+    Built once per result: do not mutate it."""
+    return per_result(result, "license_urls", lambda: _license_urls(result))
+
+
+def _license_urls(result: AuditResult) -> dict[str, list[str]]:
     links: dict[str, str] = {}
     for n in result.graph.nodes:
         link = http_url(n.facts.declared.license_link) if n.facts is not None else None
         if link:
             links[n.id] = link
     catalog = license_catalog(result)
-    urls: dict[str, list[str]] = {}
+    urls: dict[str, dict[str, None]] = {}  # rule id -> its URLs, in order, each once
 
     def add(rule_id: str, url: str | None) -> None:
-        if url and url not in urls.setdefault(rule_id, []):
-            urls[rule_id].append(url)
+        if url:
+            urls.setdefault(rule_id, {})[url] = None
 
     for infos in node_licenses(result).values():
         for info in infos:
@@ -219,7 +262,7 @@ def license_urls(result: AuditResult) -> dict[str, list[str]]:
     for node_id, infos in node_licenses(result).items():
         for info in infos:
             add(info.license, links.get(node_id))
-    return {k: v for k, v in sorted(urls.items()) if v}
+    return {k: list(v) for k, v in sorted(urls.items()) if v}
 
 
 def raw_declared(node: NodeRecord) -> str:
@@ -336,8 +379,12 @@ def severity_counts(result: AuditResult) -> dict[str, int]:
 
 
 def blocking_findings(result: AuditResult) -> list[Finding]:
-    """Error findings that are not waived: what blocks release."""
-    return [f for m in result.models for f in m.findings if f.severity == "error" and not f.waived]
+    """Error findings that are not waived: what blocks release (built once per result: do not mutate it)."""
+    return per_result(
+        result,
+        "blocking_findings",
+        lambda: [f for m in result.models for f in m.findings if f.severity == "error" and not f.waived],
+    )
 
 
 @dataclass(frozen=True)
@@ -353,7 +400,11 @@ class UnreadModel:
 
 def unread_models(result: AuditResult) -> list[UnreadModel]:
     """Every graph node that could not be read, sorted by id. While any is left, release cannot
-    be cleared: what it would add to the verdict is unknown."""
+    be cleared: what it would add to the verdict is unknown. Built once per result: do not mutate it."""
+    return per_result(result, "unread_models", lambda: _unread_models(result))
+
+
+def _unread_models(result: AuditResult) -> list[UnreadModel]:
     unread = sorted((n for n in result.graph.nodes if n.unresolved is not None), key=lambda n: n.id)
     needed: dict[str, list[str]] = {n.id: [] for n in unread}
     for model in result.models:
@@ -415,16 +466,18 @@ class ObligationView:
 def dedupe_obligations(obligations: Iterable[Obligation]) -> list[ObligationView]:
     """Obligations with the same text (whitespace folded) merged into one, in first-seen order."""
     views: dict[str, ObligationView] = {}
+    models: dict[str, dict[str, None]] = {}  # text -> its models, in order, each once
     for ob in obligations:
         key = " ".join(ob.text.split())
         view = views.get(key)
         if view is None:
             view = views[key] = ObligationView(id=ob.id, text=ob.text)
+            models[key] = {}
         if (ob.license, ob.clause) not in view.sources:
             view.sources.append((ob.license, ob.clause))
-        for model in ob.models:
-            if model not in view.models:
-                view.models.append(model)
+        models[key].update(dict.fromkeys(ob.models))
+    for key, view in views.items():
+        view.models = list(models[key])
     return list(views.values())
 
 
@@ -436,14 +489,110 @@ def license_name(result: AuditResult, rule_id: str | None) -> str:
 
 
 def canonical_json(result: AuditResult) -> str:
-    """The result as sorted, indented JSON (the `json` format's text).
+    """The result as sorted, indented JSON (the `json` format's text; see `write_canonical_json`)."""
+    buffer = io.BytesIO()
+    write_canonical_json(result, buffer.write)
+    return buffer.getvalue().decode("utf-8")
 
-    The same bytes as `json.dumps(..., sort_keys=True, indent=2, ensure_ascii=False)`, written by
-    pydantic's Rust encoder: the standard library's indenting encoder is pure Python and was the
-    slowest step of a warm 200-model audit (tests/test_reports.py checks the two agree)."""
+
+def write_canonical_json(value: BaseModel, write: Callable[[bytes], object]) -> None:
+    """Write a model as sorted, indented JSON (UTF-8, a trailing newline) piece by piece.
+
+    The same bytes as `json.dumps(value.model_dump(mode="json"), sort_keys=True, indent=2,
+    ensure_ascii=False) + "\\n"`, written by pydantic's Rust encoder (the standard library's
+    indenting encoder is pure Python and was the slowest step of a warm 200-model audit), and
+    never whole: each item of a list of models (every audited model, graph node and edge…) is
+    dumped and written on its own, so writing holds one item's copy at a time, not several copies
+    of the whole result (tests/test_reports.py checks the bytes)."""
+    _write_model(value, write, 0)
+    write(b"\n")
+
+
+def dumps_sorted(value: Any, depth: int = 0) -> bytes:
+    """One JSON-ready value as `json.dumps(sort_keys=True, indent=2, ensure_ascii=False)` writes it
+    when it sits `depth` levels deep (its lines after the first indented to that depth)."""
     from pydantic_core import to_json
 
-    return to_json(_sorted_keys(result.model_dump(mode="json")), indent=2).decode("utf-8") + "\n"
+    text: bytes = to_json(_sorted_keys(value), indent=2)
+    return text.replace(b"\n", b"\n" + b"  " * depth) if depth and b"\n" in text else text
+
+
+def _write_model(model: BaseModel, write: Callable[[bytes], object], depth: int) -> None:
+    """A model's object: its nested models and lists of models written piece by piece, the rest
+    (small fields) dumped at once."""
+    streamed = {
+        name: value
+        for name in type(model).model_fields
+        if isinstance(value := getattr(model, name), BaseModel)
+        or (isinstance(value, list) and value and all(isinstance(item, BaseModel) for item in value))
+    }
+    small: dict[str, Any] = model.model_dump(mode="json", exclude=set(streamed))
+    keys = sorted([*small, *streamed])
+    if not keys:
+        write(b"{}")
+        return
+    pad = b"\n" + b"  " * (depth + 1)
+    for i, key in enumerate(keys):
+        write((b"{" if i == 0 else b",") + pad + dumps_sorted(key) + b": ")
+        value = streamed.get(key)
+        if isinstance(value, BaseModel):
+            _write_model(value, write, depth + 1)
+        elif isinstance(value, list):
+            _write_items(value, write, depth + 1)
+        else:
+            write(dumps_sorted(small[key], depth + 1))
+    write(b"\n" + b"  " * depth + b"}")
+
+
+def _write_items(items: list[BaseModel], write: Callable[[bytes], object], depth: int) -> None:
+    _write_array(items, write, depth, lambda item: write(dumps_sorted(item.model_dump(mode="json"), depth + 1)))
+
+
+def _write_array(
+    items: Iterable[Any], write: Callable[[bytes], object], depth: int, write_item: Callable[[Any], object]
+) -> None:
+    """A JSON array at `depth`, each item written by `write_item` (at depth + 1), as json.dumps indents it."""
+    pad = b"\n" + b"  " * (depth + 1)
+    empty = True
+    for item in items:
+        write((b"[" if empty else b",") + pad)
+        write_item(item)
+        empty = False
+    write(b"[]" if empty else b"\n" + b"  " * depth + b"]")
+
+
+class Items:
+    """A JSON array that `write_json` writes one item at a time, as they are produced."""
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self.items = items
+
+
+def write_json(value: Any, write: Callable[[bytes], object], depth: int = 0) -> None:
+    """`value` as `dumps_sorted` writes it (sorted keys, 2-space indent), with every `Items` in it
+    written item by item: the dicts and lists around an `Items` are walked, the rest is dumped whole."""
+    if isinstance(value, Items):
+        _write_array(value.items, write, depth, lambda item: write(dumps_sorted(item, depth + 1)))
+    elif isinstance(value, dict) and _has_items(value):
+        pad = b"\n" + b"  " * (depth + 1)
+        for i, key in enumerate(sorted(value)):
+            write((b"{" if i == 0 else b",") + pad + dumps_sorted(key) + b": ")
+            write_json(value[key], write, depth + 1)
+        write(b"\n" + b"  " * depth + b"}")
+    elif isinstance(value, list) and _has_items(value):
+        _write_array(value, write, depth, lambda item: write_json(item, write, depth + 1))
+    else:
+        write(dumps_sorted(value, depth))
+
+
+def _has_items(value: Any) -> bool:
+    if isinstance(value, Items):
+        return True
+    if isinstance(value, dict):
+        return any(_has_items(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_items(v) for v in value)
+    return False
 
 
 def _sorted_keys(value: Any) -> Any:
@@ -455,8 +604,16 @@ def _sorted_keys(value: Any) -> Any:
 
 
 def content_digest(result: AuditResult) -> str:
-    """SHA-256 (hex) of the result's canonical JSON: a stable content id."""
-    return hashlib.sha256(canonical_json(result).encode("utf-8")).hexdigest()
+    """SHA-256 (hex) of the result's canonical JSON: a stable content id (computed once per
+    result, without holding the JSON text)."""
+
+    def build() -> str:
+        digest = hashlib.sha256()
+        write_canonical_json(result, digest.update)
+        return digest.hexdigest()
+
+    return per_result(result, "content_digest", build)
+
 
 
 def parse_time(value: str) -> dt.datetime:
@@ -483,19 +640,39 @@ def section_label(section: str) -> str:
 _UNSAFE_CHARS = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}
 
 
+class _PlainTable(dict[int, "str | None"]):
+    """`str.translate` table of `plain`, filled in as characters are first seen (each character's
+    Unicode category is looked up once, not once per occurrence)."""
+
+    def __init__(self, multiline: bool) -> None:
+        super().__init__()
+        self.multiline = multiline
+
+    def __missing__(self, code: int) -> str | None:
+        ch = chr(code)
+        out: str | None
+        if ch == "\n" and self.multiline:
+            out = ch
+        elif ch in "\t\n\r\u2028\u2029\x0b\x0c\x85":
+            out = " "
+        elif unicodedata.category(ch) in _UNSAFE_CHARS:
+            out = None
+        else:
+            out = ch
+        self[code] = out
+        return out
+
+
+_PLAIN = {False: _PlainTable(multiline=False), True: _PlainTable(multiline=True)}
+
+
 def plain(value: str, *, multiline: bool = False) -> str:
     """Card text made plain for a text file or a terminal: control, format (bidi overrides,
     zero-width) and private-use characters removed; line breaks folded to spaces unless
     `multiline` (then only \\n is kept)."""
-    out = []
-    for ch in value.replace("\r\n", "\n"):
-        if ch == "\n" and multiline:
-            out.append(ch)
-        elif ch in "\t\n\r\u2028\u2029\x0b\x0c\x85":
-            out.append(" ")
-        elif unicodedata.category(ch) not in _UNSAFE_CHARS:
-            out.append(ch)
-    text = "".join(out)
+    if value.isprintable():  # the common case (no control, format, separator or private-use character)
+        return value if multiline else " ".join(value.split())
+    text = value.replace("\r\n", "\n").translate(_PLAIN[multiline])
     return text if multiline else " ".join(text.split())
 
 

@@ -24,6 +24,12 @@ alpha, last release 2023) draws long edges with fewer bends, but is deterministi
 handed a `graph_core` (its `Graph` orders edges by object address). `dot` has the fewest
 crossings but is a system binary the product cannot require.
 
+A very large lineage is not drawn whole (`select_families`): past `DRAW_MAX_NODES` boxes, or with
+a family of more than `FAMILY_MAX_NODES`, only whole families are drawn, those holding failing
+models first, up to `DRAW_MAX_NODES` boxes, and the report says which families are left out (a
+drawing of thousands of boxes is unreadable, megabytes of SVG, and its layout grows faster than
+the graph).
+
 Coordinates are plain numbers; the template turns them into SVG (every string is auto-escaped
 there).
 """
@@ -56,6 +62,8 @@ VSLOT = 20  # width reserved in a layer for an edge passing through it
 MAX_PER_ROW = 4
 ORDER_ROUNDS = 2  # rounds of exchanges and sweeps while edges cross (more gain little: bench/bench_layout.py)
 MAX_WIDTH = PAD * 2 + MAX_PER_ROW * BOX_W + (MAX_PER_ROW - 1) * COL_GAP
+DRAW_MAX_NODES = 300  # boxes drawn at most (bench/bench_reports.py: the layout of 300 takes about a second)
+FAMILY_MAX_NODES = 150  # a family (connected component) larger than this is not drawn
 TEXT_X = 10  # text inset in a box
 TEXT_W = BOX_W - 2 * TEXT_X
 # font size (px) and boldness of each line of a box, as in report.css
@@ -503,13 +511,7 @@ def layout(
     `verdicts`: audited models' verdicts (badge); `inherited`: licenses an audited model is bound
     by through its lineage, named on its last line ("FAIL · inherits Llama 3.1")."""
     records: dict[str, NodeRecord] = {n.id: n for n in graph.nodes}
-    ends = [node_id for e in graph.edges for node_id in (e.child, e.parent)]
-    ids = list(dict.fromkeys([*graph.roots, *sorted(records), *sorted(ends)]))  # roots first, each once
-    parents: dict[str, list[str]] = {}
-    for e in sorted(graph.edges, key=lambda e: (e.child, e.parent, e.relation)):
-        parents.setdefault(e.child, [])
-        if e.parent not in parents[e.child]:
-            parents[e.child].append(e.parent)
+    ids, parents = _ids_and_parents(graph)  # roots first, each once
     dag = _dag_edges(ids, parents)
 
     # lay out each component, then pack them on shelves (rows of components)
@@ -538,6 +540,85 @@ def layout(
     out.edges = _forward_paths(pairs, pos, routes) + _back_paths(back, pairs, pos, out)
     out.kinds = sorted(kinds, key=lambda k: list(KIND_LABELS).index(k) if k in KIND_LABELS else 99)
     return out
+
+
+@dataclass(frozen=True)
+class Family:
+    """A connected part of the lineage (models that share an ancestor): named by its first model
+    (an audited model when it has one), with its size and worst verdict."""
+
+    name: str
+    size: int
+    verdict: str  # worst verdict of its audited models ("fail", "review", "pass"), "" when none
+
+
+@dataclass
+class FamilySelection:
+    """What is drawn of a lineage too large to draw whole: the families drawn and those left out."""
+
+    families: int  # families in the lineage
+    nodes: int  # models in the lineage
+    drawn: list[Family] = field(default_factory=list)
+    left_out: list[Family] = field(default_factory=list)
+
+    @property
+    def drawn_nodes(self) -> int:
+        return sum(f.size for f in self.drawn)
+
+    @property
+    def left_out_nodes(self) -> int:
+        return sum(f.size for f in self.left_out)
+
+
+_VERDICT_ORDER = {"fail": 0, "review": 1, "pass": 2, "": 3}
+
+
+def select_families(
+    graph: LineageGraph,
+    verdicts: dict[str, str],
+    *,
+    max_nodes: int = DRAW_MAX_NODES,
+    max_family: int = FAMILY_MAX_NODES,
+) -> tuple[LineageGraph, FamilySelection | None]:
+    """The part of `graph` to draw: the whole graph when it is small enough (no selection), else
+    whole families, those whose audited models fare worst first (then in the order of their first
+    model), each at most `max_family` models, up to `max_nodes` models in all."""
+    ids, parents = _ids_and_parents(graph)
+    if len(ids) <= max_nodes and all(len(m) <= max_family for m in _components(ids, parents)):
+        return graph, None
+    families: list[tuple[Family, list[str]]] = []
+    for members in _components(ids, parents):
+        worst = min((verdicts[m] for m in members if m in verdicts), key=lambda v: _VERDICT_ORDER.get(v, 3), default="")
+        families.append((Family(members[0], len(members), worst), members))
+    order = sorted(range(len(families)), key=lambda i: (_VERDICT_ORDER.get(families[i][0].verdict, 3), i))
+    selection = FamilySelection(families=len(families), nodes=len(ids))
+    keep: set[str] = set()
+    for i in order:
+        family, members = families[i]
+        if family.size <= max_family and selection.drawn_nodes + family.size <= max_nodes:
+            selection.drawn.append(family)
+            keep.update(members)
+        else:
+            selection.left_out.append(family)
+    subgraph = LineageGraph(
+        roots=[r for r in graph.roots if r in keep],
+        nodes=[n for n in graph.nodes if n.id in keep],
+        edges=[e for e in graph.edges if e.child in keep],
+        cycles=[c for c in graph.cycles if c and c[0] in keep],
+    )
+    return subgraph, selection
+
+
+def _ids_and_parents(graph: LineageGraph) -> tuple[list[str], dict[str, list[str]]]:
+    """Every node id (roots first, each once) and each node's parents (sorted edges, each once)."""
+    ends = [node_id for e in graph.edges for node_id in (e.child, e.parent)]
+    ids = list(dict.fromkeys([*graph.roots, *sorted(n.id for n in graph.nodes), *sorted(ends)]))
+    parents: dict[str, list[str]] = {}
+    for e in sorted(graph.edges, key=lambda e: (e.child, e.parent, e.relation)):
+        parents.setdefault(e.child, [])
+        if e.parent not in parents[e.child]:
+            parents[e.child].append(e.parent)
+    return ids, parents
 
 
 _Point = tuple[float, float]

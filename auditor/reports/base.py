@@ -12,6 +12,9 @@ Adding a format is one new file plus one registration line:
    from `result.generated_at`, identifiers from the result's content, never the clock or uuid4),
    and it must never fetch or read rule files (everything it shows is in the result).
 2. One `Reporter(...)` line in `_REGISTERED` below.
+   A format whose file can be large may also have a streaming writer, `def write(result, fp, *,
+   manifest_path=None) -> None` writing the same bytes to a binary file (`writer=` in its
+   registration); `write_reports` then uses it, so the file is never held in memory whole.
 3. Its tests: `UPDATE_GOLDEN=1 python -m pytest tests/test_reports.py tests/test_reporters_registry.py`
    writes its golden file and the README's formats table; review the diff.
 
@@ -22,16 +25,18 @@ module is imported only when its format is rendered, so `auditor --help` stays f
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, cast
+from typing import IO, TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from auditor.model import AuditResult
 
 Renderer = Callable[..., bytes]
+Writer = Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,8 @@ class Reporter:
 
     `target` is where the render function lives, as "module.path:function"; it is imported on the
     first `render` call, not when the registry is built. `default` formats are the ones
-    `auditor audit` writes when no `--format` is given.
+    `auditor audit` writes when no `--format` is given. `writer`, when set, is a streaming writer
+    ("module.path:function", `write(result, fp, *, manifest_path=None)`) of the same bytes.
     """
 
     name: str
@@ -48,6 +54,7 @@ class Reporter:
     description: str  # one line, shown in the README's formats table
     target: str  # "module.path:function"
     default: bool = True
+    writer: str | None = None  # "module.path:function"
 
     @property
     def extension(self) -> str:
@@ -56,24 +63,38 @@ class Reporter:
 
     def renderer(self) -> Renderer:
         """Import and return the render function."""
-        module_name, _, func_name = self.target.partition(":")
-        return cast(Renderer, getattr(importlib.import_module(module_name), func_name))
+        return cast(Renderer, _function(self.target))
 
     def render(self, result: AuditResult, *, manifest_path: str | None = None) -> bytes:
         """The report file's bytes for `result`."""
         return self.renderer()(result, manifest_path=manifest_path)
 
+    def write(self, result: AuditResult, fp: IO[bytes], *, manifest_path: str | None = None) -> None:
+        """Write the report file's bytes for `result` to `fp` (streamed when the format has a writer)."""
+        if self.writer:
+            cast(Writer, _function(self.writer))(result, fp, manifest_path=manifest_path)
+        else:
+            fp.write(self.render(result, manifest_path=manifest_path))
+
+
+def _function(target: str) -> Callable[..., object]:
+    module_name, _, func_name = target.partition(":")
+    return cast(Callable[..., object], getattr(importlib.import_module(module_name), func_name))
+
 
 # The registry: one line per format, in the order formats are listed and written.
 _REGISTERED: tuple[Reporter, ...] = (
-    Reporter("html", "audit.html", "Self-contained HTML report for legal review", "auditor.reports.html:render"),
+    Reporter("html", "audit.html", "Self-contained HTML report for legal review", "auditor.reports.html:render",
+             writer="auditor.reports.html:write"),
     Reporter("json", "audit.json", "The audit result as JSON (`auditor schema result`)",
-             "auditor.reports.json_report:render"),
+             "auditor.reports.json_report:render", writer="auditor.reports.json_report:write"),
     Reporter("spdx-json", "audit.spdx.json", "SPDX 2.3 document, JSON", "auditor.reports.spdx:render_json"),
     Reporter("spdx-tv", "audit.spdx", "SPDX 2.3 document, tag-value", "auditor.reports.spdx:render_tag_value",
              default=False),
-    Reporter("cyclonedx", "audit.cdx.json", "CycloneDX 1.6 ML-BOM, JSON", "auditor.reports.cyclonedx:render"),
-    Reporter("sarif", "audit.sarif", "SARIF 2.1.0 for code scanning", "auditor.reports.sarif:render"),
+    Reporter("cyclonedx", "audit.cdx.json", "CycloneDX 1.6 ML-BOM, JSON", "auditor.reports.cyclonedx:render",
+             writer="auditor.reports.cyclonedx:write"),
+    Reporter("sarif", "audit.sarif", "SARIF 2.1.0 for code scanning", "auditor.reports.sarif:render",
+             writer="auditor.reports.sarif:write"),
     Reporter("markdown", "audit.md", "Short summary for a pull-request comment or job summary",
              "auditor.reports.markdown:render"),
     Reporter("notice", "NOTICE.txt", "Attribution notices and obligations, ready to paste",
@@ -142,19 +163,31 @@ def write_reports(
     """Render each format (all when None) and write it into `out_dir` under its file name;
     returns format -> path written.
 
-    Every report is rendered before the folder is touched; then the reports of any earlier
-    audit in the folder are removed (`remove_known_reports`), so the folder never mixes two
-    audits' reports. An unknown format raises KeyError before anything is written."""
+    Every report is written first to a hidden partial file in `out_dir` (streamed when its format
+    has a writer, so no report is held in memory whole and only one at a time); only when all are
+    written are the reports of any earlier audit in the folder removed (`remove_known_reports`) and
+    the new ones moved into place, so the folder never mixes two audits' reports. When a report
+    fails, its partial files are removed and no earlier report is touched. An unknown format
+    raises KeyError before anything is written."""
     reporters = [reporter_for(fmt) for fmt in (formats if formats is not None else REPORTERS)]
-    rendered = [(r, r.render(result, manifest_path=manifest_path)) for r in reporters]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    remove_known_reports(out)
+    staged: list[tuple[Reporter, Path]] = []
     written: dict[str, Path] = {}
-    for reporter, data in rendered:
-        path = out / reporter.file_name
-        path.write_bytes(data)
-        written[reporter.name] = path
+    try:
+        for reporter in reporters:
+            partial = out / f".{reporter.file_name}.{os.getpid()}.partial"
+            staged.append((reporter, partial))
+            with partial.open("wb") as fp:
+                reporter.write(result, fp, manifest_path=manifest_path)
+        remove_known_reports(out)
+        for reporter, partial in staged:
+            path = out / reporter.file_name
+            os.replace(partial, path)
+            written[reporter.name] = path
+    finally:
+        for _, partial in staged:
+            partial.unlink(missing_ok=True)
     return written
 
 

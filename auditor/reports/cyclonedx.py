@@ -6,52 +6,105 @@ their acknowledgement: `declared` (what the model's card says) and, for audited 
 `pedigree.ancestors` (copies of the direct parents, without bom-ref so refs stay unique) with
 the relation in `pedigree.notes`. The metadata component is the audited product; it depends
 on the audited models. Serial number and timestamp derive from the result, never the clock.
+
+What the BOM says is decided once, as plain data (`_Component`, `_bom_spec`); it is then written
+two ways:
+
+- `bom_data`, the JSON the render writes, straight from that data, in cyclonedx-python-lib's
+  order (its sets are sorted: components and ancestors by name, licenses by acknowledgement then
+  id or name, properties by name and value, dependencies by ref; what is absent is left out);
+- `build_bom`, the same BOM as cyclonedx-python-lib model objects, which the tests serialise with
+  the library and compare with `bom_data` (tests/test_reports_scale.py), and validate.
+
+Why not the library in every render: its model keeps every list as a sorted set whose items
+compare through tuples rebuilt at each comparison, and its output step registers every component
+again through a scan; a lineage of a few thousand models took 12-15 s whatever was handed to it in
+bulk (bench/bench_reports.py), the JSON written here takes a fraction of a second. The library's
+normalisations are still used (SPDX license ids, `XsUri`, package URLs). The strict schema
+validation runs in the tests (`validation_errors`), not on every render.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import IO, Any
 
 from auditor.model import AuditResult, ModelAudit, NodeRecord
 from auditor.reports import _common as c
 
 PROPERTY_PREFIX = "model-license-auditor"
 SUBJECT_REF = "audit-subject"
+SCHEMA = "http://cyclonedx.org/schema/bom-1.6.schema.json"
+SPEC_VERSION = "1.6"
+ML_MODEL = "machine-learning-model"
 
 
-def _prop(name: str, value: str) -> Any:
-    from cyclonedx.model import Property
+@dataclass(frozen=True)
+class _License:
+    acknowledgement: str  # "declared" | "concluded"
+    id: str | None
+    name: str | None
+    url: str | None  # as XsUri writes it
 
-    return Property(name=f"{PROPERTY_PREFIX}:{name}", value=value)
+
+@dataclass
+class _Component:
+    """One component as plain data: what both serialisations write."""
+
+    name: str
+    bom_ref: str | None
+    type: str = ML_MODEL
+    version: str | None = None
+    supplier: str | None = None
+    licenses: list[_License] = field(default_factory=list)
+    purl: Any = None  # packageurl.PackageURL
+    distribution: str | None = None  # external reference, as XsUri writes it
+    properties: list[tuple[str, str]] | None = None
+    description: str | None = None
+    ancestors: list[_Component] = field(default_factory=list)
+    notes: str | None = None
 
 
-def _license_entries(infos: list[c.LicenseInfo], acknowledgement: Any, urls: dict[str, str]) -> list[Any]:
+@dataclass
+class _BomSpec:
+    components: list[_Component]
+    subject: _Component
+    tool: _Component
+    roots: list[str]  # refs the subject depends on
+    metadata_properties: list[tuple[str, str]]
+    timestamp: Any  # datetime
+    serial: uuid.UUID
+
+
+def _prop(name: str, value: str) -> tuple[str, str]:
+    return (f"{PROPERTY_PREFIX}:{name}", value)
+
+
+def _uri(url: str) -> str:
     from cyclonedx.model import XsUri
-    from cyclonedx.model.license import DisjunctiveLicense
+
+    return str(XsUri(url))
+
+
+def _license_entries(infos: list[c.LicenseInfo], acknowledgement: str, urls: dict[str, str]) -> list[_License]:
     from cyclonedx.spdx import fixup_id, is_supported_id
 
     entries = []
     for info in infos:
         spdx = info.spdx.strip()
         url = urls.get(info.license)
-        link = XsUri(url) if url else None
+        link = _uri(url) if url else None
         if spdx and is_supported_id(spdx):
-            entries.append(DisjunctiveLicense(id=spdx, url=link, acknowledgement=acknowledgement))
+            entries.append(_License(acknowledgement, spdx, None, link))
         elif spdx and fixup_id(spdx):
-            entries.append(DisjunctiveLicense(id=fixup_id(spdx), url=link, acknowledgement=acknowledgement))
+            entries.append(_License(acknowledgement, fixup_id(spdx), None, link))
         else:
             label = (
                 info.name if not spdx or spdx.upper() in ("NOASSERTION", "NONE") else f"{info.name} ({spdx})"
             )
-            entries.append(
-                DisjunctiveLicense(
-                    name=label,
-                    url=link,
-                    acknowledgement=acknowledgement,
-                )
-            )
+            entries.append(_License(acknowledgement, None, label, link))
     return entries
 
 
@@ -64,35 +117,12 @@ def _purl(node: NodeRecord) -> Any:
     return PackageURL(type=purl.type, namespace=purl.namespace, name=purl.name, version=purl.version)
 
 
-def _component(
-    result: AuditResult,
-    node: NodeRecord,
-    own: list[c.LicenseInfo],
-    audit: ModelAudit | None,
-    urls: dict[str, str],
-    *,
-    with_ref: bool = True,
-    pedigree: Any = None,
-) -> Any:
-    from cyclonedx.model import ExternalReference, ExternalReferenceType, XsUri
-    from cyclonedx.model.component import Component, ComponentType
-    from cyclonedx.model.contact import OrganizationalEntity
-    from cyclonedx.model.license import LicenseAcknowledgement
-
-    licenses = _license_entries(own, LicenseAcknowledgement.DECLARED, urls)
+def _properties(node: NodeRecord, audit: ModelAudit | None) -> list[tuple[str, str]]:
     props = [_prop("source", c.node_source(node) or "unknown")]
     if audit is not None:
-        effective = [
-            c.LicenseInfo(el.license, el.name, el.spdx, el.kind, el.url) for el in audit.effective_licenses
-        ]
-        licenses += _license_entries(effective, LicenseAcknowledgement.CONCLUDED, urls)
         props.append(_prop("verdict", audit.verdict))
         for el in audit.effective_licenses:
-            how = (
-                "declared by the model"
-                if el.own
-                else "via " + " -> ".join(c.inherited_path(audit.id, el.via))
-            )
+            how = "declared by the model" if el.own else "via " + " -> ".join(c.inherited_path(audit.id, el.via))
             props.append(_prop("effective-license", f"{el.name} [{el.spdx}] {how}"))
         for f in c.active_findings(audit):
             props.append(_prop(f"finding:{f.severity}", f"{f.code}: {f.message}"))
@@ -105,33 +135,38 @@ def _component(
         props.append(_prop("unresolved", f"{node.unresolved.code}: {node.unresolved.reason}"))
         if node.unresolved.retrieved_at:
             props.append(_prop("retrieved-at", node.unresolved.retrieved_at))
+    return props
 
-    owner = c.supplier_of(result, node)
+
+def _component(
+    result: AuditResult,
+    node: NodeRecord,
+    own: list[c.LicenseInfo],
+    audit: ModelAudit | None,
+    urls: dict[str, str],
+    *,
+    with_ref: bool = True,
+) -> _Component:
+    licenses = _license_entries(own, "declared", urls)
+    if audit is not None:
+        effective = [c.LicenseInfo(el.license, el.name, el.spdx, el.kind, el.url) for el in audit.effective_licenses]
+        licenses += _license_entries(effective, "concluded", urls)
     url = c.display_url(node)
-    return Component(
-        type=ComponentType.MACHINE_LEARNING_MODEL,
+    return _Component(
         name=node.id,
         bom_ref=node.id if with_ref else None,
         version=c.node_version(node),
-        supplier=OrganizationalEntity(name=owner) if owner else None,
+        supplier=c.supplier_of(result, node),
         licenses=licenses,
         purl=_purl(node),
-        external_references=(
-            [ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(url))] if url else None
-        ),
-        properties=props if with_ref else None,
-        pedigree=pedigree,
-        description=(
-            f"pipeline: {node.facts.pipeline_tag}" if node.facts and node.facts.pipeline_tag else None
-        ),
+        distribution=_uri(url) if url else None,
+        properties=_properties(node, audit) if with_ref else None,
+        description=f"pipeline: {node.facts.pipeline_tag}" if node.facts and node.facts.pipeline_tag else None,
     )
 
 
-def build_bom(result: AuditResult) -> Any:
-    from cyclonedx.model.bom import Bom, BomMetaData
-    from cyclonedx.model.component import Component, ComponentType, Pedigree
-    from cyclonedx.model.tool import ToolRepository
-
+def _bom_spec(result: AuditResult) -> _BomSpec:
+    """What the BOM says, decided once (linear in the result)."""
     licenses = c.node_licenses(result)
     audits = {m.id: m for m in result.models}
     urls = {rule_id: found[0] for rule_id, found in c.license_urls(result).items()}
@@ -140,51 +175,44 @@ def build_bom(result: AuditResult) -> Any:
     for e in sorted(result.graph.edges, key=lambda e: (e.child, e.parent, e.relation)):
         parents.setdefault(e.child, []).append((e.parent, e.relation, e.weak))
 
+    copies: dict[str, _Component] = {}  # parent id -> its copy in pedigrees (one, shared by its children)
+
+    def ancestor(parent: str) -> _Component:
+        if parent not in copies:
+            copies[parent] = _component(result, nodes[parent], licenses.get(parent, []), None, urls, with_ref=False)
+        return copies[parent]
+
     components = []
     for node_id in sorted(nodes):
-        node = nodes[node_id]
-        pedigree = None
+        component = _component(result, nodes[node_id], licenses.get(node_id, []), audits.get(node_id), urls)
         links = [p for p in parents.get(node_id, []) if p[0] in nodes]
         if links:
-            ancestors = [
-                _component(result, nodes[p], licenses.get(p, []), None, urls, with_ref=False)
-                for p, _, _ in links
-            ]
-            notes = "; ".join(
-                f"{c.relation_phrase(rel)} {p}{' (weak evidence only)' if weak else ''}"
-                for p, rel, weak in links
+            component.ancestors = [ancestor(p) for p, _, _ in links]
+            component.notes = "; ".join(
+                f"{c.relation_phrase(rel)} {p}{' (weak evidence only)' if weak else ''}" for p, rel, weak in links
             )
-            pedigree = Pedigree(ancestors=ancestors, notes=notes)
-        components.append(
-            _component(result, node, licenses.get(node_id, []), audits.get(node_id), urls, pedigree=pedigree)
-        )
+        components.append(component)
 
-    subject = Component(
-        type=ComponentType.APPLICATION,
+    subject = _Component(
         name=result.product or result.manifest or "audited models",
         bom_ref=SUBJECT_REF,
+        type="application",
         description="The product whose models were audited",
     )
-    tool = Component(type=ComponentType.APPLICATION, name=result.tool, version=result.tool_version)
-    metadata = BomMetaData(
-        tools=ToolRepository(components=[tool]),
-        component=subject,
-        timestamp=c.parse_time(result.generated_at).replace(microsecond=0),
-        properties=_metadata_properties(result),
-    )
+    tool = _Component(name=result.tool, bom_ref=None, type="application", version=result.tool_version)
     digest = c.content_digest(result)
-    bom = Bom(
+    return _BomSpec(
         components=components,
-        metadata=metadata,
-        serial_number=uuid.UUID(bytes=bytes.fromhex(digest[:32]), version=5),
+        subject=subject,
+        tool=tool,
+        roots=[r for r in result.graph.roots if r in nodes],
+        metadata_properties=_metadata_properties(result),
+        timestamp=c.parse_time(result.generated_at).replace(microsecond=0),
+        serial=uuid.UUID(bytes=bytes.fromhex(digest[:32]), version=5),
     )
-    by_ref = {comp.bom_ref.value: comp for comp in components}
-    roots = [by_ref[r] for r in result.graph.roots if r in by_ref]
-    bom.register_dependency(subject, roots)
-    return bom
 
 
-def _metadata_properties(result: AuditResult) -> list[Any]:
+def _metadata_properties(result: AuditResult) -> list[tuple[str, str]]:
     """The audit's verdict, completeness (with, when incomplete, a sentence naming each model that
     could not be read and why), rule set and finding counts."""
     counts = c.severity_counts(result)
@@ -203,11 +231,188 @@ def _metadata_properties(result: AuditResult) -> list[Any]:
     return props
 
 
-def to_json(result: AuditResult) -> str:
+# --------------------------------------------------------------------------- the JSON, directly
+
+
+def _last_if_none(value: Any) -> tuple[int, Any]:
+    """A sort key placing None after every value, as the library's comparisons do."""
+    return (1, "") if value is None else (0, value)
+
+
+def _license_data(lic: _License) -> dict[str, Any]:
+    data = {"acknowledgement": lic.acknowledgement, "id": lic.id, "name": lic.name, "url": lic.url}
+    return {"license": {k: v for k, v in data.items() if v is not None}}
+
+
+def _component_data(comp: _Component) -> dict[str, Any]:
+    licenses = sorted(
+        set(comp.licenses),
+        key=lambda lic: (lic.acknowledgement, _last_if_none(lic.id), _last_if_none(lic.name), _last_if_none(lic.url)),
+    )
+    ancestors = {a.name: a for a in comp.ancestors}  # one per parent (a set in the library)
+    data: dict[str, Any] = {
+        "type": comp.type,
+        "name": comp.name,
+        "bom-ref": comp.bom_ref,
+        "version": comp.version,
+        "supplier": {"name": comp.supplier} if comp.supplier else None,
+        "licenses": [_license_data(lic) for lic in licenses] or None,
+        "purl": comp.purl.to_string() if comp.purl is not None else None,
+        "externalReferences": [{"type": "distribution", "url": comp.distribution}] if comp.distribution else None,
+        "properties": [{"name": n, "value": v} for n, v in sorted(set(comp.properties or []))] or None,
+        "description": comp.description,
+    }
+    if ancestors or comp.notes:
+        pedigree = {
+            "ancestors": [_component_data(ancestors[name]) for name in sorted(ancestors)] or None,
+            "notes": comp.notes,
+        }
+        data["pedigree"] = {k: v for k, v in pedigree.items() if v is not None}
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def bom_data(result: AuditResult, *, streamed: bool = False) -> dict[str, Any]:
+    """The BOM as CycloneDX 1.6 JSON data: what cyclonedx-python-lib writes for `build_bom(result)`.
+    With `streamed`, the components are a `_common.Items` produced as they are written."""
+    spec = _bom_spec(result)
+    refs = sorted([SUBJECT_REF, *(comp.bom_ref for comp in spec.components if comp.bom_ref)])
+    roots = sorted(set(spec.roots))
+    dependencies = [
+        {"ref": ref, "dependsOn": roots} if ref == SUBJECT_REF and roots else {"ref": ref} for ref in refs
+    ]
+    metadata = {
+        "timestamp": spec.timestamp.isoformat(),
+        "tools": {"components": [_component_data(spec.tool)]},
+        "component": _component_data(spec.subject),
+        "properties": [{"name": n, "value": v} for n, v in sorted(set(spec.metadata_properties))],
+    }
+    data: dict[str, Any] = {
+        "$schema": SCHEMA,
+        "bomFormat": "CycloneDX",
+        "specVersion": SPEC_VERSION,
+        "serialNumber": spec.serial.urn,
+        "version": 1,
+        "metadata": metadata,
+        "dependencies": dependencies,
+    }
+    if spec.components:
+        ordered = sorted(spec.components, key=lambda comp: comp.name)
+        components = (_component_data(comp) for comp in ordered)
+        data["components"] = c.Items(components) if streamed else list(components)
+    return data
+
+
+# --------------------------------------------------------------------------- the library's model (tests)
+
+
+def _library_component(comp: _Component) -> Any:
+    from cyclonedx.model import ExternalReference, ExternalReferenceType, Property, XsUri
+    from cyclonedx.model.component import Component, ComponentType, Pedigree
+    from cyclonedx.model.contact import OrganizationalEntity
+    from cyclonedx.model.license import DisjunctiveLicense, LicenseAcknowledgement
+
+    pedigree = None
+    if comp.ancestors or comp.notes:
+        pedigree = Pedigree(ancestors=[_library_component(a) for a in comp.ancestors], notes=comp.notes)
+    licenses = [
+        DisjunctiveLicense(
+            id=lic.id, name=lic.name, url=XsUri(lic.url) if lic.url else None,
+            acknowledgement=LicenseAcknowledgement(lic.acknowledgement),
+        )
+        if lic.id
+        else DisjunctiveLicense(
+            name=lic.name, url=XsUri(lic.url) if lic.url else None,
+            acknowledgement=LicenseAcknowledgement(lic.acknowledgement),
+        )
+        for lic in comp.licenses
+    ]
+    return Component(
+        type=ComponentType(comp.type),
+        name=comp.name,
+        bom_ref=comp.bom_ref,
+        version=comp.version,
+        supplier=OrganizationalEntity(name=comp.supplier) if comp.supplier else None,
+        licenses=licenses,
+        purl=comp.purl,
+        external_references=(
+            [ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(comp.distribution))]
+            if comp.distribution
+            else None
+        ),
+        properties=[Property(name=n, value=v) for n, v in comp.properties] if comp.properties is not None else None,
+        pedigree=pedigree,
+        description=comp.description,
+    )
+
+
+def build_bom(result: AuditResult) -> Any:
+    """The same BOM as cyclonedx-python-lib model objects (the tests write it with the library and
+    compare; renders use `bom_data`)."""
+    from cyclonedx.model.bom import Bom, BomMetaData
+    from cyclonedx.model.dependency import Dependency
+    from cyclonedx.model.tool import ToolRepository
+
+    spec = _bom_spec(result)
+    components = [_library_component(comp) for comp in spec.components]
+    subject = _library_component(spec.subject)
+    metadata = BomMetaData(
+        tools=ToolRepository(components=[_library_component(spec.tool)]),
+        component=subject,
+        timestamp=spec.timestamp,
+        properties=[_library_property(n, v) for n, v in spec.metadata_properties],
+    )
+    by_ref = {comp.bom_ref.value: comp for comp in components}
+    roots = [by_ref[r] for r in spec.roots if r in by_ref]
+    # The subject depends on the audited models; every component has its (empty) entry, as
+    # `Bom.validate` would register it.
+    dependencies = [Dependency(ref=subject.bom_ref, dependencies=[Dependency(ref=r.bom_ref) for r in roots])]
+    dependencies += [Dependency(ref=comp.bom_ref) for comp in components]
+    bom = Bom(components=components, metadata=metadata, serial_number=spec.serial, dependencies=dependencies)
+    _index_dependencies(bom)
+    return bom
+
+
+def _library_property(name: str, value: str) -> Any:
+    from cyclonedx.model import Property
+
+    return Property(name=name, value=value)
+
+
+def _index_dependencies(bom: Any) -> None:
+    """Give `bom` a `register_dependency` that finds a registered target through a dict, not by
+    scanning every dependency: the library's own output runs `Bom.validate`, which registers each
+    component in turn (quadratic in the components with the library's scan). Same semantics."""
+    from cyclonedx.model.dependency import Dependency
+
+    index = {dep.ref: dep for dep in bom.dependencies}
+
+    def register_dependency(target: Any, depends_on: Iterable[Any] | None = None) -> None:
+        depends_on = list(depends_on or [])
+        found = index.get(target.bom_ref)
+        if found is None:
+            found = index[target.bom_ref] = Dependency(ref=target.bom_ref)
+            bom.dependencies.add(found)
+        if depends_on:
+            found.dependencies.update(Dependency(ref=d.bom_ref) for d in depends_on)
+            for dependency in depends_on:
+                register_dependency(dependency)
+
+    bom.register_dependency = register_dependency
+
+
+def library_json(result: AuditResult) -> dict[str, Any]:
+    """`build_bom` written by cyclonedx-python-lib (JSON 1.6), as data: the reference `bom_data` is
+    tested against."""
+    import json
+
     from cyclonedx.output.json import JsonV1Dot6
 
-    text = JsonV1Dot6(build_bom(result)).output_as_string(indent=2)
-    return json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    data: dict[str, Any] = json.loads(JsonV1Dot6(build_bom(result)).output_as_string())
+    return data
+
+
+def to_json(result: AuditResult) -> str:
+    return (c.dumps_sorted(bom_data(result)) + b"\n").decode("utf-8")
 
 
 def validation_errors(text: str) -> list[str]:
@@ -222,4 +427,11 @@ def validation_errors(text: str) -> list[str]:
 
 def render(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
     del manifest_path
-    return to_json(result).encode("utf-8")
+    return c.dumps_sorted(bom_data(result)) + b"\n"
+
+
+def write(result: AuditResult, fp: IO[bytes], *, manifest_path: str | None = None) -> None:
+    """`render`, written one component at a time."""
+    del manifest_path
+    c.write_json(bom_data(result, streamed=True), fp.write)
+    fp.write(b"\n")

@@ -3,6 +3,12 @@
 Templates live in `reports/` (see `auditor.paths.templates_dir`). Autoescaping is on for every
 template: all strings from model cards are untrusted and render as text. URLs are turned into
 links only when they are plain http(s) URLs; anything else is shown as text.
+
+A large audit stays usable: with more than `OPEN_SECTIONS` audited models, the summary opens with
+what blocks release and the table of every model is folded, as are the model sections past the
+first `OPEN_SECTIONS` and the evidence tables (`<details>`: the browser opens one when it is
+linked to); a lineage too large to draw legibly is drawn in part, whole families, the failing ones
+first, with a note naming the families left out (`_graph.select_families`).
 """
 
 from __future__ import annotations
@@ -11,17 +17,20 @@ import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import IO, Any
 
 from auditor.model import AuditResult, EdgeRecord, Evidence, Finding, ModelAudit, NodeRecord
 from auditor.paths import templates_dir
 from auditor.reports import _common as c
-from auditor.reports._graph import layout
+from auditor.reports._graph import layout, select_families
 from auditor.vocab import SEVERITY_RANK
 
 TEMPLATE = "audit.html.j2"
 STYLESHEET = "report.css"
-
+OPEN_SECTIONS = 20  # model sections shown open; past this many models, the rest are folded
+LEFT_OUT_NAMED = 12  # families left out of the drawing that the note names (the largest)
+BLOCKING_NAMED = 25  # models with blocking findings named in the verdict's sentence (all are in the table)
+NEEDED_NAMED = 25  # audited models named for each unread model in the incomplete banner
 
 
 @lru_cache(maxsize=1)
@@ -215,6 +224,8 @@ def context(result: AuditResult, manifest_path: str | None = None) -> dict[str, 
     css = (templates_dir() / STYLESHEET).read_text(encoding="utf-8")
     blocking = [FindingView(f, c.license_name(result, f.license)) for f in c.blocking_findings(result)]
     unresolved = [n for n in result.graph.nodes if n.facts is None]
+    verdicts: dict[str, str] = {m.id: m.verdict for m in result.models}
+    drawn, families = select_families(result.graph, verdicts)
     return {
         "r": result,
         "css": Markup(css),  # our own stylesheet, not card data
@@ -224,9 +235,13 @@ def context(result: AuditResult, manifest_path: str | None = None) -> dict[str, 
         "counts": c.severity_counts(result),
         "blocking": blocking,
         "blocking_models": list(dict.fromkeys(fv.finding.model for fv in blocking)),
-        "graph": layout(
-            result.graph, licenses, {m.id: m.verdict for m in result.models}, inherited=_inherited(result)
-        ),
+        "blocking_named": BLOCKING_NAMED,
+        "needed_named": NEEDED_NAMED,
+        "graph": layout(drawn, licenses, verdicts, inherited=_inherited(result)) if drawn.nodes else None,
+        "families": families,
+        "families_named": sorted(families.left_out, key=lambda f: -f.size)[:LEFT_OUT_NAMED] if families else [],
+        "large": len(result.models) > OPEN_SECTIONS,
+        "open_sections": OPEN_SECTIONS,
         "kind_labels": c.KIND_LABELS,
         "models": _model_views(result),
         "obligations": c.dedupe_obligations(result.obligations),
@@ -248,3 +263,18 @@ def context(result: AuditResult, manifest_path: str | None = None) -> dict[str, 
 def render(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
     template = _environment().get_template(TEMPLATE)
     return template.render(**context(result, manifest_path)).encode("utf-8")
+
+
+def write(result: AuditResult, fp: IO[bytes], *, manifest_path: str | None = None) -> None:
+    """`render`, written as the template produces it (in pieces of about 64 KiB): the page of a
+    large audit is never held whole, as text and again as bytes."""
+    template = _environment().get_template(TEMPLATE)
+    pending: list[str] = []
+    size = 0
+    for chunk in template.generate(**context(result, manifest_path)):
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= 65536:
+            fp.write("".join(pending).encode("utf-8"))
+            pending, size = [], 0
+    fp.write("".join(pending).encode("utf-8"))

@@ -8,8 +8,8 @@ warning -> warning, info -> note), located at the manifest line that requested t
 from __future__ import annotations
 
 import hashlib
-import json
-from typing import Any
+from collections.abc import Iterator
+from typing import IO, Any
 
 from auditor.model import AuditResult, Finding, ModelAudit
 from auditor.reports import _common as c
@@ -86,11 +86,8 @@ def _run_properties(result: AuditResult) -> dict[str, Any]:
     return properties
 
 
-def build_log(result: AuditResult, manifest_path: str | None = None) -> dict[str, Any]:
-    rules = _rules(result)
-    index = {r["id"]: i for i, r in enumerate(rules)}
-    uri = (manifest_path or result.manifest or "").replace("\\", "/") or None
-    results = []
+def _results(result: AuditResult, index: dict[str, int], uri: str | None) -> Iterator[dict[str, Any]]:
+    """One SARIF result per finding that is not waived, produced as they are written."""
     for model in result.models:
         for f in model.findings:
             if f.waived:
@@ -119,7 +116,16 @@ def build_log(result: AuditResult, manifest_path: str | None = None) -> dict[str
                 entry["properties"]["clause"] = {"section": f.clause.section, "quote": f.clause.quote}
             if f.via:
                 entry["properties"]["via"] = list(f.via)
-            results.append(entry)
+            yield entry
+
+
+def build_log(result: AuditResult, manifest_path: str | None = None, *, streamed: bool = False) -> dict[str, Any]:
+    """The SARIF log; with `streamed`, its results are a `_common.Items` produced as they are
+    written (`write`), not a list held whole."""
+    rules = _rules(result)
+    index = {r["id"]: i for i, r in enumerate(rules)}
+    uri = (manifest_path or result.manifest or "").replace("\\", "/") or None
+    results = _results(result, index, uri)
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -131,7 +137,7 @@ def build_log(result: AuditResult, manifest_path: str | None = None) -> dict[str
             }
         },
         "invocations": [_invocation(result)],
-        "results": results,
+        "results": c.Items(results) if streamed else list(results),
         "properties": _run_properties(result),
     }
     if uri:
@@ -139,6 +145,11 @@ def build_log(result: AuditResult, manifest_path: str | None = None) -> dict[str
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
+def write(result: AuditResult, fp: IO[bytes], *, manifest_path: str | None = None) -> None:
+    """`render`, written one result at a time."""
+    c.write_json(build_log(result, manifest_path, streamed=True), fp.write)
+    fp.write(b"\n")
+
+
 def render(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
-    log = build_log(result, manifest_path)
-    return (json.dumps(log, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    return c.dumps_sorted(build_log(result, manifest_path)) + b"\n"  # = json.dumps(sort_keys, indent=2)

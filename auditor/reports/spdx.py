@@ -2,8 +2,13 @@
 
 One Package per lineage node (files not analysed), the document DESCRIBES each audited model
 (graph root), lineage edges become DESCENDANT_OF / VARIANT_OF relationships (the relation in the
-comment), the verdicts become REVIEW annotations. Built with spdx-tools model classes, validated
-with `validate_full_spdx_document` (zero messages or ValueError), written by spdx-tools writers.
+comment), the verdicts become REVIEW annotations. Built with spdx-tools model classes and written
+by spdx-tools (its JSON converters, its tag-value writer). The document is not validated on every
+render: `validate_full_spdx_document` grows with the square of the document (seconds for a few
+thousand models), so the tests validate it (tests/test_reports.py, tests/test_example_reports.py).
+Rendering is linear in the result: license expressions are parsed once per distinct expression and
+annotations are attached to their packages through an index (spdx-tools' JSON converter scans every
+annotation for every package).
 
 Mapping of lineage relations (SPDX 2.3 relationship types, child -> parent):
   finetune, adapter, merge, unknown -> DESCENDANT_OF (derived work); quantized -> VARIANT_OF.
@@ -13,8 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import re
+from functools import lru_cache
 from typing import Any
 
 from auditor.model import AuditResult, EdgeRecord, ModelAudit, NodeRecord
@@ -64,13 +69,21 @@ def license_expression(info: c.LicenseInfo) -> tuple[str, list[str]]:
     A valid SPDX expression is used as normalised by the SPDX license list; LicenseRef-ids are
     kept; anything else (NOASSERTION, a non-SPDX key) becomes `LicenseRef-<rule id>`.
     """
+    expr, refs = _license_expression(info.spdx, info.license)
+    return expr, list(refs)
+
+
+@lru_cache(maxsize=4096)
+def _license_expression(spdx: str, rule_id: str) -> tuple[str, tuple[str, ...]]:
+    """`license_expression`, once per distinct (SPDX expression, rule id): the SPDX license list
+    check costs milliseconds, and every package of a large lineage names one of a few licenses."""
     from spdx_tools.common.spdx_licensing import spdx_licensing
 
-    text = info.spdx.strip()
+    text = spdx.strip()
     if text.upper() not in _NO_VALUE:
         checked = spdx_licensing.validate(text)
         if not checked.errors and checked.normalized_expression:
-            return str(checked.normalized_expression), []
+            return str(checked.normalized_expression), ()
         invalid = [str(s) for s in checked.invalid_symbols]
         if invalid and all(_LICENSE_REF.match(s) for s in invalid):
             try:
@@ -78,9 +91,18 @@ def license_expression(info: c.LicenseInfo) -> tuple[str, list[str]]:
             except Exception:  # malformed expression: fall back to a LicenseRef
                 rendered = ""
             if rendered:
-                return rendered, sorted(set(invalid))
-    ref = license_ref_for(info.license)
-    return ref, [ref]
+                return rendered, tuple(sorted(set(invalid)))
+    ref = license_ref_for(rule_id)
+    return ref, (ref,)
+
+
+@lru_cache(maxsize=4096)
+def _parsed(expression: str) -> Any:
+    """An SPDX expression parsed (spdx-tools' `LicenseExpression`), once per distinct text; the
+    parsed expression is only read (written out as text), so packages share it."""
+    from spdx_tools.common.spdx_licensing import spdx_licensing
+
+    return spdx_licensing.parse(expression)
 
 
 def _conjunction(infos: list[c.LicenseInfo]) -> tuple[str | None, dict[str, c.LicenseInfo]]:
@@ -145,7 +167,6 @@ def _package(
     audit: ModelAudit | None,
     refs: dict[str, c.LicenseInfo],
 ) -> Any:
-    from spdx_tools.common.spdx_licensing import spdx_licensing
     from spdx_tools.spdx.model import (
         Actor,
         ActorType,
@@ -160,7 +181,7 @@ def _package(
     refs.update({k: v for k, v in used.items() if k not in refs})
     declared: Any
     if declared_expr:
-        declared = spdx_licensing.parse(declared_expr)
+        declared = _parsed(declared_expr)
     elif node.facts is not None and node.facts.declared.is_empty:
         declared = SpdxNone()
     else:
@@ -173,7 +194,7 @@ def _package(
         concluded_expr, used = _conjunction(infos)
         refs.update({k: v for k, v in used.items() if k not in refs})
         if concluded_expr:
-            concluded = spdx_licensing.parse(concluded_expr)
+            concluded = _parsed(concluded_expr)
         reasons = [
             "declared by the model" if el.own else "via " + " -> ".join(c.inherited_path(audit.id, el.via))
             for el in audit.effective_licenses
@@ -313,33 +334,54 @@ def build_document(result: AuditResult) -> Any:
 
 
 def validate(document: Any) -> list[str]:
+    """The messages of spdx-tools' full validation (empty when valid); used by the tests, not by renders."""
     from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
     return [m.validation_message for m in validate_full_spdx_document(document)]
 
 
-def _checked(result: AuditResult) -> Any:
-    document = build_document(result)
-    messages = validate(document)
-    if messages:
-        raise ValueError("SPDX document is not valid: " + "; ".join(messages))
-    return document
+def to_dict(document: Any) -> dict[str, Any]:
+    """The document as SPDX 2.3 JSON data, by spdx-tools' `DocumentConverter`, with the annotations
+    converted apart and attached to their packages through an index (the converter itself scans
+    every annotation for every package and every element id for every annotation)."""
+    from spdx_tools.spdx.jsonschema.annotation_converter import AnnotationConverter
+    from spdx_tools.spdx.jsonschema.document_converter import DocumentConverter
+    from spdx_tools.spdx.model import Document
+
+    bare = Document(
+        creation_info=document.creation_info,
+        packages=document.packages,
+        files=document.files,
+        snippets=document.snippets,
+        relationships=document.relationships,
+        extracted_licensing_info=document.extracted_licensing_info,
+    )
+    data: dict[str, Any] = DocumentConverter().convert(bare)
+    elements = {p.spdx_id for p in document.packages} | {f.spdx_id for f in document.files}
+    elements |= {s.spdx_id for s in document.snippets}
+    convert = AnnotationConverter().convert
+    by_element: dict[str, list[dict[str, Any]]] = {}
+    own: list[dict[str, Any]] = []
+    for annotation in document.annotations:
+        target = by_element.setdefault(annotation.spdx_id, []) if annotation.spdx_id in elements else own
+        target.append(convert(annotation))
+    for package in data.get("packages", []):
+        if package["SPDXID"] in by_element:
+            package["annotations"] = by_element[package["SPDXID"]]
+    if own:
+        data["annotations"] = own
+    return data
 
 
 def render_json(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
-    from spdx_tools.spdx.writer.json.json_writer import write_document_to_stream
-
     del manifest_path
-    stream = io.StringIO()
-    write_document_to_stream(_checked(result), stream, validate=False)
-    data = json.loads(stream.getvalue())
-    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    return c.dumps_sorted(to_dict(build_document(result))) + b"\n"
 
 
 def render_tag_value(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
-    from spdx_tools.spdx.writer.tagvalue.tagvalue_writer import write_document_to_stream
+    from spdx_tools.spdx.writer.tagvalue.tagvalue_writer import write_document
 
     del manifest_path
     stream = io.StringIO()
-    write_document_to_stream(_checked(result), stream, validate=False)
+    write_document(build_document(result), stream)  # the writer's own entry, less validation and deduplication
     return stream.getvalue().encode("utf-8")
