@@ -85,7 +85,6 @@ FAIL_ON: tuple[FailOn, ...] = get_args(FailOn)
 
 # What a territory term tests: where the licensee is domiciled, or where the product is offered/used.
 RegionQuestion = Literal["domicile", "market"]
-REGION_QUESTIONS: tuple[RegionQuestion, ...] = get_args(RegionQuestion)
 # Each question's declared-use field and the words for who it withholds rights from.
 REGION_QUESTION_WORDS: dict[RegionQuestion, tuple[str, str]] = {
     "domicile": ("domicile", "are domiciled in"), "market": ("markets", "offer or use the product in")}
@@ -255,11 +254,6 @@ def check_code(value: str) -> str:
         raise unknown_value("finding code", value, CODES, "codes")
     return value
 
-
-def check_severity(value: str) -> str:
-    if value not in SEVERITIES:
-        raise unknown_value("severity", value, SEVERITIES, "severities")
-    return value
 
 
 def check_distribution(value: str) -> Distribution:

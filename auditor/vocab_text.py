@@ -46,6 +46,9 @@ _LISTS: dict[str, Callable[[], list[str]]] = {
 }
 
 
+VOCAB_LISTS: tuple[str, ...] = tuple(_LISTS)
+
+
 def render_vocab(which: str) -> str:
     return "\n".join(_LISTS[which]()) + "\n"
 

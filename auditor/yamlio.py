@@ -130,9 +130,6 @@ def load(text: str, file: str, limits: Limits) -> tuple[Any, yaml.Node | None]:
     return data, node
 
 
-def load_bytes(data: bytes, file: str, limits: Limits) -> tuple[Any, yaml.Node | None]:
-    return load(decode(data, file, limits), file, limits)
-
 
 def line_of(root: yaml.Node | None, loc: Iterable[Any]) -> int:
     """1-based line of the node at a pydantic error location: the line of the last key named in it."""

@@ -10,7 +10,7 @@ import pytest
 
 from auditor import vocab
 from auditor.rules.loader import load_rules
-from auditor.vocab_text import codes_markdown, exit_codes_markdown, render_vocab
+from auditor.vocab_text import VOCAB_LISTS, codes_markdown, exit_codes_markdown, render_vocab
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,11 +74,17 @@ def test_codes_suggest_the_closest() -> None:
         vocab.check_code("non-comercial")
 
 
-@pytest.mark.parametrize("which", ["codes", "purposes", "regions", "severities", "distributions", "relations",
-                                   "kinds", "exit-codes"])
+@pytest.mark.parametrize("which", VOCAB_LISTS)
 def test_every_list_renders(which: str) -> None:
     text = render_vocab(which)
     assert text.count("\n") >= 2
+
+
+def test_an_unknown_list_is_one_line_with_a_suggestion() -> None:
+    from tests.test_cli import cli, one_line_error
+
+    message = one_line_error(cli("vocab", "purpose"))
+    assert "unknown list 'purpose'. Did you mean 'purposes'?" in message
 
 
 def test_no_vocabulary_is_declared_twice() -> None:

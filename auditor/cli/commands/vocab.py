@@ -8,8 +8,7 @@ import typer
 
 from auditor.cli._common import guarded
 from auditor.errors import AuditorError
-
-VOCAB_LISTS = ("codes", "purposes", "regions", "severities", "distributions", "relations", "kinds", "exit-codes")
+from auditor.vocab_text import VOCAB_LISTS, render_vocab
 
 
 def register(app: typer.Typer) -> None:
@@ -24,11 +23,10 @@ def vocab(
 
     Example: auditor vocab purposes
     """
-    from auditor.vocab_text import render_vocab
-
     if which not in VOCAB_LISTS:
-        from auditor.vocab import unknown_value
+        from auditor.vocab import suggest
 
-        raise AuditorError(str(unknown_value("list", which, VOCAB_LISTS, "LIST")).replace(
-            "See `auditor vocab LIST` for the list", f"Choose one of: {', '.join(VOCAB_LISTS)}"))
+        close = suggest(which, VOCAB_LISTS)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise AuditorError(f"unknown list {which!r}.{hint} Choose one of: {', '.join(VOCAB_LISTS)}")
     typer.echo(render_vocab(which), nl=False)
