@@ -233,10 +233,19 @@ def _check_purpose(value: str) -> str:
     return value
 
 
+def _some_region(values: list[str]) -> list[str]:
+    """An empty region list answers nothing (every organisation is domiciled somewhere): refused."""
+    if not values:
+        raise PydanticCustomError(
+            "vocab", "an empty list of regions answers nothing. Give at least one ISO code, a country name, EU or "
+                     "EEA, or remove the key to be asked")
+    return sorted(set(values))
+
+
 RegionList = Annotated[
     list[Annotated[str, BeforeValidator(_vocab_item(vocab.parse_region))]],
     BeforeValidator(_split),
-    AfterValidator(lambda v: sorted(set(v))),
+    AfterValidator(_some_region),
 ]
 PurposeList = Annotated[
     list[Annotated[str, BeforeValidator(_vocab_item(_check_purpose))]],

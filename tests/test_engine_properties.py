@@ -100,7 +100,7 @@ uses = st.builds(
     monthly_active_users=_optional(st.integers(0, 2_000_000_000)),
     annual_revenue_usd=_optional(st.integers(0, 10_000_000)),
     distribution=_optional(st.sampled_from(DISTRIBUTIONS)),
-    regions=_optional(st.lists(st.sampled_from(REGIONS), max_size=3, unique=True)),
+    regions=_optional(st.lists(st.sampled_from(REGIONS), min_size=1, max_size=3, unique=True)),
     purposes=_optional(st.lists(st.sampled_from(PURPOSES), max_size=3, unique=True)),
     trains_on_outputs=_optional(st.booleans()),
 )
@@ -160,7 +160,7 @@ declared_uses = st.builds(
     monthly_active_users=st.integers(0, 2_000_000_000),
     annual_revenue_usd=st.integers(0, 10_000_000),
     distribution=st.sampled_from(DISTRIBUTIONS),
-    regions=st.lists(st.sampled_from(REGIONS), max_size=3, unique=True),
+    regions=st.lists(st.sampled_from(REGIONS), min_size=1, max_size=3, unique=True),
     purposes=st.lists(st.sampled_from(PURPOSES), max_size=3, unique=True),
     trains_on_outputs=st.booleans(),
 )

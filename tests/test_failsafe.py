@@ -53,6 +53,13 @@ def test_a_country_name_or_code_in_the_eu_fails_on_the_territory_clause(tmp_path
     assert [f["code"] for f in result["models"][0]["findings"] if f["severity"] == "error"] == ["territory"]
 
 
+@pytest.mark.parametrize("written", ["[]", '""', '" , "'])
+def test_an_empty_region_list_is_refused(tmp_path: Path, written: str) -> None:
+    path = manifest(tmp_path, f"  purposes: [chat-assistant]\n  domicile: {written}\n  markets: [US]\n")
+    message = one_line_error(cli("audit", path, "--snapshot", SNAPSHOT))
+    assert f"{path}:7: use.domicile: an empty list of regions answers nothing" in message
+
+
 def test_region_list_on_the_command_line_is_split(tmp_path: Path) -> None:
     run = cli("check", VISION, *COMMERCIAL_SAAS, "--region", "EU,US", "--purpose", "chat-assistant",
               "--snapshot", SNAPSHOT)
