@@ -142,3 +142,33 @@ def test_nothing_declared_is_missing() -> None:
 def test_fold_helpers() -> None:
     assert fold(" Apache_2.0 ") == "apache-2.0"
     assert fold_link("HTTPS://www.Example.com/LICENSE/?x=1#y") == "example.com/license"
+
+
+def test_a_rule_can_bundle_its_full_license_text(tmp_path: Path) -> None:
+    (tmp_path / "texts").mkdir()
+    (tmp_path / "texts" / "acme-text.txt").write_text("Acme Model License\n\n1. You may use the model.\n")
+    _write_rule(tmp_path, "acme-text", text_file="texts/acme-text.txt")
+    rules = load_rules([tmp_path])
+    assert (rules.license_text("acme-text") or "").startswith("Acme Model License")
+    assert rules.license_text("mit") is None or rules.text_path("mit") is not None
+
+
+@pytest.mark.parametrize(("name", "content", "problem"), [
+    ("missing", None, "does not exist"),
+    ("empty", b"", "is 0 bytes"),
+    ("latin", "Lizenz f\u00fcr Modelle".encode("latin-1"), "is not UTF-8"),
+])
+def test_a_broken_license_text_is_a_located_error(tmp_path: Path, name: str, content: bytes | None,
+                                                   problem: str) -> None:
+    (tmp_path / "texts").mkdir()
+    if content is not None:
+        (tmp_path / "texts" / f"{name}.txt").write_bytes(content)
+    path = _write_rule(tmp_path, name, text_file=f"texts/{name}.txt")
+    errors, _ = validate_dirs([tmp_path])
+    assert any(e.startswith(f"{path}:1: text_file:") and problem in e for e in errors), errors
+
+
+def test_a_license_text_path_cannot_leave_the_rule_folder(tmp_path: Path) -> None:
+    path = _write_rule(tmp_path, "escape", text_file="../../etc/passwd")
+    errors, _ = validate_dirs([tmp_path])
+    assert any(e.startswith(f"{path}:") and "text_file" in e for e in errors), errors

@@ -21,6 +21,7 @@ from auditor.paths import bundled_rules_dir
 from auditor.rules.schema import LicenseRule, LineageFact
 
 MAX_RULE_BYTES = yamlio.RULE_LIMITS.max_bytes
+MAX_TEXT_BYTES = 1_000_000  # a license text; the longest bundled one is far below this
 
 
 class RuleError(AuditorError):
@@ -37,6 +38,17 @@ class RuleSet:
 
     def get(self, rule_id: str) -> LicenseRule | None:
         return self.rules.get(rule_id)
+
+    def text_path(self, rule_id: str) -> Path | None:
+        """The bundled full text of a rule's license, if the rule names one (checked at load)."""
+        rule = self.rules.get(rule_id)
+        if rule is None or rule.text_file is None:
+            return None
+        return Path(self.sources[rule_id]).parent / rule.text_file
+
+    def license_text(self, rule_id: str) -> str | None:
+        path = self.text_path(rule_id)
+        return None if path is None else path.read_text(encoding="utf-8")
 
     @cached_property
     def index(self) -> tuple[dict[str, str], dict[str, str]]:
@@ -113,6 +125,7 @@ def _scan(dirs: Iterable[Path]) -> _Scan:
             errors.extend(problems)
             if isinstance(rule, LicenseRule):
                 scan.rules.append((index, path, rule))
+                errors.extend(_text_problems(path, rule))
                 if path.stem != rule.id:
                     errors.append(f"{path}:1: id: {rule.id!r} must match the file name {path.stem!r}")
                 if rule.id in seen and seen[rule.id].parent == path.parent:
@@ -130,6 +143,24 @@ def _scan(dirs: Iterable[Path]) -> _Scan:
             if isinstance(fact, LineageFact):
                 scan.lineage.append((path, fact))
     return scan
+
+
+def _text_problems(path: Path, rule: LicenseRule) -> list[str]:
+    """A named license text must exist beside the rule, be UTF-8 and of a sane size."""
+    if rule.text_file is None:
+        return []
+    text = path.parent / rule.text_file
+    where = f"{path}:1: text_file: {rule.text_file!r}"
+    if not text.is_file():
+        return [f"{where} does not exist (put the license text there or remove the field)"]
+    size = text.stat().st_size
+    if not 0 < size <= MAX_TEXT_BYTES:
+        return [f"{where} is {size} bytes (a license text must be 1 to {MAX_TEXT_BYTES} bytes)"]
+    try:
+        text.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        return [f"{where} is not UTF-8 (byte {err.start}); re-save it as UTF-8"]
+    return []
 
 
 def _alias_keys(rule: LicenseRule) -> list[str]:
@@ -157,6 +188,8 @@ def load_rules(extra_dirs: Iterable[Path] = ()) -> RuleSet:
         rules[rule.id] = rule
         sources[rule.id] = str(path)
         digest.update(path.read_bytes())
+        if rule.text_file is not None:
+            digest.update((path.parent / rule.text_file).read_bytes())
     for path, _fact in scan.lineage:
         digest.update(path.read_bytes())
     return RuleSet(

@@ -258,6 +258,9 @@ class LicenseRule(_Strict):
     name: str
     version: str = ""
     url: str
+    # The full license text, bundled beside the rule files (`texts/<id>.txt`, relative to the rule's folder):
+    # SPDX `hasExtractedLicensingInfos`, CycloneDX license text and THIRD_PARTY_NOTICES ship it.
+    text_file: str | None = Field(default=None, pattern=r"^texts/[a-z0-9][a-z0-9.+-]*\.txt$")
     spdx: str  # SPDX id or LicenseRef-…
     kind: LicenseKind
     summary: str  # one paragraph, plain language
