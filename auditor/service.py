@@ -15,6 +15,7 @@ import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -28,6 +29,9 @@ from auditor.policy import Policy
 from auditor.rules import loader
 from auditor.rules.loader import RuleSet
 from auditor.vocab import FAIL_ON
+
+if TYPE_CHECKING:
+    from auditor.lock import LockFile
 
 Progress = Callable[[int, int, str], None]
 Label = Callable[[NodeRecord], str]
@@ -132,8 +136,10 @@ def audit_manifest(
     depth: int = 10,
     concurrency: int = 8,
     progress: Progress | None = None,
+    lock: LockFile | None = None,
 ) -> AuditResult:
-    """`auditor audit`: the manifest, its rules and policy, then every model's lineage, evaluated."""
+    """`auditor audit`: the manifest, its rules and policy, then every model's lineage, evaluated (each
+    Hub node at its commit in `lock`, when given)."""
     from auditor.manifest import load_manifest
     from auditor.manifest_entries import audit_entries
 
@@ -144,8 +150,13 @@ def audit_manifest(
     for key, problem in release_count_problems(loaded.use, rules)[:1]:
         raise loaded.error_at(("use", "monthly_active_users_at_release", key), problem)
     policy = load_policy(loaded.policy_path, rules)
+    built = build_source(source)
+    if lock is not None:
+        from auditor.lock import PinnedSource
+
+        built = PinnedSource(built, lock.pins())
     return run_audit(
-        audit_entries(loaded), build_source(source), rules, loaded.use, policy, depth=depth,
+        audit_entries(loaded), built, rules, loaded.use, policy, depth=depth,
         concurrency=concurrency, product=loaded.product, manifest=str(manifest), policy_name=loaded.policy,
         progress=progress,
     )
@@ -285,6 +296,29 @@ def record_snapshot(
     path = recorder.write(out, __version__)
     unresolved = sum(1 for n in graph.nodes if n.unresolved is not None)
     return Recording(path=path, answers=len(recorder.records), unresolved=unresolved)
+
+
+# --------------------------------------------------------------------------- lock
+
+
+def lock_manifest(
+    manifest: Path,
+    source: SourceOptions,
+    *,
+    depth: int = 10,
+    concurrency: int = 8,
+    progress: Progress | None = None,
+) -> LockFile:
+    """`auditor lock`: crawl what the audit of `manifest` reads and pin every node to the commit read."""
+    from auditor.lock import build_lock
+    from auditor.manifest import load_manifest
+    from auditor.manifest_entries import audit_entries
+
+    loaded = load_manifest(manifest)
+    rules = load_rules(loaded.rule_dirs)
+    graph = crawl_entries(audit_entries(loaded), build_source(source), rules, depth=depth,
+                          concurrency=concurrency, progress=progress)
+    return build_lock(graph, manifest, rules.version, rules.digest)
 
 
 # --------------------------------------------------------------------------- rules

@@ -491,3 +491,54 @@ def test_install_step(tmp_path: Path, skip: str, installed: str | None, expect_i
         assert pip_calls == []
     if skip and installed != __version__:
         assert "::warning::" in step.stdout
+
+
+# --------------------------------------------------------------------------- lock gate and baseline drift
+
+
+def test_require_lock_fails_a_manifest_changed_without_its_lock(tmp_path: Path) -> None:
+    missing = run_action(tmp_path / "a", {"manifest": "examples/auditor.yaml", "require-lock": "true"},
+                         job_env=offline_env(), only=["Check the lock"])
+    assert missing.failed and "no auditor.lock beside the manifest" in missing.logs()
+    workspace = tmp_path / "b" / "workspace"
+    shutil.copytree(ROOT / "examples", workspace / "examples")
+    subprocess.run([str(VENV_BIN / "auditor"), "lock", "examples/auditor.yaml", "--snapshot", "examples/snapshot"],
+                   cwd=workspace, check=True, capture_output=True)
+    fresh = run_action(tmp_path / "b", {"manifest": "examples/auditor.yaml", "require-lock": "true"},
+                       job_env=offline_env(), only=["Check the lock"])
+    assert not fresh.failed, fresh.logs()
+    manifest = workspace / "examples" / "auditor.yaml"
+    manifest.write_text(manifest.read_text() + "  - id: Qwen/Qwen2.5-7B\n")
+    stale = run_action(tmp_path / "b", {"manifest": "examples/auditor.yaml", "require-lock": "true"},
+                       job_env=offline_env(), only=["Check the lock"])
+    assert stale.failed and "the manifest changed without its lock" in stale.logs()
+
+
+def test_a_baseline_result_puts_the_drift_in_the_job_summary(tmp_path: Path) -> None:
+    first = run_action(tmp_path / "first", {"manifest": "examples/auditor.yaml", "formats": "json"},
+                       job_env=offline_env())
+    saved = json.loads((first.workspace / "auditor-report" / "audit.json").read_text(encoding="utf-8"))
+    dropped = saved["models"].pop()["id"]  # the base branch did not have the last model yet
+    baseline = tmp_path / "base-audit.json"
+    baseline.write_text(json.dumps(saved), encoding="utf-8")
+    run = run_action(tmp_path / "second", {"manifest": "examples/auditor.yaml", "baseline": str(baseline)},
+                     job_env=offline_env())
+    assert run.step("Compare with the baseline").status == "success", run.logs()
+    assert "## License drift" in run.summary and "### Models added (1)" in run.summary
+    assert f"`{dropped}`" in run.summary
+    assert run.exit_code == 1  # the drift report never changes the audit's own exit code
+
+
+def test_a_baseline_git_ref_is_audited_in_a_worktree(tmp_path: Path) -> None:
+    workspace = tmp_path / "workspace"
+    shutil.copytree(ROOT / "examples", workspace / "examples")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=workspace, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=workspace, check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], cwd=workspace, check=True)
+    manifest = workspace / "examples" / "auditor.yaml"
+    manifest.write_text(manifest.read_text().replace("  - id: CohereForAI/c4ai-command-r-plus\n", ""))
+    run = run_action(tmp_path, {"manifest": "examples/auditor.yaml", "baseline": "main"}, job_env=offline_env())
+    assert run.step("Compare with the baseline").status == "success", run.logs()
+    assert "### Models removed (1)" in run.summary and "`CohereForAI/c4ai-command-r-plus`" in run.summary
+    assert not (tmp_path / "runner-temp" / "auditor-baseline" / "tree").exists()

@@ -26,6 +26,8 @@ INPUT_DEFAULTS = {
     "python-version": "3.11",
     "upload-sarif": "false",
     "comment": "false",
+    "require-lock": "false",
+    "baseline": "",
 }
 
 
@@ -152,6 +154,8 @@ def test_step_order_and_conditions(steps: list[dict[str, Any]]) -> None:
         "run",
         "actions/cache",
         "run",
+        "run",
+        "run",
         "actions/upload-artifact",
         "github/codeql-action/upload-sarif",
         "run",
@@ -161,7 +165,9 @@ def test_step_order_and_conditions(steps: list[dict[str, Any]]) -> None:
     assert by_uses["actions/upload-artifact"]["if"] == "always()"
     assert "inputs.upload-sarif == 'true'" in by_uses["github/codeql-action/upload-sarif"]["if"]
     assert "hashFiles(inputs.manifest)" in by_uses["actions/cache"]["with"]["key"]
-    comment = steps[6]
+    comment = steps[8]
+    assert steps[3]["if"] == "inputs.require-lock == 'true'" and "--check --manifest-only" in steps[3]["run"]
+    assert steps[5]["if"].startswith("inputs.baseline != ''") and "auditor diff" in steps[5]["run"]
     assert comment["if"] == "inputs.comment == 'true'"
     assert comment["env"]["GH_TOKEN"] == "${{ github.token }}"
     assert "gh pr comment" in comment["run"] and "--body-file" in comment["run"]

@@ -74,6 +74,8 @@ class SnapshotSource:
 
     def fetch(self, ref: ModelRef) -> ModelFacts | Unresolved:
         record = self._records.get(ref.key)
+        if record is None and ref.revision is not None:
+            record = self._at_commit(ref)
         if record is not None and record.facts is not None:
             return record.facts
         if record is not None and record.unresolved is not None:
@@ -86,6 +88,15 @@ class SnapshotSource:
             reason="not in the recorded snapshot (record it again including this model)",
             revision=ref.revision,
         )
+
+
+    def _at_commit(self, ref: ModelRef) -> Record | None:
+        """A reference pinned to a commit (an `auditor.lock`) is answered by the record of that repo made
+        at that very commit; any other commit is not in the snapshot."""
+        record = self._records.get(ref.id)
+        if record is not None and record.facts is not None and record.facts.sha == ref.revision:
+            return Record(facts=record.facts.model_copy(update={"requested": ref.key, "revision": ref.revision}))
+        return None
 
 
 class RecordingSource:

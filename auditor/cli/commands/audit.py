@@ -31,6 +31,7 @@ from auditor.cli._common import (
 from auditor.vocab import DISTRIBUTIONS
 
 if TYPE_CHECKING:
+    from auditor.lock import LockFile
     from auditor.model import AuditResult
 
 
@@ -189,6 +190,22 @@ def report(
     typer.echo("\n".join(str(p) for p in written))
 
 
+def _lock_for(manifest: Path, given: Path | None, *, quiet: bool) -> LockFile | None:
+    """The lock to read at: `--lock`, else auditor.lock beside the manifest; say when the manifest moved."""
+    from auditor import lock as locking
+
+    path = given or locking.default_path(manifest)
+    if given is None and not path.is_file():
+        return None
+    loaded = locking.load_lock(path)
+    if not quiet:
+        stale = manifest.is_file() and locking.file_sha256(manifest) != loaded.manifest_sha256
+        note = (" (the manifest changed since: models it added are read at their latest commit; run "
+                f"`auditor lock {manifest}`)") if stale else ""
+        typer.echo(f"lock: {path}, {len(loaded.pins())} pinned references{note}", err=True)
+    return loaded
+
+
 @guarded
 def audit(
     ctx: typer.Context,
@@ -207,6 +224,11 @@ def audit(
     no_color: Annotated[
         bool, typer.Option("--no-color", help="No colour (as `auditor --no-color audit`, or NO_COLOR set).")
     ] = False,
+    lock: Annotated[
+        Path | None, typer.Option("--lock", help="Read each model at its commit in this lock file (default: "
+                                                  "auditor.lock beside the manifest, when there is one).")
+    ] = None,
+    no_lock: Annotated[bool, typer.Option("--no-lock", help="Ignore auditor.lock; read the latest commits.")] = False,
 ) -> None:
     """The main job: crawl every model's lineage, evaluate it, write the reports, print a summary.
 
@@ -223,6 +245,6 @@ def audit(
     service.check_outputs(formats, out)
     result = service.audit_manifest(
         manifest, source_options(snapshot, endpoint, no_cache, refresh), depth=depth, concurrency=concurrency,
-        progress=progress(),
+        progress=progress(), lock=None if no_lock else _lock_for(manifest, lock, quiet=quiet),
     )
     _emit(ctx, result, formats, out, fail_on, quiet=quiet, verbose=verbose, manifest_path=str(manifest))

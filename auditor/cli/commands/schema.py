@@ -1,4 +1,4 @@
-"""`auditor schema manifest|result`: the JSON Schemas of the manifest and the result."""
+"""`auditor schema manifest|result|lock`: the JSON Schemas of the manifest, the result and the lock file."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import typer
 
 from auditor.cli._common import guarded, sub_app
 
-schema_app = sub_app("JSON Schemas of the manifest and the result.\n\n"
+schema_app = sub_app("JSON Schemas of the manifest, the result and the lock file.\n\n"
                      "Example: auditor schema manifest > auditor.schema.json")
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"  # what pydantic generates
 
@@ -38,3 +38,12 @@ def schema_manifest() -> None:
     from auditor.manifest import manifest_json_schema
 
     _print_schema(manifest_json_schema())
+
+
+@schema_app.command("lock")
+@guarded
+def schema_lock() -> None:
+    """The JSON Schema of auditor.lock. Example: auditor schema lock > lock.schema.json"""
+    from auditor.lock import LockFile
+
+    _print_schema(LockFile.model_json_schema())
