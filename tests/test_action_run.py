@@ -542,3 +542,17 @@ def test_a_baseline_git_ref_is_audited_in_a_worktree(tmp_path: Path) -> None:
     assert run.step("Compare with the baseline").status == "success", run.logs()
     assert "### Models removed (1)" in run.summary and "`CohereForAI/c4ai-command-r-plus`" in run.summary
     assert not (tmp_path / "runner-temp" / "auditor-baseline" / "tree").exists()
+
+
+def test_scan_check_fails_a_pull_request_that_loads_an_unlisted_model(tmp_path: Path) -> None:
+    workspace = tmp_path / "workspace"
+    shutil.copytree(ROOT / "examples", workspace / "examples")
+    (workspace / "app.py").write_text('model = AutoModel.from_pretrained("Qwen/Qwen2.5-7B-Instruct")\n')
+    ok = run_action(tmp_path, {"manifest": "examples/auditor.yaml", "scan-check": "true"}, job_env=offline_env(),
+                    only=["Check the code's models are in the manifest"])
+    assert not ok.failed, ok.logs()
+    (workspace / "app.py").write_text('model = AutoModel.from_pretrained("example-org/unlisted-model")\n')
+    gated = run_action(tmp_path, {"manifest": "examples/auditor.yaml", "scan-check": "true"}, job_env=offline_env(),
+                       only=["Check the code's models are in the manifest"])
+    assert gated.failed
+    assert "::error::app.py:1: Hub model example-org/unlisted-model is loaded here but not listed" in gated.logs()

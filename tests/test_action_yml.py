@@ -27,6 +27,7 @@ INPUT_DEFAULTS = {
     "upload-sarif": "false",
     "comment": "false",
     "require-lock": "false",
+    "scan-check": "false",
     "baseline": "",
 }
 
@@ -156,6 +157,7 @@ def test_step_order_and_conditions(steps: list[dict[str, Any]]) -> None:
         "run",
         "run",
         "run",
+        "run",
         "actions/upload-artifact",
         "github/codeql-action/upload-sarif",
         "run",
@@ -165,9 +167,10 @@ def test_step_order_and_conditions(steps: list[dict[str, Any]]) -> None:
     assert by_uses["actions/upload-artifact"]["if"] == "always()"
     assert "inputs.upload-sarif == 'true'" in by_uses["github/codeql-action/upload-sarif"]["if"]
     assert "hashFiles(inputs.manifest)" in by_uses["actions/cache"]["with"]["key"]
-    comment = steps[8]
+    comment = steps[9]
+    assert steps[4]["if"] == "inputs.scan-check == 'true'" and "auditor scan . --check" in steps[4]["run"]
     assert steps[3]["if"] == "inputs.require-lock == 'true'" and "--check --manifest-only" in steps[3]["run"]
-    assert steps[5]["if"].startswith("inputs.baseline != ''") and "auditor diff" in steps[5]["run"]
+    assert steps[6]["if"].startswith("inputs.baseline != ''") and "auditor diff" in steps[6]["run"]
     assert comment["if"] == "inputs.comment == 'true'"
     assert comment["env"]["GH_TOKEN"] == "${{ github.token }}"
     assert "gh pr comment" in comment["run"] and "--body-file" in comment["run"]

@@ -57,7 +57,10 @@ def test_python_snippet_is_the_source_line(hits: list[ScanHit]) -> None:
 
 
 def test_python_false_positives_are_ignored(hits: list[ScanHit]) -> None:
-    assert [h for h in hits if h.file == "app/ignored.py"] == []
+    """Only the folder that exists on disk is reported (as a local model); templated, absent, dataset and
+    file values are not."""
+    assert [(h.ref, h.line, h.target) for h in hits if h.file == "app/ignored.py"] == \
+        [("models/local-model", 10, "path")]
 
 
 def test_unparseable_python_is_skipped(tmp_path: Path) -> None:
@@ -139,8 +142,11 @@ def test_modelfile_hf_co_with_quant(hits: list[ScanHit]) -> None:
     assert ("example-org/gguf-model", "ollama/Modelfile", 2, "modelfile:FROM") in found(hits)
 
 
-def test_modelfile_owner_name_with_tag(hits: list[ScanHit]) -> None:
-    assert ("example-org/ollama-model", "ollama/Modelfile.small", 1, "modelfile:FROM") in found(hits)
+def test_modelfile_owner_name_with_tag_is_an_ollama_model(hits: list[ScanHit]) -> None:
+    """Without `hf.co/`, a Modelfile's FROM names a model in Ollama's registry, not a Hub repo."""
+    hit = next(h for h in hits if h.file == "ollama/Modelfile.small")
+    assert (hit.ref, hit.line, hit.kind, hit.target) == ("example-org/ollama-model:latest", 1, "modelfile:FROM",
+                                                         "ollama")
 
 
 def test_modelfile_local_weights_ignored(hits: list[ScanHit]) -> None:
@@ -216,7 +222,8 @@ def test_normalise_ref(value: str, expected: str | None) -> None:
 def test_proposed_entries_are_a_valid_manifest(hits: list[ScanHit]) -> None:
     text = proposed_manifest_entries(hits)
     manifest = Manifest.model_validate(yaml.safe_load(text))
-    assert [m.ref.id for m in manifest.models] == sorted({h.ref for h in hits})
+    hub = sorted({h.ref for h in hits if h.target == "hub"})
+    assert [m.ref.id for m in manifest.models if m.ref.kind == "hub"] == hub
 
 
 def test_proposed_entries_comment_where_found(hits: list[ScanHit]) -> None:
