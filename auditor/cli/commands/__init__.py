@@ -1,7 +1,7 @@
 """The commands, one module per group. Each module defines its commands and a `register(app)` that
 adds them to the `auditor` app; `GROUPS` lists the modules (adding a group is one line here)."""
 
-from auditor.cli.commands import audit, cache, lineage, rules, scan, schema, snapshot, vocab
+from auditor.cli.commands import audit, cache, lineage, rules, scan, schema, snapshot, survey, vocab
 
 # The order `auditor --help` lists them in (its commands first, then its groups, each in this order).
-GROUPS = (lineage, snapshot, cache, rules, audit, schema, scan, vocab)
+GROUPS = (lineage, snapshot, cache, rules, audit, schema, scan, survey, vocab)
