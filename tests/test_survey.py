@@ -414,3 +414,17 @@ def test_a_next_link_back_to_a_page_already_read_stops_the_listing(monkeypatch: 
 def test_markdown_cells_cannot_break_the_table() -> None:
     assert _cell("a|b\nc<script>`x`") == "a\\|b c\\<script\\>\\`x\\`"
     assert len(_cell("x" * 1000)) == 160
+
+
+def test_a_tampered_cache_entry_is_read_again_or_filtered(hub: HubServer, hub_state: HubState,
+                                                          cache_dir: Path) -> None:
+    hub_state.models = _subset(5)
+    cache = MetadataCache(cache_dir)
+    reader = PageReader(endpoint=hub.endpoint, token=False, cache=cache)
+    url = reader.first_url(SurveyQuery())
+    cache.put(reader._key(url), "not json", "t", pinned=False)
+    assert len(read_listing(reader, SurveyQuery()).facts) == 5 and reader.requests == 1  # read again
+    cache.put(reader._key(url), json.dumps({"models": [1, "x", None], "next": None}), "t", pinned=False)
+    again = PageReader(endpoint=hub.endpoint, token=False, cache=cache)
+    listing = read_listing(again, SurveyQuery())
+    assert again.requests == 0 and listing.facts == [] and listing.pages == 1

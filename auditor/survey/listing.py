@@ -185,7 +185,8 @@ class PageReader:
         if not isinstance(models, list) or not (next_url is None or isinstance(next_url, str)):
             return None
         self.cache_hits += 1
-        return Page(number, url, models, next_url, entry.retrieved_at, cached=True)
+        return Page(number, url, [m for m in models if isinstance(m, dict)], next_url, entry.retrieved_at,
+                    cached=True)
 
     def _store(self, page: Page) -> None:
         if self.cache is not None:

@@ -49,6 +49,10 @@ def _cell(value: object, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def _counts(counts: Mapping[str, int]) -> str:
     return ", ".join(f"{k} {v:,}" for k, v in counts.items() if v) or "–"
 
@@ -59,7 +63,7 @@ def render_markdown(data: Mapping[str, Any]) -> str:
         "# License survey",
         "",
         f"- Endpoint: {_cell(data['endpoint'])}; query: {_cell(', '.join(_query_parts(data['query'])) or 'every model')}",
-        f"- Models read: {t['models']:,} in {data['listing']['pages']:,} pages"
+        f"- Models read: {t['models']:,} in {_n(data['listing']['pages'], 'page')}"
         + (" (stopped at --limit)" if data["listing"]["truncated_at_limit"] else ""),
         f"- Families (root base models): {t['families']:,}; ancestors outside the listing: "
         f"{t['ancestors_outside_listing']:,} ({t['ancestors_unresolved']:,} not read)",

@@ -78,6 +78,10 @@ def _write(data: dict[str, object], formats: list[str], out: Path, quiet: bool) 
         typer.echo(f"reports: {', '.join(written)}", err=True)
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def _summary(result: Survey, data: dict[str, object]) -> str:
     totals = data["totals"]
     assert isinstance(totals, dict)
@@ -149,8 +153,9 @@ def survey(
         raise AuditorError(f"the listing at {result.endpoint} matched no model ({query.describe()}): check the "
                            "spelling (owner names, tags and repo ids are case-sensitive)")
     if not quiet:
-        typer.echo(f"survey: listing {result.listing.pages} pages, {result.page_requests} requests, "
-                   f"{result.page_cache_hits} from the cache; parents: {result.parent_requests} requests", err=True)
+        typer.echo(f"survey: listing {_n(result.listing.pages, 'page')}, {_n(result.page_requests, 'request')}, "
+                   f"{result.page_cache_hits} from the cache; parents: {_n(result.parent_requests, 'request')}",
+                   err=True)
     data = survey_dict(result)
     _write(data, chosen, out, quiet)
     if str(out) != "-":
