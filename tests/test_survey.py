@@ -428,3 +428,22 @@ def test_a_tampered_cache_entry_is_read_again_or_filtered(hub: HubServer, hub_st
     again = PageReader(endpoint=hub.endpoint, token=False, cache=cache)
     listing = read_listing(again, SurveyQuery())
     assert again.requests == 0 and listing.facts == [] and listing.pages == 1
+
+
+def test_format_all_writes_json_markdown_and_an_escaped_html_page(hub: HubServer, hub_state: HubState,
+                                                                 tmp_path: Path) -> None:
+    from auditor.survey.render import render_html
+
+    hub_state.models = corpus_bodies()
+    out = tmp_path / "out"
+    run = cli("--endpoint", hub.endpoint, "--author", "OpenGVLab", "--format", "all", "-o", out)
+    assert run.code == 0, run.err
+    assert sorted(p.name for p in out.iterdir()) == ["survey.html", "survey.json", "survey.md"]
+    page = (out / "survey.html").read_text()
+    assert "OpenGVLab/InternVL2-1B" in page and "<b>relabelled</b>" in page
+    data = json.loads((out / "survey.json").read_text())
+    data["families"][0]["cases"] = [{"code": "relabelled", "model": "<img src=x onerror=alert(1)>",
+                                     "license": None, "via": [], "message": "<script>alert(1)</script>"}]
+    hostile = render_html(data)
+    assert "<script>alert" not in hostile and "&lt;script&gt;alert(1)&lt;/script&gt;" in hostile
+    assert "<img src=x" not in hostile

@@ -11,9 +11,10 @@ from auditor import __version__
 from auditor.survey import Survey
 from auditor.survey.families import CASE_CODES, LAUNDERING, families, totals
 
-FORMATS = {"json": "survey.json", "md": "survey.md"}
+FORMATS = {"json": "survey.json", "md": "survey.md", "html": "survey.html"}
 MD_FAMILIES = 50  # rows of the Markdown families table; the JSON has them all
 MD_CASES = 200  # laundering / conflict cases listed in the Markdown summary
+HTML_FAMILIES = 300  # families shown in the HTML page (each with its cases folded)
 _CELL = re.compile(r"[|\\`*_<>\[\]\r\n\t]")
 
 
@@ -108,5 +109,49 @@ def _case_lines(fams: Sequence[Mapping[str, Any]]) -> list[str]:
     return lines
 
 
+_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>License survey</title>
+<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#222}
+table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;padding:.3em .5em;text-align:left;
+vertical-align:top}td.n{text-align:right}details{margin:.2em 0}summary{cursor:pointer}.case{color:#555}
+.hot{background:#fff4e5}
+</style></head><body>
+<h1>License survey</h1>
+<ul>
+<li>Endpoint: {{ d.endpoint }}; query: {{ query or "every model" }}</li>
+<li>Models read: {{ "{:,}".format(t.models) }} in {{ d.listing.pages }} page(s){% if d.listing.truncated_at_limit
+%} (stopped at --limit){% endif %}</li>
+<li>Families (root base models): {{ "{:,}".format(t.families) }}; ancestors outside the listing:
+{{ t.ancestors_outside_listing }} ({{ t.ancestors_unresolved }} not read)</li>
+<li>Verdicts: {{ counts(t.verdicts) }}</li>
+<li>Laundering and conflict cases: {{ counts(t.cases_by_code) }}</li>
+</ul>
+<h2>Families</h2>
+{% if shown < fams|length %}<p>The {{ shown }} families with most cases are shown; all
+{{ "{:,}".format(fams|length) }} are in survey.json.</p>{% endif %}
+<table><thead><tr><th>root base model</th><th>models</th>{% for c in codes %}<th>{{ c }}</th>{% endfor %}
+<th>verdicts</th><th>declared</th></tr></thead><tbody>
+{% for f in fams[:shown] %}<tr{% if f.cases %} class="hot"{% endif %}><td>{{ f.root }}{% if not f.root_read %}
+(not read){% endif %}{% if f.cases %}<details><summary>{{ f.cases|length }} case(s)</summary>{% for c in f.cases
+%}<div class="case"><b>{{ c.code }}</b> {{ c.model }}: {{ c.message }}</div>{% endfor %}</details>{% endif %}</td>
+<td class="n">{{ f.models }}</td>{% for c in codes %}<td class="n">{{ f.cases_by_code[c] }}</td>{% endfor %}
+<td>{{ counts(f.verdicts) }}</td><td>{{ counts(f.declared) }}</td></tr>
+{% endfor %}</tbody></table>
+</body></html>
+"""
+
+
+def render_html(data: Mapping[str, Any]) -> str:
+    """One self-contained page (no script): the totals, then the families with most cases, each case folded."""
+    import jinja2
+
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    template = env.from_string(_HTML)
+    return template.render(d=data, t=data["totals"], fams=data["families"], codes=CASE_CODES, counts=_counts,
+                           query=", ".join(_query_parts(data["query"])), shown=HTML_FAMILIES)
+
+
 def render(data: Mapping[str, Any], fmt: str) -> str:
-    return render_json(data) if fmt == "json" else render_markdown(data)
+    renderers = {"json": render_json, "md": render_markdown, "html": render_html}
+    return renderers[fmt](data)

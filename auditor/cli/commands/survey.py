@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from auditor.survey import Survey
     from auditor.survey.listing import Page
 
-SURVEY_FORMATS = ("json", "md")  # auditor.survey.render.FORMATS (kept light: this module loads with --help)
+SURVEY_FORMATS = ("json", "md", "html")  # auditor.survey.render.FORMATS (kept light: this module loads with --help)
 _LABELS = {"distribution": "--distribution", "regions": "--region", "purposes": "--purpose"}
 
 
@@ -119,7 +119,7 @@ def survey(
     purpose: Annotated[list[str] | None, typer.Option("--purpose", help="Intended purposes (repeatable).")] = None,
     policy: Annotated[Path | None, typer.Option("--policy", help="An organisation policy YAML.")] = None,
     extra: RulesOpt = None,
-    formats: Annotated[str, typer.Option("--format", help="json,md (or all).")] = "json,md",
+    formats: Annotated[str, typer.Option("--format", help="json,md,html (or all).")] = "json,md",
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for survey.json / survey.md, or - for stdout "
                                                           "(one format).")] = Path("survey-out"),
     depth: DepthOpt = 10,
