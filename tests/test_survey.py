@@ -436,7 +436,7 @@ def test_format_all_writes_json_markdown_and_an_escaped_html_page(hub: HubServer
 
     hub_state.models = corpus_bodies()
     out = tmp_path / "out"
-    run = cli("--endpoint", hub.endpoint, "--author", "OpenGVLab", "--format", "all", "-o", out)
+    run = cli("--endpoint", hub.endpoint, "--author", "OpenGVLab", "--follow-parents", "--format", "all", "-o", out)
     assert run.code == 0, run.err
     assert sorted(p.name for p in out.iterdir()) == ["survey.html", "survey.json", "survey.md"]
     page = (out / "survey.html").read_text()
