@@ -9,11 +9,14 @@ With `quota` set it enforces a real rate limit, like the Hub's: `quota` requests
 `RateLimit: "api";r=<left>;t=<seconds to the reset>` and `RateLimit-Policy: "fixed window";"api";q=…;w=…`
 (whole seconds, rounded up, as the Hub sends them); past the quota the answer is 429 with `Retry-After`
 = the seconds to the reset.
+`GET /api/models?author=&filter=&limit=&cursor=&expand=` is the paged listing `HfApi.list_models` reads
+(`_list_models`): pages of `limit` models (at most 1,000) linked by `Link: <…>; rel="next"` headers.
 The real `huggingface_hub` client is pointed at it with `HF_ENDPOINT` / `HubSource(endpoint=…)`.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import threading
@@ -24,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 
 @dataclass
@@ -119,6 +122,9 @@ class _HubHandler(BaseHTTPRequestHandler):
         state = self.state
         parts = urlsplit(self.path)
         path = unquote(parts.path)
+        if path == LISTING_PATH:
+            self._list_models(parse_qs(parts.query))
+            return
         if not path.startswith("/api/models/"):
             self._error(404, None, "Not Found")
             return
@@ -185,6 +191,76 @@ class _HubHandler(BaseHTTPRequestHandler):
             self._error(404, "RevisionNotFound", "Invalid rev id", headers)
         else:
             self._error(404, "RepoNotFound", "Repository not found", headers)
+
+
+    # ------------------------------------------------------------ the paged listing (`HfApi.list_models`)
+
+    def _list_models(self, query: dict[str, list[str]]) -> None:
+        """`GET /api/models?author=&filter=&limit=&cursor=&expand=`: one page of the models whose tags hold
+        every `filter` (and whose owner is `author`), in id order, with the next page's address in a
+        `Link: <…>; rel="next"` header as the Hub sends it (huggingface_hub's `paginate` follows it).
+
+        Each page counts as one request under `listing_key(offset)` in `hits`, and a `Fault` under that key
+        hits that page (so a test can stall or refuse page k)."""
+        state = self.state
+        offset = _cursor_offset(query.get("cursor", [""])[0])
+        limit = _page_size(query.get("limit", [""])[0])
+        key = listing_key(offset)
+        with state.lock:
+            state.hits[key] += 1
+            hit = state.hits[key]
+        if state.latency:
+            time.sleep(state.latency)
+        headers: dict[str, str] = {}
+        if self._over_quota(headers) or self._fault(key, hit, headers):
+            return
+        matching = _matching(state.models, query.get("author", [""])[0], query.get("filter", []))
+        page = [_select(state.models[i], query.get("expand", [])) for i in matching[offset : offset + limit]]
+        if offset + limit < len(matching):
+            rest = [(k, v) for k, vs in query.items() if k != "cursor" for v in vs]
+            rest.append(("cursor", _cursor(offset + limit)))
+            headers["Link"] = f'<http://{self.headers.get("Host", "")}{LISTING_PATH}?{urlencode(rest)}>; rel="next"'
+        self._send(200, json.dumps(page).encode(), headers)
+
+
+LISTING_PATH = "/api/models"
+LISTING_PAGE_MAX = 1000  # the Hub's largest page
+
+
+def listing_key(offset: int) -> str:
+    """The `hits` / `faults` key of the listing page that starts at model `offset`."""
+    return f"{LISTING_PATH}#{offset}"
+
+
+def _cursor(offset: int) -> str:
+    """An opaque cursor, as the Hub's are."""
+    return base64.urlsafe_b64encode(json.dumps({"$o": offset}).encode()).decode()
+
+
+def _cursor_offset(cursor: str) -> int:
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))["$o"] if cursor else 0
+    except (ValueError, KeyError, TypeError):
+        return 0
+    return value if isinstance(value, int) and value >= 0 else 0
+
+
+def _page_size(limit: str) -> int:
+    return min(LISTING_PAGE_MAX, int(limit)) if limit.isdigit() and int(limit) > 0 else LISTING_PAGE_MAX
+
+
+def _matching(models: dict[str, dict[str, Any]], author: str, filters: list[str]) -> list[str]:
+    """Ids (sorted) of the models owned by `author` (when given) whose tags hold every filter."""
+    out = []
+    for repo_id in sorted(models):
+        body = models[repo_id]
+        tags = body.get("tags")
+        tags = tags if isinstance(tags, list) else []
+        if author and repo_id.split("/")[0] != author:
+            continue
+        if all(f in tags for f in filters):
+            out.append(repo_id)
+    return out
 
 
 def _make_handler(state: HubState) -> type[BaseHTTPRequestHandler]:

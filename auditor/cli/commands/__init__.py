@@ -12,8 +12,9 @@ from auditor.cli.commands import (
     scan,
     schema,
     snapshot,
+    survey,
     vocab,
 )
 
 # The order `auditor --help` lists them in (its commands first, then its groups, each in this order).
-GROUPS = (lineage, snapshot, cache, rules, audit, lock, diff, matrix, schema, scan, vocab)
+GROUPS = (lineage, snapshot, cache, rules, audit, lock, diff, matrix, schema, scan, survey, vocab)
