@@ -798,7 +798,7 @@ SCANNED = {  # the model calls in tests/scan_fixtures/project (ignored.py holds 
     "example-org/snapshot-model", "example-org/pipeline-model", "example-org/embedding-model",
     "example-org/vllm-model", "example-org/constant-model", "example-org/json-model",
     "example-org/json-arg-model", "example-org/compose-model", "example-org/vllm-served",
-    "example-org/gguf-model", "example-org/ollama-model", "example-org/served-model",
+    "example-org/gguf-model", "example-org/served-model",
 }
 
 
@@ -808,18 +808,23 @@ def test_scan_proposes_manifest_entries(monkeypatch: pytest.MonkeyPatch) -> None
     assert run.code == 0
     entries = yaml.safe_load(run.out)["models"]
     # `models/local-model` exists below the project folder: a local path, not a Hub id.
-    assert {e["id"] for e in entries} == SCANNED
+    assert {e["id"] for e in entries if "id" in e} == SCANNED
+    assert [e["path"] for e in entries if "path" in e] == ["project/models/local-model"]
     pinned = {e["id"]: e["revision"] for e in entries if "revision" in e}
     assert pinned == {"example-org/chat-model": "0123456789abcdef0123456789abcdef01234567"}
-    assert run.err == f"{len(SCANNED)} model reference(s) in 6 file(s)\n"
+    # + the local folder and the Ollama model of Modelfile.small (an Ollama registry name, not a Hub id)
+    assert run.err == f"{len(SCANNED) + 2} model reference(s) in 7 file(s)\n"
 
 
 def test_scan_text_format(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     run = cli("scan", "tests/scan_fixtures", "--format", "text")
     assert run.code == 0
-    assert "project/app/load.py:11: example-org/chat-model (python:from_pretrained)" in run.out.splitlines()
-    assert "project/ollama/Modelfile:2: example-org/gguf-model (modelfile:FROM)" in run.out.splitlines()
+    lines = run.out.splitlines()
+    assert "project/app/load.py:11: hub example-org/chat-model (python:from_pretrained, high confidence)" in lines
+    assert "project/ollama/Modelfile:2: hub example-org/gguf-model (modelfile:FROM, high confidence)" in lines
+    assert "project/ollama/Modelfile.small:1: ollama example-org/ollama-model:latest (modelfile:FROM, high confidence)" \
+        in lines
 
 
 def test_cache_info_and_clear(live_hub: HubServer, tmp_path: Path) -> None:

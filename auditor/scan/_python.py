@@ -38,7 +38,7 @@ _CALLS: dict[str, tuple[int | None, Target | None]] = {
     "Ollama": (None, "ollama"),  # LlamaIndex, older LangChain
     "OllamaEmbedding": (None, "ollama"),
 }
-# Functions of the `ollama` client module: ollama.chat(model=…), ollama.pull("llama3.1").
+# Functions of the `ollama` client module: ollama.chat(model=…), ollama.pull("qwen2.5:7b").
 _OLLAMA_FUNCTIONS = frozenset({"chat", "generate", "embed", "embeddings", "pull", "show", "create", "push"})
 _MLX_MODULES = frozenset({"mlx_lm", "mlx_vlm"})
 _MODEL_KWARGS = frozenset({"model", "model_id", "model_name", "model_name_or_path", "pretrained_model_name_or_path",

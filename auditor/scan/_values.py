@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -19,17 +20,25 @@ _FILE_SUFFIXES = (
     ".py", ".json", ".yaml", ".yml", ".txt", ".md", ".bin", ".safetensors", ".gguf", ".pt", ".pth", ".onnx",
     ".csv", ".parquet", ".ckpt", ".h5", ".pkl", ".tar", ".gz", ".zip",
 )
-# Hosted-API providers as written before a model name (LiteLLM, LangChain, DSPy: `openai/gpt-4o`). A value
-# under one of these is a model behind someone's API, not weights we can audit; `--include-api` keeps them.
-API_PROVIDERS = frozenset({
-    "openai", "anthropic", "azure", "azure_ai", "bedrock", "sagemaker", "vertex_ai", "vertex_ai_beta", "gemini",
-    "groq", "cohere", "cohere_chat", "mistral", "deepseek", "fireworks_ai", "together_ai", "replicate",
-    "perplexity", "xai", "openrouter", "anyscale", "deepinfra", "voyage", "palm", "ai21", "cerebras",
-    "databricks", "watsonx", "nvidia_nim", "cloudflare", "friendliai",
-})
-# Bare API model names seen as `model=` values (only where a pattern could otherwise take them).
-API_MODEL_PREFIXES = ("gpt-", "chatgpt-", "o1", "o3", "o4", "claude-", "text-embedding-", "gemini-",
-                      "dall-e", "whisper-1", "tts-1")
+# Hosted-API model names (`openai/gpt-4o`, `gpt-4o`): models behind someone's API, not weights we can
+# audit; `--include-api` keeps them. The list is data: api_models.txt beside this module.
+API_MODELS_FILE = Path(__file__).with_name("api_models.txt")
+
+
+@cache
+def api_names() -> tuple[frozenset[str], tuple[str, ...]]:
+    """(providers written before a model name, as LiteLLM and LangChain do; bare model-name prefixes)."""
+    providers: set[str] = set()
+    prefixes: list[str] = []
+    for raw in API_MODELS_FILE.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line.startswith("provider "):
+            providers.add(line.removeprefix("provider ").strip())
+        elif line.startswith("prefix "):
+            prefixes.append(line.removeprefix("prefix ").strip())
+    return frozenset(providers), tuple(prefixes)
+
+
 # LiteLLM's way of naming a local Ollama model: `ollama/llama3.1`, `ollama_chat/llama3.1`.
 _OLLAMA_PROVIDERS = ("ollama/", "ollama_chat/")
 _OLLAMA_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}(/[a-z0-9][a-z0-9._-]{0,99})?(:[A-Za-z0-9][\w.-]{0,127})?$")
@@ -59,9 +68,10 @@ def hub_ref(value: str) -> str | None:
 
 
 def is_api_model(value: str) -> bool:
+    providers, prefixes = api_names()
     text = value.strip().lower()
     head, sep, _ = text.partition("/")
-    return (bool(sep) and head in API_PROVIDERS) or text.startswith(API_MODEL_PREFIXES)
+    return (bool(sep) and head in providers) or text.startswith(prefixes)
 
 
 def ollama_name(value: str) -> str | None:

@@ -70,7 +70,7 @@ def scan(
 
         close = suggest(fmt, SCAN_FORMATS)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise AuditorError(f"--format: unknown format {fmt!r}.{hint} Choose one of: {', '.join(SCAN_FORMATS)}")
+        raise AuditorError(f"--format {fmt!r}: unknown format.{hint} Choose one of: {', '.join(SCAN_FORMATS)}")
     if check is not None and update is not None:
         raise AuditorError("--check and --update go one at a time: update, review the diff, then check")
     if not path.exists():
