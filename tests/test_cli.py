@@ -710,6 +710,8 @@ def test_rules_validate_good(tmp_path: Path) -> None:
     files = len(bundled_rule_ids()) + len(list((RULES / "lineage").glob("*.yaml")))
     assert (bundled.code, bundled.out) == (0, f"{files} rule file(s) valid\n")
     shutil.copy(RULES / "mit.yaml", tmp_path / "mit.yaml")
+    (tmp_path / "texts").mkdir()  # a rule file travels with the license text it names
+    shutil.copy(RULES / "texts" / "mit.txt", tmp_path / "texts" / "mit.txt")
     assert cli("rules", "validate", tmp_path).out == "1 rule file(s) valid\n"
 
 

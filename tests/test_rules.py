@@ -52,6 +52,7 @@ def test_license_names_live_only_in_rules() -> None:
 
 def _write_rule(folder: Path, rule_id: str, **overrides: object) -> Path:
     base = yaml.safe_load((bundled_rules_dir() / "mit.yaml").read_text())
+    base.pop("text_file", None), base.pop("text_source", None)  # MIT's bundled text stays with the bundled rule
     base.update({"id": rule_id, "name": f"Acme {rule_id}", "spdx": f"LicenseRef-{rule_id}",
                  "aliases": {"names": [f"{rule_id}-name"]}})
     base.update(overrides)
@@ -147,7 +148,7 @@ def test_fold_helpers() -> None:
 def test_a_rule_can_bundle_its_full_license_text(tmp_path: Path) -> None:
     (tmp_path / "texts").mkdir()
     (tmp_path / "texts" / "acme-text.txt").write_text("Acme Model License\n\n1. You may use the model.\n")
-    _write_rule(tmp_path, "acme-text", text_file="texts/acme-text.txt")
+    _write_rule(tmp_path, "acme-text", text_file="texts/acme-text.txt", text_source="https://example.org/acme")
     rules = load_rules([tmp_path])
     assert (rules.license_text("acme-text") or "").startswith("Acme Model License")
     assert rules.license_text("mit") is None or rules.text_path("mit") is not None
@@ -163,12 +164,12 @@ def test_a_broken_license_text_is_a_located_error(tmp_path: Path, name: str, con
     (tmp_path / "texts").mkdir()
     if content is not None:
         (tmp_path / "texts" / f"{name}.txt").write_bytes(content)
-    path = _write_rule(tmp_path, name, text_file=f"texts/{name}.txt")
+    path = _write_rule(tmp_path, name, text_file=f"texts/{name}.txt", text_source="https://example.org/acme")
     errors, _ = validate_dirs([tmp_path])
     assert any(e.startswith(f"{path}:1: text_file:") and problem in e for e in errors), errors
 
 
 def test_a_license_text_path_cannot_leave_the_rule_folder(tmp_path: Path) -> None:
-    path = _write_rule(tmp_path, "escape", text_file="../../etc/passwd")
+    path = _write_rule(tmp_path, "escape", text_file="../../etc/passwd", text_source="https://example.org/acme")
     errors, _ = validate_dirs([tmp_path])
     assert any(e.startswith(f"{path}:") and "text_file" in e for e in errors), errors

@@ -261,6 +261,8 @@ class LicenseRule(_Strict):
     # The full license text, bundled beside the rule files (`texts/<id>.txt`, relative to the rule's folder):
     # SPDX `hasExtractedLicensingInfos`, CycloneDX license text and THIRD_PARTY_NOTICES ship it.
     text_file: str | None = Field(default=None, pattern=r"^texts/[a-z0-9][a-z0-9.+-]*\.txt$")
+    # Where that text was taken from, verbatim: a URL or `github:owner/repo/path@commit`. Required with text_file.
+    text_source: str | None = Field(default=None, min_length=1, max_length=500, pattern=r"^\S+( \S+)*$")
     spdx: str  # SPDX id or LicenseRef-…
     kind: LicenseKind
     summary: str  # one paragraph, plain language
@@ -288,6 +290,14 @@ class LicenseRule(_Strict):
 
     def merge_globs(self) -> list[str]:
         return [glob for entry in self.merge_exclusions() for glob in entry.licenses]
+
+    @model_validator(mode="after")
+    def _text_has_a_source(self) -> LicenseRule:
+        if (self.text_file is None) != (self.text_source is None):
+            raise ValueError("text_file and text_source go together: a bundled license text names where it was "
+                             "taken from (text_source: a URL or github:owner/repo/path@commit), and a source "
+                             "names the text_file it fills")
+        return self
 
     @model_validator(mode="after")
     def _registration_names_a_licensor(self) -> LicenseRule:

@@ -21,15 +21,24 @@ def register(app: typer.Typer) -> None:
 @rules_app.command("list")
 @guarded
 def rules_list(extra: RulesOpt = None) -> None:
-    """List every license the rules know. Example: auditor rules list --rules ./legal/rules"""
+    """List every license the rules know; `text` marks a rule that bundles the license's full text.
+
+    Example: auditor rules list --rules ./legal/rules
+    """
     from auditor import service
 
     ruleset = service.load_rules(extra)
     width = max(len(r) for r in ruleset.rules)
     for rule in ruleset.rules.values():
-        typer.echo(f"{rule.id:<{width}}  {rule.kind:<15} {rule.spdx:<45} {rule.name}")
-    typer.echo(f"{len(ruleset.rules)} licenses, {len(ruleset.lineage)} curated lineage facts; "
-               f"rule set {ruleset.version}")
+        typer.echo(f"{rule.id:<{width}}  {rule.kind:<15} {_text_marker(rule.text_file)} {rule.spdx:<45} {rule.name}")
+    texts = sum(rule.text_file is not None for rule in ruleset.rules.values())
+    typer.echo(f"{len(ruleset.rules)} licenses, {len(ruleset.lineage)} curated lineage facts, "
+               f"{texts} full license texts; rule set {ruleset.version}")
+
+
+def _text_marker(text_file: str | None) -> str:
+    """`text` where the rule bundles the full license text, `-` where it does not."""
+    return "text" if text_file is not None else "-   "
 
 
 @rules_app.command("validate")
