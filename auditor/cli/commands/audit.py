@@ -84,7 +84,8 @@ def _mau_at_release(items: list[str] | None) -> object:
 @guarded
 def check(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="A Hub repo id (owner/name[@revision]) or a model folder.")],
+    ref: Annotated[str, typer.Argument(help="A Hub repo id (owner/name[@revision]), a model folder, a GGUF file "
+                                            "(PATH.gguf) or an Ollama tag (ollama:NAME[:TAG]).")],
     commercial: Annotated[
         bool | None, typer.Option("--commercial/--non-commercial", help="Is the use commercial?")
     ] = None,
@@ -207,6 +208,10 @@ def audit(
     no_color: Annotated[
         bool, typer.Option("--no-color", help="No colour (as `auditor --no-color audit`, or NO_COLOR set).")
     ] = False,
+    ollama: Annotated[
+        bool, typer.Option("--ollama", help="Also audit every tag in the local Ollama store ($OLLAMA_MODELS, "
+                                            "default ~/.ollama/models).")
+    ] = False,
 ) -> None:
     """The main job: crawl every model's lineage, evaluate it, write the reports, print a summary.
 
@@ -223,6 +228,6 @@ def audit(
     service.check_outputs(formats, out)
     result = service.audit_manifest(
         manifest, source_options(snapshot, endpoint, no_cache, refresh), depth=depth, concurrency=concurrency,
-        progress=progress(),
+        progress=progress(), ollama=ollama,
     )
     _emit(ctx, result, formats, out, fail_on, quiet=quiet, verbose=verbose, manifest_path=str(manifest))
