@@ -20,7 +20,7 @@ from auditor.sources.local import LocalSource
 from tests.gguf_files import LLAMA_31_URL, gstr, kv_string, raw_header, write_gguf
 from tests.hub.server import HubServer
 
-HEADER = {
+HEADER: dict[str, str | int] = {
     "general.license": "apache-2.0",
     "general.license.name": "Apache License 2.0",
     "general.license.link": "https://www.apache.org/licenses/LICENSE-2.0",
@@ -152,7 +152,7 @@ def test_the_base_model_is_a_quantized_edge_to_its_hub_repo(tmp_path: Path) -> N
 
 
 def test_several_base_models_are_a_merge_and_an_adapter_says_so(tmp_path: Path) -> None:
-    two = {"general.base_model.count": 2, "general.base_model.0.repo_url": "https://huggingface.co/org-a/model-a",
+    two: dict[str, str | int] = {"general.base_model.count": 2, "general.base_model.0.repo_url": "https://huggingface.co/org-a/model-a",
            "general.base_model.1.repo_url": "https://huggingface.co/org-b/model-b"}
     merge = facts_of(write_gguf(tmp_path / "merge.gguf", two))
     assert [(c.parent, c.relation, c.evidence.field) for c in merge.parents] == [
@@ -168,7 +168,7 @@ def test_the_source_repo_is_a_quantized_edge(tmp_path: Path) -> None:
 
 
 def test_a_base_model_that_cannot_be_followed_is_a_lineage_note(tmp_path: Path) -> None:
-    header = {"general.base_model.count": 2, "general.base_model.0.name": "Mystery 7B",
+    header: dict[str, str | int] = {"general.base_model.count": 2, "general.base_model.0.name": "Mystery 7B",
               "general.base_model.1.repo_url": "https://example.com/weights",
               "general.source.repo_url": "not a url"}
     facts = facts_of(write_gguf(tmp_path / "m.gguf", header))
