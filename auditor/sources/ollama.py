@@ -78,12 +78,11 @@ class OllamaName:
         return store / "manifests" / self.host / self.namespace / self.model / self.tag
 
 
-def _check_part(kind: str, value: str) -> None:
+def _check_part(raw: str, kind: str, value: str) -> None:
     pattern = _HOST if kind == "host" else _PART
-    if not value or len(value) > _PART_MAX[kind] or not pattern.match(value) or (kind == "namespace" and "." in value):
-        raise OllamaError(f"{value!r} is not a valid {kind} in an Ollama name ({NAME_RULES})")
-    if value in (".", "..") or ".." in value:
-        raise OllamaError(f"{value!r} is not a valid {kind} in an Ollama name ({NAME_RULES})")
+    bad = not value or len(value) > _PART_MAX[kind] or not pattern.match(value) or ".." in value
+    if bad or (kind == "namespace" and "." in value):
+        raise OllamaError(f"{raw!r}: {value!r} is not a valid {kind} in an Ollama name ({NAME_RULES})")
 
 
 def parse_name(text: str) -> OllamaName:
@@ -102,7 +101,7 @@ def parse_name(text: str) -> OllamaName:
         raise OllamaError(f"{raw!r} has {len(parts)} '/'-separated parts; an Ollama name has at most 3 ({NAME_RULES})")
     host, namespace, model = ([DEFAULT_HOST, DEFAULT_NAMESPACE][: 3 - len(parts)] + parts)
     for kind, value in (("host", host), ("namespace", namespace), ("model", model), ("tag", tag)):
-        _check_part(kind, value)
+        _check_part(raw, kind, value)
     return OllamaName(host, namespace, model, tag)
 
 
