@@ -54,8 +54,8 @@ def write_file(path: Path, vocab: int, merges: int, tensors: int, size_gb: float
 def cold_read(path: Path) -> tuple[float, float]:
     """(seconds importing the `gguf` package, seconds of the first read) in a fresh interpreter."""
     code = ("import time, pathlib; from auditor.sources.gguf import read_header; t = time.perf_counter(); "
-            "import gguf; u = time.perf_counter(); read_header(pathlib.Path(%r)); "
-            "print(u - t, time.perf_counter() - u)") % str(path)
+            f"import gguf; u = time.perf_counter(); read_header(pathlib.Path({str(path)!r})); "
+            "print(u - t, time.perf_counter() - u)")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     imported, first = run.stdout.split()
     return float(imported), float(first)

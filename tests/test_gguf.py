@@ -292,3 +292,16 @@ def test_a_corrupt_gguf_file_never_passes(tmp_path: Path) -> None:
     result = json.loads((tmp_path / "out" / "audit.json").read_text(encoding="utf-8"))
     assert result["complete"] is False and result["verdict"] != "pass"
     assert "GGUF header not read: truncated" in result["graph"]["nodes"][0]["unresolved"]["reason"]
+
+
+def test_hostile_reference_text_is_no_gguf_file_and_never_raises(tmp_path: Path) -> None:
+    from auditor.sources import registry
+
+    kind = registry.spec_for("gguf").handler()
+    for text in ("/" + "a" * 5000, "/tmp/x\x00.gguf", "/" + "a/" * 3000 + "m.gguf", ""):
+        assert kind.parent_ref(text) is None
+    assert kind.parse_ref("x\x00y", tmp_path) is None
+    assert kind.parse_ref("a" * 5000, tmp_path) is None
+    long_ref = ModelRef(kind="gguf", id="/" + "a" * 5000 + ".gguf")
+    unread = fetch(Path(long_ref.id))
+    assert isinstance(unread, Unresolved)

@@ -33,7 +33,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
 
-from auditor.model import DeclaredLicense, Evidence, ModelFacts, ModelRef, ParentClaim, Relation, Unresolved
+from auditor.model import (
+    DeclaredLicense,
+    Evidence,
+    ModelFacts,
+    ModelRef,
+    ParentClaim,
+    Relation,
+    Unresolved,
+    UnresolvedCode,
+)
 from auditor.sources.base import BaseKind, Source, SourceOptions, now_iso
 from auditor.sources.repo_id import normalise_repo_ref
 
@@ -229,11 +238,14 @@ def read_header(path: Path, limits: Limits = LIMITS) -> GgufHeader:
 
 
 def has_magic(path: Path) -> bool:
-    """Does the file at `path` start like a GGUF file? (False for anything unreadable.)"""
+    """Is `path` a regular file that starts like a GGUF file? (False for anything unreadable, a name too
+    long or holding a NUL byte included: references and parent claims are untrusted text.)"""
     try:
+        if not path.is_file():
+            return False
         with path.open("rb") as handle:
             return handle.read(4) == MAGIC
-    except OSError:
+    except (OSError, ValueError):
         return False
 
 
@@ -332,16 +344,16 @@ class GgufSource:
         self.cache_hits = 0
         self.limits = limits
 
-    def _unresolved(self, ref: ModelRef, code: str, reason: str) -> Unresolved:
-        return Unresolved(id=ref.id, requested=ref.key, source="gguf", code=code,  # type: ignore[arg-type]
-                          reason=reason, retrieved_at=now_iso())
+    def _unresolved(self, ref: ModelRef, code: UnresolvedCode, reason: str) -> Unresolved:
+        return Unresolved(id=ref.id, requested=ref.key, source="gguf", code=code, reason=reason,
+                          retrieved_at=now_iso())
 
     def fetch(self, ref: ModelRef) -> ModelFacts | Unresolved:
         path = Path(ref.id)
-        if not path.is_file():
-            what = "not a regular file" if path.exists() else "no such file"
-            return self._unresolved(ref, "not-found", f"{ref.id}: {what}")
         try:
+            if not path.is_file():
+                what = "not a regular file" if path.exists() else "no such file"
+                return self._unresolved(ref, "not-found", f"{ref.id}: {what}")
             header = read_header(path, self.limits)
         except GgufError as err:
             return self._unresolved(ref, "malformed", f"{ref.id}: GGUF header not read: {err}")
@@ -358,10 +370,13 @@ def _absolute(text: str, base_dir: Path | None) -> Path:
 def gguf_ref(kind: str, value: str, base_dir: Path | None) -> ModelRef | None:
     """A GGUF file named by a path (`gguf:PATH`, `PATH.gguf`, or an existing file with the GGUF magic)."""
     raw = value.strip()
-    if raw.startswith(PREFIX):
-        return ModelRef(kind=kind, id=_absolute(raw.removeprefix(PREFIX), base_dir).as_posix())
-    path = _absolute(raw, base_dir) if raw else None
-    if path is not None and (raw.lower().endswith(SUFFIX) or (path.is_file() and has_magic(path))):
+    try:
+        if raw.startswith(PREFIX):
+            return ModelRef(kind=kind, id=_absolute(raw.removeprefix(PREFIX), base_dir).as_posix())
+        path = _absolute(raw, base_dir) if raw else None
+    except (OSError, ValueError, RuntimeError):
+        return None  # not a path this machine can name
+    if path is not None and (raw.lower().endswith(SUFFIX) or has_magic(path)):
         return ModelRef(kind=kind, id=path.as_posix())
     return None
 
@@ -375,7 +390,7 @@ class GgufKind(BaseKind):
 
     def parent_ref(self, parent: str) -> ModelRef | None:
         path = Path(parent)
-        if path.is_absolute() and path.is_file() and has_magic(path):
+        if path.is_absolute() and has_magic(path):
             return ModelRef(kind=self.spec.kind, id=parent)
         return None
 

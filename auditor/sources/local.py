@@ -191,7 +191,7 @@ class LocalKind(BaseKind):
         path = Path(value).expanduser()
         if not path.is_absolute():
             path = (base_dir or Path.cwd()) / path
-        if path.suffix.lower() == ".gguf" or (path.is_file() and has_magic(path)):
+        if path.suffix.lower() == ".gguf" or has_magic(path):
             return ModelRef(kind="gguf", id=path.resolve().as_posix())
         return ModelRef(kind=self.spec.kind, id=path.resolve().as_posix(), revision=revision)
 

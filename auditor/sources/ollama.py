@@ -31,7 +31,15 @@ from pathlib import Path
 from typing import Any
 
 from auditor.errors import AuditorError
-from auditor.model import DeclaredLicense, Evidence, ModelFacts, ModelRef, ParentClaim, Unresolved
+from auditor.model import (
+    DeclaredLicense,
+    Evidence,
+    ModelFacts,
+    ModelRef,
+    ParentClaim,
+    Unresolved,
+    UnresolvedCode,
+)
 from auditor.sources.base import BaseKind, Source, SourceOptions, now_iso
 
 PREFIX = "ollama:"
@@ -262,9 +270,9 @@ class OllamaSource:
         self.store = store
         self.texts = texts
 
-    def _unresolved(self, ref: ModelRef, code: str, reason: str) -> Unresolved:
-        return Unresolved(id=ref.id, requested=ref.key, source="ollama", code=code,  # type: ignore[arg-type]
-                          reason=reason, retrieved_at=now_iso())
+    def _unresolved(self, ref: ModelRef, code: UnresolvedCode, reason: str) -> Unresolved:
+        return Unresolved(id=ref.id, requested=ref.key, source="ollama", code=code, reason=reason,
+                          retrieved_at=now_iso())
 
     def fetch(self, ref: ModelRef) -> ModelFacts | Unresolved:
         try:
