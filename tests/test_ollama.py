@@ -266,6 +266,8 @@ def test_audit_ollama_adds_every_tag_and_reports_show_the_ollama_evidence(store:
     assert any(f["code"] == "unknown-license" for f in models["other:2b"]["findings"])
     assert models["other:2b"]["verdict"] == "fail"
     texts = {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "out").iterdir()}
+    node = next(n for n in result["graph"]["nodes"] if n["id"] == "acme:1b")
+    assert {(e["source"], e["field"]) for e in node["facts"]["declared"]["evidence"]} >= {("ollama", "license layer")}
     assert "license layer" in texts["audit.html"]
     assert "read from ollama" in texts["audit.spdx.json"] and "read from ollama" in texts["audit.spdx"]
     bom = json.loads(texts["audit.cdx.json"])
