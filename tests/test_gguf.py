@@ -234,6 +234,18 @@ def test_a_model_folder_links_each_of_its_gguf_files(tmp_path: Path) -> None:
     assert isinstance(facts, ModelFacts)
     assert [(Path(c.parent).name, c.relation, c.evidence.field) for c in facts.parents] == [
         ("a.gguf", "quantized", "gguf file"), ("b.gguf", "quantized", "gguf file")]
+    # No card: the folder declares what its files' headers declare, as gguf evidence located in each file.
+    assert facts.declared.license == ["apache-2.0"]
+    assert {(e.source, e.location) for e in facts.declared.evidence if e.field == "general.license"} == {
+        ("gguf", str(tmp_path / "a.gguf")), ("gguf", str(tmp_path / "b.gguf"))}
+
+
+def test_a_folder_card_keeps_its_own_declaration_beside_its_gguf_files(tmp_path: Path) -> None:
+    write_gguf(tmp_path / "a.gguf", {"general.license": "llama3.1"})
+    (tmp_path / "README.md").write_text("---\nlicense: mit\n---\n# x\n", encoding="utf-8")
+    facts = LocalSource().fetch(ModelRef(kind="local", id=str(tmp_path)))
+    assert isinstance(facts, ModelFacts)
+    assert facts.declared.license == ["mit"]  # a card that contradicts its file: the engine's conflict, not hidden
 
 
 # --------------------------------------------------------------------------- audits end to end
@@ -305,3 +317,15 @@ def test_hostile_reference_text_is_no_gguf_file_and_never_raises(tmp_path: Path)
     long_ref = ModelRef(kind="gguf", id="/" + "a" * 5000 + ".gguf")
     unread = fetch(Path(long_ref.id))
     assert isinstance(unread, Unresolved)
+
+
+def test_a_folder_card_contradicting_its_gguf_header_is_a_license_conflict(tmp_path: Path) -> None:
+    write_gguf(tmp_path / "models" / "x.gguf", {"general.license": "llama3.1"})
+    (tmp_path / "models" / "README.md").write_text("---\nlicense: mit\n---\n", encoding="utf-8")
+    code, _, _ = cli("check", tmp_path / "models", "--commercial", "--distribution", "weights", "--format", "json",
+                     "--out", tmp_path / "out", "--quiet")
+    assert code == 1
+    [model] = json.loads((tmp_path / "out" / "audit.json").read_text(encoding="utf-8"))["models"]
+    [conflict] = [f for f in model["findings"] if f["code"] == "license-conflict"]
+    assert conflict["license"] == "llama3.1" and "declares mit" in conflict["message"]
+    assert conflict["via"][-1].endswith("models/x.gguf")

@@ -323,6 +323,25 @@ def parent_claims(values: dict[str, str], location: str, revision: str) -> tuple
     return claims, notes
 
 
+def declared_in_files(paths: list[Path], limits: Limits = LIMITS) -> DeclaredLicense:
+    """What the headers of some GGUF files declare, together (every license any of them names applies):
+    the declaration of a model folder whose own card declares nothing. A file whose header cannot be read
+    adds nothing here (its own node is unresolved and says why)."""
+    licenses: list[str] = []
+    evidence: list[Evidence] = []
+    name = link = None
+    for path in paths:
+        try:
+            header = read_header(path, limits)
+        except (GgufError, OSError, ValueError):
+            continue
+        declared = _declared(header.values, str(path), header.digest[:40])
+        licenses += [v for v in declared.license if v not in licenses]
+        name, link = name or declared.license_name, link or declared.license_link
+        evidence += [e for e in declared.evidence if e.field in LICENSE_KEYS]
+    return DeclaredLicense(license=licenses, license_name=name, license_link=link, evidence=evidence)
+
+
 def header_facts(header: GgufHeader, ref: ModelRef, location: str) -> ModelFacts:
     """The facts a header states about the model in the file at `location`."""
     revision = header.digest[:40]

@@ -19,7 +19,7 @@ from auditor.sources.card import (
     parent_claims_from_card,
     split_front_matter,
 )
-from auditor.sources.gguf import has_magic
+from auditor.sources.gguf import declared_in_files, has_magic
 from auditor.sources.repo_id import is_repo_id
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -148,6 +148,8 @@ class LocalSource:
         ggufs, gguf_notes = gguf_claims(folder)
         parents += ggufs
         notes += gguf_notes
+        if declared.is_empty and ggufs:  # no card: the folder declares what its GGUF files' headers declare
+            declared = declared_in_files([Path(c.parent) for c in ggufs])
         for name, problem in (("README.md", card_problem), ("adapter_config.json", adapter_problem),
                               ("config.json", config_problem)):
             if problem:
