@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -129,6 +129,20 @@ def release_count_problems(use: DeclaredUse, rules: RuleSet) -> list[tuple[str, 
 # --------------------------------------------------------------------------- audit, check
 
 
+def ollama_entries(listed: Sequence[AuditEntry]) -> list[AuditEntry]:
+    """`--ollama`: an entry for every tag in the local Ollama store that the manifest does not list."""
+    from auditor.sources.ollama import list_tags, store_dir
+
+    store = store_dir()
+    tags = list_tags(store)
+    if not tags:
+        raise AuditorError(f"--ollama: the Ollama store {store} holds no tags. Pull one (`ollama pull NAME`) or "
+                           "set OLLAMA_MODELS to the store that has them")
+    keys = {entry.ref.key for entry in listed}
+    refs = [ModelRef(kind="ollama", id=name.short) for name in tags]
+    return [AuditEntry(ref=ref) for ref in refs if ref.key not in keys]
+
+
 def audit_manifest(
     manifest: Path,
     source: SourceOptions,
@@ -137,9 +151,10 @@ def audit_manifest(
     concurrency: int = 8,
     progress: Progress | None = None,
     lock: LockFile | None = None,
+    ollama: bool = False,
 ) -> AuditResult:
     """`auditor audit`: the manifest, its rules and policy, then every model's lineage, evaluated (each
-    Hub node at its commit in `lock`, when given)."""
+    Hub node at its commit in `lock`, when given; with `ollama`, every tag of the local Ollama store too)."""
     from auditor.manifest import load_manifest
     from auditor.manifest_entries import audit_entries
 
@@ -150,13 +165,16 @@ def audit_manifest(
     for key, problem in release_count_problems(loaded.use, rules)[:1]:
         raise loaded.error_at(("use", "monthly_active_users_at_release", key), problem)
     policy = load_policy(loaded.policy_path, rules)
+    entries = audit_entries(loaded)
+    entries += ollama_entries(entries) if ollama else []
+    source = replace(source, rule_dirs=tuple(loaded.rule_dirs))
     built = build_source(source)
     if lock is not None:
         from auditor.lock import PinnedSource
 
         built = PinnedSource(built, lock.pins())
     return run_audit(
-        audit_entries(loaded), built, rules, loaded.use, policy, depth=depth,
+        entries, built, rules, loaded.use, policy, depth=depth,
         concurrency=concurrency, product=loaded.product, manifest=str(manifest), policy_name=loaded.policy,
         progress=progress,
     )
@@ -179,7 +197,7 @@ def check_model(
     for _, problem in release_count_problems(use, rules)[:1]:
         raise AuditorError(f"--mau-at-release: {problem}")
     org_policy = load_policy(policy, rules)
-    built = build_source(source)
+    built = build_source(replace(source, rule_dirs=tuple(rule_dirs or ())))
     return run_audit(
         [AuditEntry(ref=parse_refs([ref])[0])], built, rules, use, org_policy, depth=depth,
         policy_name=str(policy) if policy else None, progress=progress,

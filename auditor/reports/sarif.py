@@ -87,7 +87,9 @@ def _run_properties(result: AuditResult) -> dict[str, Any]:
 
 
 def _results(result: AuditResult, index: dict[str, int], uri: str | None) -> Iterator[dict[str, Any]]:
-    """One SARIF result per finding that is not waived, produced as they are written."""
+    """One SARIF result per finding that is not waived, produced as they are written; each names the
+    source kind the model was read from (`hub`, `local`, `gguf`, …)."""
+    sources = {node.id: c.node_source(node) for node in result.graph.nodes}
     for model in result.models:
         for f in model.findings:
             if f.waived:
@@ -108,7 +110,7 @@ def _results(result: AuditResult, index: dict[str, int], uri: str | None) -> Ite
                 "message": {"text": _message(model, f, c.license_name(result, f.license))},
                 "locations": [location],
                 "partialFingerprints": {"modelFinding/v1": hashlib.sha256(key.encode()).hexdigest()[:32]},
-                "properties": {"model": model.id, "severity": f.severity},
+                "properties": {"model": model.id, "severity": f.severity, "source": sources.get(model.id, "")},
             }
             if f.license:
                 entry["properties"]["license"] = f.license

@@ -46,6 +46,7 @@ class SourceOptions:
     no_cache: bool = False
     refresh: bool = False
     ttl_seconds: int | None = None
+    rule_dirs: tuple[Path, ...] = ()  # organisation rule folders (a source matching license texts reads them)
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,12 @@ from auditor.sources.card import (
     parent_claims_from_card,
     split_front_matter,
 )
+from auditor.sources.gguf import declared_in_files, has_magic
 from auditor.sources.repo_id import is_repo_id
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_GGUF_FILES = 32  # GGUF files of one folder linked as nodes of their own
+GGUF_FIELD = "gguf file"
 
 
 def _read_json(path: Path) -> tuple[dict[str, Any] | None, str | None]:
@@ -79,6 +82,23 @@ def _resolve_local_parent(claim: ParentClaim, folder: Path) -> ParentClaim:
     return claim
 
 
+def gguf_claims(folder: Path) -> tuple[list[ParentClaim], list[str]]:
+    """The GGUF files directly in the folder: each is a node of its own (its header read by the `gguf`
+    kind), and the folder holds its material as a copy (`quantized`). More than `MAX_GGUF_FILES` is a note."""
+    try:
+        files = sorted(p for p in folder.glob("*") if p.suffix.lower() == ".gguf" and p.is_file())
+    except OSError as exc:
+        return [], [f"{folder}: GGUF files not listed ({exc.strerror})"]
+    notes = [f"{folder}: {len(files)} GGUF files; only the first {MAX_GGUF_FILES} are read"] \
+        if len(files) > MAX_GGUF_FILES else []
+    claims = [
+        ParentClaim(parent=path.resolve().as_posix(), relation="quantized",
+                    evidence=Evidence(source="local", field=GGUF_FIELD, value=path.name, location=str(path)))
+        for path in files[:MAX_GGUF_FILES]
+    ]
+    return claims, notes
+
+
 def folder_digest(folder: Path) -> str:
     """A content hash of the metadata files read (stands in for a revision sha)."""
     digest = hashlib.sha256()
@@ -125,6 +145,11 @@ class LocalSource:
             if claim is not None:
                 parents.append(claim)
         parents = [_resolve_local_parent(p, folder) for p in parents]
+        ggufs, gguf_notes = gguf_claims(folder)
+        parents += ggufs
+        notes += gguf_notes
+        if declared.is_empty and ggufs:  # no card: the folder declares what its GGUF files' headers declare
+            declared = declared_in_files([Path(c.parent) for c in ggufs])
         for name, problem in (("README.md", card_problem), ("adapter_config.json", adapter_problem),
                               ("config.json", config_problem)):
             if problem:
@@ -163,10 +188,13 @@ class LocalKind(BaseKind):
         return ModelRef(kind=self.spec.kind, id=parent) if path.is_absolute() and path.is_dir() else None
 
     def manifest_ref(self, value: str, revision: str | None, base_dir: Path | None) -> ModelRef:
-        """The folder, resolved against the manifest's folder (an absolute path)."""
+        """The folder, resolved against the manifest's folder (an absolute path). A `.gguf` file (or any
+        file with the GGUF magic) is a reference of the `gguf` kind."""
         path = Path(value).expanduser()
         if not path.is_absolute():
             path = (base_dir or Path.cwd()) / path
+        if path.suffix.lower() == ".gguf" or has_magic(path):
+            return ModelRef(kind="gguf", id=path.resolve().as_posix())
         return ModelRef(kind=self.spec.kind, id=path.resolve().as_posix(), revision=revision)
 
     def stable_ref(self, ref: ModelRef) -> ModelRef:

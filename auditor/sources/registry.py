@@ -73,6 +73,12 @@ _REGISTERED: tuple[SourceSpec, ...] = (
     SourceSpec("local", "path", "auditor.sources.local:LocalKind", "local", "./folder",
                "an existing model folder", "Local model folder, relative to the manifest", precedence=10,
                product_files=True),
+    SourceSpec("gguf", "gguf", "auditor.sources.gguf:GgufKind", "GGUF", "./model.gguf",
+               "a GGUF file (PATH.gguf or gguf:PATH)", "A GGUF model file, relative to the manifest (a `path` "
+               "naming a .gguf file is one too)", product_files=True),
+    SourceSpec("ollama", "ollama", "auditor.sources.ollama:OllamaKind", "Ollama", "llama3.1:8b",
+               "an Ollama tag (ollama:NAME[:TAG])", "An Ollama model tag in the local store ($OLLAMA_MODELS, "
+               "default ~/.ollama/models), e.g. llama3.1:8b"),
 )
 
 _RESERVED_KINDS = frozenset({SNAPSHOT_SOURCE, MANIFEST_SOURCE, "curated"})

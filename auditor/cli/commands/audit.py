@@ -85,7 +85,8 @@ def _mau_at_release(items: list[str] | None) -> object:
 @guarded
 def check(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="A Hub repo id (owner/name[@revision]) or a model folder.")],
+    ref: Annotated[str, typer.Argument(help="A Hub repo id (owner/name[@revision]), a model folder, a GGUF file "
+                                            "(PATH.gguf) or an Ollama tag (ollama:NAME[:TAG]).")],
     commercial: Annotated[
         bool | None, typer.Option("--commercial/--non-commercial", help="Is the use commercial?")
     ] = None,
@@ -229,6 +230,10 @@ def audit(
                                                   "auditor.lock beside the manifest, when there is one).")
     ] = None,
     no_lock: Annotated[bool, typer.Option("--no-lock", help="Ignore auditor.lock; read the latest commits.")] = False,
+    ollama: Annotated[
+        bool, typer.Option("--ollama", help="Also audit every tag in the local Ollama store ($OLLAMA_MODELS, "
+                                            "default ~/.ollama/models).")
+    ] = False,
 ) -> None:
     """The main job: crawl every model's lineage, evaluate it, write the reports, print a summary.
 
@@ -245,6 +250,7 @@ def audit(
     service.check_outputs(formats, out)
     result = service.audit_manifest(
         manifest, source_options(snapshot, endpoint, no_cache, refresh), depth=depth, concurrency=concurrency,
-        progress=progress(), lock=None if no_lock else _lock_for(manifest, lock, quiet=quiet),
+        progress=progress(), ollama=ollama,
+        lock=None if no_lock else _lock_for(manifest, lock, quiet=quiet),
     )
     _emit(ctx, result, formats, out, fail_on, quiet=quiet, verbose=verbose, manifest_path=str(manifest))
