@@ -327,19 +327,20 @@ def _relationships(result: AuditResult, product: str) -> list[Any]:
     return relationships
 
 
-def extracted_text(result: AuditResult, info: c.LicenseInfo, urls: list[str]) -> str:
-    """A LicenseRef's extracted text: the license's full text from the result's catalogue, else a
-    plain statement that it is not bundled and where it is published."""
+def extracted_text(result: AuditResult, info: c.LicenseInfo, urls: list[str], *, tag_value: bool = False) -> str:
+    """A LicenseRef's extracted text: the license's full text from the result's catalogue (control and
+    bidi characters dropped), else a plain statement that it is not bundled and where it is published."""
     full = c.license_text(result, info.license)
     if full and full.strip():
-        return _txt(full)
+        return _txt(full) if tag_value else c.plain(full, multiline=True)
     where = f"It is published at {urls[0]}" if urls else "No URL for it was recorded; see the model card"
     return _txt(f"{NOT_BUNDLED}: {info.name} (license rule `{info.license}`, "
                 f"{c.KIND_LABELS.get(info.kind, info.kind)}). {where}.")
 
 
-def build_document(result: AuditResult) -> Any:
-    """The SPDX 2.3 `Document` (spdx-tools model) for `result`."""
+def build_document(result: AuditResult, *, tag_value: bool = False) -> Any:
+    """The SPDX 2.3 `Document` (spdx-tools model) for `result`. With `tag_value`, a license text's own
+    `<text>`/`</text>` are neutralised (they would end its field there); JSON keeps texts verbatim."""
     from spdx_tools.spdx.model import (
         Actor,
         ActorType,
@@ -382,7 +383,7 @@ def build_document(result: AuditResult) -> Any:
     extracted = [
         ExtractedLicensingInfo(
             license_id=ref,
-            extracted_text=extracted_text(result, info, urls.get(info.license, [])),
+            extracted_text=extracted_text(result, info, urls.get(info.license, []), tag_value=tag_value),
             license_name=_txt(info.name),
             cross_references=list(urls.get(info.license, [])),
         )
@@ -457,5 +458,5 @@ def render_tag_value(result: AuditResult, *, manifest_path: str | None = None) -
 
     del manifest_path
     stream = io.StringIO()
-    write_document(build_document(result), stream)  # the writer's own entry, less validation and deduplication
+    write_document(build_document(result, tag_value=True), stream)  # the writer's own entry, less validation and deduplication
     return stream.getvalue().encode("utf-8")
