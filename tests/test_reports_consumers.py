@@ -436,8 +436,12 @@ def test_third_party_notices_of_the_example(example: AuditResult) -> None:
     assert set(sections) == {example.license_catalogue[rid].name for rid in bound}
     llama = sections["Llama 3.1 Community License Agreement"]
     assert "deepseek-ai/DeepSeek-R1-Distill-Llama-8B (through meta-llama/Llama-3.1-8B)" in llama
+    assert 'Prominently display "Built with Llama"' in " ".join(llama.split())
     notices = [ob for ob in example.obligations if ob.license == "llama3.1" and is_notice_obligation(ob)]
-    assert notices and all(" ".join(ob.text.split()) in " ".join(llama.split()) for ob in notices)
+    assert {ob.id for ob in notices} == {"llama3.1:built-with-llama", "llama3.1:name-prefix-llama"}
+    assert all(" ".join(ob.text.split()) in " ".join(llama.split()) for ob in notices)
+    aup = next(ob for ob in example.obligations if ob.id == "llama3.1:acceptable-use-policy")
+    assert " ".join(aup.text.split()) not in " ".join(llama.split())  # a use duty: NOTICE.txt lists it
     missing = [rid for rid in bound if not example.license_catalogue[rid].text]
     assert text.count(FULL_TEXT_NOT_BUNDLED + ":") == len(missing)  # the gap, counted
 
@@ -449,8 +453,9 @@ def test_notice_obligations_are_told_by_their_ids() -> None:
     def ob(oid: str) -> Obligation:
         return Obligation(id=oid, license="x", text="t")
 
-    assert all(is_notice_obligation(ob(i)) for i in ("notice-file", "built-with-llama", "attribution", "retain-notices"))
-    assert not any(is_notice_obligation(ob(i)) for i in ("acceptable-use-policy", "no-improving-other-llms",
+    assert all(is_notice_obligation(ob(i)) for i in ("notice-file", "llama3.1:built-with-llama", "attribution",
+                                                     "retain-notices", "cc-by-4.0:attribution"))
+    assert not any(is_notice_obligation(ob(i)) for i in ("acceptable-use-policy", "llama3.1:no-improving-other-llms",
                                                          "mark-modifications", "noticeable"))
 
 

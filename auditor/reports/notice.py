@@ -12,6 +12,7 @@ product) are made plain: no control or bidi characters, no line breaks.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from auditor.model import AuditResult, Obligation
@@ -100,8 +101,8 @@ _NOTICE_WORDS = frozenset({
 
 
 def is_notice_obligation(ob: Obligation) -> bool:
-    """An attribution or notice obligation (judged by the words of its id)."""
-    return bool(_NOTICE_WORDS & set(ob.id.lower().split("-")))
+    """An attribution or notice obligation (judged by the words of its id, `llama3.1:built-with-llama`)."""
+    return bool(_NOTICE_WORDS & set(re.split(r"[^a-z0-9]+", ob.id.lower())))
 
 
 @dataclass
