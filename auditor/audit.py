@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -10,6 +11,7 @@ from auditor import __version__
 from auditor.engine import evaluate_with_licenses, merge_obligations
 from auditor.model import (
     AuditResult,
+    CatalogueLicense,
     DeclaredLicense,
     DeclaredUse,
     Evidence,
@@ -85,6 +87,36 @@ def policy_notices(policy: Policy | None, rules: RuleSet, graph: LineageGraph) -
     return notices
 
 
+def mentioned_rule_ids(audits: list[ModelAudit], node_licenses: dict[str, list[str]]) -> set[str]:
+    """Every license id the result names: declared by a node or a model, effective, in a finding or an
+    obligation (ids no rule encodes are among them; the catalogue leaves those out)."""
+    ids = {rid for rids in node_licenses.values() for rid in rids}
+    for audit in audits:
+        ids.update(audit.declared)
+        ids.update(el.license for el in audit.effective_licenses)
+        ids.update(f.license for f in audit.findings if f.license)
+        ids.update(ob.license for ob in audit.obligations)
+    return ids
+
+
+def license_catalogue(rules: RuleSet, rule_ids: set[str]) -> dict[str, CatalogueLicense]:
+    """What each mentioned rule says of its license (name, SPDX id, kind, URL, version, full text), read
+    once per license: the saved result is then enough to render every report."""
+    catalogue: dict[str, CatalogueLicense] = {}
+    for rule_id in sorted(rule_ids):
+        rule = rules.get(rule_id)
+        if rule is None:
+            continue
+        text = rules.license_text(rule_id)
+        catalogue[rule_id] = CatalogueLicense(
+            id=rule.id, name=rule.name, spdx=rule.spdx, kind=rule.kind, url=rule.url, version=rule.version,
+            text=text, text_file=rule.text_file,
+            text_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest() if text is not None else None,
+            copyright=list(rule.copyright),
+        )
+    return catalogue
+
+
 def _today(generated_at: str) -> dt.date:
     return dt.date.fromisoformat(generated_at[:10])
 
@@ -134,6 +166,7 @@ def build_result(
         policy=policy_name,
         node_licenses=licenses,
         notices=policy_notices(policy, rules, graph),
+        license_catalogue=license_catalogue(rules, mentioned_rule_ids(audits, licenses)),
     )
 
 

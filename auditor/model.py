@@ -451,8 +451,29 @@ class RuleSetInfo(_Frozen):
     licenses: int
 
 
+class CatalogueLicense(_Frozen):
+    """A license the result mentions, as its rule stated it when the audit ran: enough for every report to
+    name it, link it and ship its full text without reading a rule file (an organisation's own rule folder
+    included). The text is stored once per license, not per model."""
+
+    id: str  # rule id
+    name: str
+    spdx: str
+    kind: str
+    url: str = ""
+    version: str = ""
+    text: str | None = None  # the full license text, when the rule bundles one (`text_file`)
+    text_file: str | None = None  # where the rule kept it (`texts/<id>.txt`), for the record
+    text_sha256: str | None = None  # SHA-256 (hex) of the text's UTF-8 bytes
+    copyright: list[str] = Field(default_factory=list)  # copyright lines quoted verbatim from the text
+
+
+# Results written before the license catalogue existed: reports fall back to the bundled rule files.
+LEGACY_SCHEMA_VERSIONS = frozenset({"1.0"})
+
+
 class AuditResult(_Frozen):
-    schema_version: str = "1.0"
+    schema_version: str = "1.1"
     tool: str = "model-license-auditor"
     tool_version: str
     generated_at: str
@@ -469,3 +490,6 @@ class AuditResult(_Frozen):
     # Rule ids each graph node declares (after normalisation; curated where the node can't be read).
     node_licenses: dict[str, list[str]] = Field(default_factory=dict)
     notices: list[Notice] = Field(default_factory=list)
+    # Every rule id the result mentions (declared by a node, effective, in a finding or obligation), as the
+    # rules said at audit time: reports read licenses from here only (schema 1.1; empty in 1.0 results).
+    license_catalogue: dict[str, CatalogueLicense] = Field(default_factory=dict)

@@ -20,6 +20,7 @@ from typing import Any
 
 from auditor.model import (
     AuditResult,
+    CatalogueLicense,
     Clause,
     DeclaredLicense,
     DeclaredUse,
@@ -159,6 +160,35 @@ OB_NC_CREDIT = Obligation(
     models=[ADAPTER],
 )
 
+
+COMMUNITY_TEXT = (
+    "EXAMPLE COMMUNITY LICENSE 1.0\n\n"
+    "Copyright (c) Example Org. All Rights Reserved.\n\n"
+    "1. License Rights and Redistribution.\n"
+    "a. Grant of Rights. You are granted a non-exclusive, worldwide license to use the Example Materials.\n"
+    "b. Redistribution and Use.\n"
+    "i. If you distribute or make available the Example Materials (or any derivative works thereof), you shall "
+    'prominently display "Built with Example Model".\n'
+)
+
+# The license catalogue as the engine writes it from the rules (the community license bundles its text;
+# `custom-gguf` is no rule, so it is not in the catalogue).
+CATALOGUE: dict[str, CatalogueLicense] = {
+    "apache-2.0": CatalogueLicense(
+        id="apache-2.0", name=APACHE.name, spdx=APACHE.spdx, kind=APACHE.kind, url=APACHE.url, version="2.0"
+    ),
+    "cc-by-nc-4.0": CatalogueLicense(
+        id="cc-by-nc-4.0", name=NC_VIA_MATH.name, spdx=NC_VIA_MATH.spdx, kind=NC_VIA_MATH.kind, url=NC_VIA_MATH.url,
+        version="4.0",
+    ),
+    "example-community-1.0": CatalogueLicense(
+        id="example-community-1.0", name=COMMUNITY_VIA_CHAT.name, spdx=COMMUNITY_VIA_CHAT.spdx,
+        kind=COMMUNITY_VIA_CHAT.kind, url=COMMUNITY_VIA_CHAT.url, version="1.0", text=COMMUNITY_TEXT,
+        text_file="texts/example-community-1.0.txt",
+        text_sha256="0" * 64,  # not checked by reports
+        copyright=["Copyright (c) Example Org. All Rights Reserved."],
+    ),
+}
 
 # What the engine reports each node declares (rule ids); the unresolved MISSING declares nothing known.
 NODE_LICENSES: dict[str, list[str]] = {
@@ -459,6 +489,7 @@ def build_result(*, complete: bool = False) -> AuditResult:
         rules=RuleSetInfo(version="2025.06.1", digest="sha256:" + "3f" * 32, licenses=41),
         policy="default",
         node_licenses=NODE_LICENSES,
+        license_catalogue=CATALOGUE,
     )
 
 

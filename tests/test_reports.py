@@ -173,22 +173,26 @@ def test_spdx_parses_back_and_is_ntia_conformant(
     from spdx_tools.spdx.parser.parse_anything import parse_file
     from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
-    from auditor.reports.spdx import spdx_id_for
+    from auditor.reports.spdx import product_id, spdx_id_for
 
     path = tmp_path / REPORTERS[fmt].file_name
     path.write_bytes(rendered[fmt])
     doc = parse_file(str(path))
     assert validate_full_spdx_document(doc) == []
     assert doc.creation_info.spdx_version == "SPDX-2.3"
-    assert {p.name for p in doc.packages} == {n.id for n in result.graph.nodes}
+    assert {p.name for p in doc.packages} == {n.id for n in result.graph.nodes} | {"Example Support Assistant"}
     # NTIA minimum elements on every package, not only those the checker reaches
     for pkg in doc.packages:
         assert pkg.version and pkg.supplier and not isinstance(pkg.supplier, SpdxNoAssertion), pkg.name
         assert pkg.files_analyzed is False
     rels = {(r.spdx_element_id, r.relationship_type, r.related_spdx_element_id) for r in doc.relationships}
+    product = product_id(result)
+    assert [r for r in rels if r[1] == RelationshipType.DESCRIBES] == [("SPDXRef-DOCUMENT", RelationshipType.DESCRIBES,
+                                                                        product)]
     for root in result.graph.roots:
-        assert ("SPDXRef-DOCUMENT", RelationshipType.DESCRIBES, spdx_id_for(root)) in rels
-    assert (spdx_id_for(GGUF), RelationshipType.VARIANT_OF, spdx_id_for(BASE)) in rels
+        assert (product, RelationshipType.DEPENDS_ON, spdx_id_for(root)) in rels
+    assert (spdx_id_for(GGUF), RelationshipType.GENERATED_FROM, spdx_id_for(BASE)) in rels
+    assert (spdx_id_for(GGUF), RelationshipType.DEPENDS_ON, spdx_id_for(BASE)) in rels
     assert (
         spdx_id_for(ADAPTER),
         RelationshipType.DESCENDANT_OF,
@@ -209,6 +213,7 @@ def test_spdx_parses_back_and_is_ntia_conformant(
     assert checker.parsing_errors == []
     assert checker.validation_messages == []
     assert checker.check_compliance() is True
+    assert checker.floating_component_ids == set()  # the whole lineage hangs off the product
 
 
 def test_spdx_ids_are_valid_and_distinct() -> None:
@@ -229,7 +234,7 @@ def test_spdx_tag_value_survives_hostile_text(tmp_path: Path) -> None:
     model = base.models[0].model_copy(update={"findings": [hostile, *base.models[0].findings[1:]]})
     path = tmp_path / "audit.spdx"
     path.write_bytes(render(base.model_copy(update={"models": [model, *base.models[1:]]}), "spdx-tv"))
-    assert len(parse_file(str(path)).packages) == len(base.graph.nodes)
+    assert len(parse_file(str(path)).packages) == len(base.graph.nodes) + 1  # and the product
 
 
 # --------------------------------------------------------------------------- cyclonedx
@@ -250,11 +255,17 @@ def test_cyclonedx_validates(result: AuditResult, rendered: dict[str, bytes]) ->
     merged = comps["example-org/merged-base"]
     assert sorted(a["name"] for a in merged["pedigree"]["ancestors"]) == ["example-labs/math-model", BASE]
     assert "is merged from example-labs/math-model" in merged["pedigree"]["notes"]
-    math = comps["example-labs/math-model"]["licenses"]
+    math = comps["example-labs/math-model"]
+    assert math["licenses"] == [{"expression": "CC-BY-NC-4.0", "acknowledgement": "declared"}]  # not audited
     nc_url = "https://creativecommons.org/licenses/by-nc/4.0/"  # EffectiveLicense.url
-    assert {"license": {"id": "CC-BY-NC-4.0", "acknowledgement": "declared", "url": nc_url}} in math
-    gguf_names = [entry["license"].get("name", "") for entry in comps[GGUF]["licenses"]]
+    assert math["evidence"]["licenses"] == [
+        {"license": {"id": "CC-BY-NC-4.0", "acknowledgement": "declared", "url": nc_url}}
+    ]
+    gguf_names = [entry["license"].get("name", "") for entry in comps[GGUF]["evidence"]["licenses"]]
     assert any(SCRIPT_NAME in name for name in gguf_names)
+    assert comps[GGUF]["licenses"] == [
+        {"expression": "LicenseRef-custom-gguf AND LicenseRef-example-community-1.0", "acknowledgement": "concluded"}
+    ]
     refs = [comp.get("bom-ref") for comp in bom["components"]]
     assert len(refs) == len(set(refs))
 

@@ -15,7 +15,17 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from auditor.model import AuditResult, Clause, EffectiveLicense, Finding, ModelAudit, NodeRecord, Obligation
+from auditor.model import (
+    LEGACY_SCHEMA_VERSIONS,
+    AuditResult,
+    CatalogueLicense,
+    Clause,
+    EffectiveLicense,
+    Finding,
+    ModelAudit,
+    NodeRecord,
+    Obligation,
+)
 from auditor.sources import registry
 from auditor.sources.base import KindHandler, PackageUrl
 from auditor.vocab import SEVERITIES
@@ -99,11 +109,16 @@ def _info(el: EffectiveLicense) -> LicenseInfo:
 
 
 def license_catalog(result: AuditResult) -> dict[str, LicenseInfo]:
-    """Every license the result mentions, by rule id (first occurrence in model order wins).
+    """Every license the result mentions, by rule id: the result's own catalogue
+    (`AuditResult.license_catalogue`, what the rules said at audit time), then, for a result saved
+    before it existed, the effective licenses (first occurrence in model order wins).
     Built once per result (`per_result`): do not mutate it."""
 
     def build() -> dict[str, LicenseInfo]:
-        catalog: dict[str, LicenseInfo] = {}
+        catalog: dict[str, LicenseInfo] = {
+            rid: LicenseInfo(license=rid, name=e.name, spdx=e.spdx, kind=e.kind, url=e.url)
+            for rid, e in result.license_catalogue.items()
+        }
         for model in result.models:
             for el in model.effective_licenses:
                 if el.license not in catalog:
@@ -143,14 +158,32 @@ def bundled_rule_infos() -> dict[str, LicenseInfo]:
 
 
 def license_info(result: AuditResult, rule_id: str, catalog: dict[str, LicenseInfo] | None = None) -> LicenseInfo:
-    """What the result (else the bundled rules) says of a rule id; the bare id, kind unknown, if nothing."""
+    """What the result says of a rule id; the bare id, kind unknown, if nothing. Only a result saved
+    before the license catalogue existed (schema 1.0) falls back to the bundled rule files: a newer
+    result renders the same bytes whatever rules are installed."""
     catalog = license_catalog(result) if catalog is None else catalog
     if rule_id in catalog:
         return catalog[rule_id]
-    bundled = bundled_rule_infos().get(rule_id)
+    bundled = bundled_rule_infos().get(rule_id) if is_legacy(result) else None
     if bundled is not None:
         return bundled
     return LicenseInfo(license=rule_id, name=rule_id, spdx="NOASSERTION", kind="unknown")
+
+
+def is_legacy(result: AuditResult) -> bool:
+    """A result saved before `AuditResult.license_catalogue` existed (reports fall back as they did)."""
+    return result.schema_version in LEGACY_SCHEMA_VERSIONS
+
+
+def license_entry(result: AuditResult, rule_id: str) -> CatalogueLicense | None:
+    """The result's catalogue entry of a rule id (name, URL, full text…), None when it has none."""
+    return result.license_catalogue.get(rule_id)
+
+
+def license_text(result: AuditResult, rule_id: str) -> str | None:
+    """The full text of a license, when the rule that encodes it bundled one at audit time."""
+    entry = result.license_catalogue.get(rule_id)
+    return entry.text if entry is not None else None
 
 
 def holder_of(model: ModelAudit, el: EffectiveLicense) -> str:

@@ -99,6 +99,9 @@ _REGISTERED: tuple[Reporter, ...] = (
              "auditor.reports.markdown:render"),
     Reporter("notice", "NOTICE.txt", "Attribution notices and obligations, ready to paste",
              "auditor.reports.notice:render"),
+    Reporter("third-party-notices", "THIRD_PARTY_NOTICES.txt",
+             "Redistribution bundle: per license, the notices to ship, copyright lines and the full text",
+             "auditor.reports.notice:render_third_party", default=False),
 )
 
 

@@ -1,11 +1,24 @@
 """`cyclonedx` format: a CycloneDX 1.6 JSON BOM of the audited lineage.
 
-Every lineage node is a `machine-learning-model` component (bom-ref = model id). Licenses carry
-their acknowledgement: `declared` (what the model's card says) and, for audited models,
-`concluded` (every license that applies through the lineage). Lineage is recorded as
-`pedigree.ancestors` (copies of the direct parents, without bom-ref so refs stay unique) with
-the relation in `pedigree.notes`. The metadata component is the audited product; it depends
-on the audited models. Serial number and timestamp derive from the result, never the clock.
+Every lineage node is a `machine-learning-model` component (bom-ref = model id). Licenses, as a
+consumer reads them:
+
+- `licenses` is ONE SPDX expression (`LicenseRef-… AND Apache-2.0`): for an audited model the terms
+  the audit CONCLUDED bind it (every license that reaches it through its lineage), acknowledgement
+  `concluded`; for an ancestor, which is not audited on its own, what its card declares, acknowledgement
+  `declared`. Dependency-Track takes a component's `expression` when there is one, else the first license
+  whose SPDX id it knows, and ignores `acknowledgement`: a list of licenses would show the card's
+  apache-2.0 or MIT for a model bound by Llama or a non-commercial license.
+- `evidence.licenses` is what the card declares (acknowledgement `declared`, with the license's URL).
+  A `LicenseRef` license whose full text the result carries (`AuditResult.license_catalogue`) has it
+  as `text.content`, once per BOM: in the first component (in BOM order) whose card declares it.
+- `modelCard` (CycloneDX 1.6) says only what the card says: `modelParameters.task` from the pipeline
+  tag, `modelParameters.datasets` from the card's datasets (`dataset:` tags), and the base models the
+  lineage records as `properties` (the schema has no field for them).
+
+Lineage is recorded as `pedigree.ancestors` (copies of the direct parents, without bom-ref so refs
+stay unique) with the relation in `pedigree.notes`. The metadata component is the audited product; it
+depends on the audited models. Serial number and timestamp derive from the result, never the clock.
 
 What the BOM says is decided once, as plain data (`_Component`, `_bom_spec`); it is then written
 two ways:
@@ -14,7 +27,8 @@ two ways:
   order (its sets are sorted: components and ancestors by name, licenses by acknowledgement then
   id or name, properties by name and value, dependencies by ref; what is absent is left out);
 - `build_bom`, the same BOM as cyclonedx-python-lib model objects, which the tests serialise with
-  the library and compare with `bom_data` (tests/test_reports_scale.py), and validate.
+  the library and compare with `bom_data` (tests/test_reports_scale.py), and validate. The library
+  has no model of `modelCard` (version 11 leaves it out), so `library_json` adds the same cards.
 
 Why not the library in every render: its model keeps every list as a sorted set whose items
 compare through tuples rebuilt at each comparison, and its output step registers every component
@@ -47,6 +61,13 @@ class _License:
     id: str | None
     name: str | None
     url: str | None  # as XsUri writes it
+    text: str | None = None  # the full license text (`text.content`, text/plain)
+
+
+@dataclass(frozen=True)
+class _Expression:
+    acknowledgement: str  # "declared" | "concluded"
+    expression: str  # one SPDX license expression
 
 
 @dataclass
@@ -58,7 +79,9 @@ class _Component:
     type: str = ML_MODEL
     version: str | None = None
     supplier: str | None = None
-    licenses: list[_License] = field(default_factory=list)
+    expression: _Expression | None = None  # `licenses`: one SPDX expression
+    evidence: list[_License] = field(default_factory=list)  # `evidence.licenses`: the card's declaration
+    model_card: dict[str, Any] | None = None  # `modelCard`, as JSON data
     purl: Any = None  # packageurl.PackageURL
     distribution: str | None = None  # external reference, as XsUri writes it
     properties: list[tuple[str, str]] | None = None
@@ -88,7 +111,28 @@ def _uri(url: str) -> str:
     return str(XsUri(url))
 
 
-def _license_entries(infos: list[c.LicenseInfo], acknowledgement: str, urls: dict[str, str]) -> list[_License]:
+class _Texts:
+    """Full license texts to embed, each once per BOM (a render's own state, never shared)."""
+
+    def __init__(self, result: AuditResult) -> None:
+        self.result = result
+        self.done: set[str] = set()
+
+    def take(self, rule_id: str) -> str | None:
+        if rule_id in self.done:
+            return None
+        text = c.license_text(self.result, rule_id)
+        if text and text.strip():
+            self.done.add(rule_id)
+            return text
+        return None
+
+
+def _license_entries(
+    infos: list[c.LicenseInfo], acknowledgement: str, urls: dict[str, str], texts: _Texts | None = None
+) -> list[_License]:
+    """One license entry per license (`evidence.licenses`): an SPDX id the library knows, else the
+    license's name with its full text when the result carries it (once per BOM)."""
     from cyclonedx.spdx import fixup_id, is_supported_id
 
     entries = []
@@ -104,8 +148,37 @@ def _license_entries(infos: list[c.LicenseInfo], acknowledgement: str, urls: dic
             label = (
                 info.name if not spdx or spdx.upper() in ("NOASSERTION", "NONE") else f"{info.name} ({spdx})"
             )
-            entries.append(_License(acknowledgement, None, label, link))
+            text = texts.take(info.license) if texts is not None else None
+            entries.append(_License(acknowledgement, None, label, link, text))
     return entries
+
+
+def _expression(infos: list[c.LicenseInfo], acknowledgement: str) -> _Expression | None:
+    """The licenses as ONE SPDX expression (`LicenseRef-… AND Apache-2.0`), as the SPDX report writes them."""
+    from auditor.reports.spdx import conjunction
+
+    expression, _refs = conjunction(infos)
+    return _Expression(acknowledgement, expression) if expression else None
+
+
+_MAX_DATASETS = 100  # a card naming more is cut (untrusted input)
+
+
+def _model_card(node: NodeRecord, parents: list[tuple[str, str, bool]]) -> dict[str, Any] | None:
+    """CycloneDX 1.6 `modelCard` with only what the card says: task, datasets, base models."""
+    if node.facts is None:
+        return None
+    params: dict[str, Any] = {}
+    if node.facts.pipeline_tag and c.plain(node.facts.pipeline_tag):
+        params["task"] = c.plain(node.facts.pipeline_tag)
+    named = sorted({c.plain(t.split(":", 1)[1]) for t in node.facts.tags if t.startswith("dataset:")} - {""})
+    if named:
+        params["datasets"] = [{"type": "dataset", "name": name} for name in named[:_MAX_DATASETS]]
+    card: dict[str, Any] = {"modelParameters": params} if params else {}
+    bases = sorted({(f"{PROPERTY_PREFIX}:base-model", f"{parent} ({relation})") for parent, relation, _ in parents})
+    if bases:
+        card["properties"] = [{"name": n, "value": v} for n, v in bases]
+    return card or None
 
 
 def _purl(node: NodeRecord) -> Any:
@@ -145,22 +218,28 @@ def _component(
     audit: ModelAudit | None,
     urls: dict[str, str],
     *,
-    with_ref: bool = True,
+    texts: _Texts | None = None,
+    parents: list[tuple[str, str, bool]] | None = None,
 ) -> _Component:
-    licenses = _license_entries(own, "declared", urls)
+    """A node's component; without `texts` (a copy in a pedigree) no bom-ref, evidence, card or properties."""
+    full = texts is not None
     if audit is not None:
         effective = [c.LicenseInfo(el.license, el.name, el.spdx, el.kind, el.url) for el in audit.effective_licenses]
-        licenses += _license_entries(effective, "concluded", urls)
+        expression = _expression(effective, "concluded")
+    else:
+        expression = _expression(own, "declared")
     url = c.display_url(node)
     return _Component(
         name=node.id,
-        bom_ref=node.id if with_ref else None,
+        bom_ref=node.id if full else None,
         version=c.node_version(node),
         supplier=c.supplier_of(result, node),
-        licenses=licenses,
+        expression=expression,
+        evidence=_license_entries(own, "declared", urls, texts) if full else [],
+        model_card=_model_card(node, parents or []) if full else None,
         purl=_purl(node),
         distribution=_uri(url) if url else None,
-        properties=_properties(node, audit) if with_ref else None,
+        properties=_properties(node, audit) if full else None,
         description=f"pipeline: {node.facts.pipeline_tag}" if node.facts and node.facts.pipeline_tag else None,
     )
 
@@ -179,13 +258,15 @@ def _bom_spec(result: AuditResult) -> _BomSpec:
 
     def ancestor(parent: str) -> _Component:
         if parent not in copies:
-            copies[parent] = _component(result, nodes[parent], licenses.get(parent, []), None, urls, with_ref=False)
+            copies[parent] = _component(result, nodes[parent], licenses.get(parent, []), None, urls)
         return copies[parent]
 
+    texts = _Texts(result)
     components = []
     for node_id in sorted(nodes):
-        component = _component(result, nodes[node_id], licenses.get(node_id, []), audits.get(node_id), urls)
         links = [p for p in parents.get(node_id, []) if p[0] in nodes]
+        component = _component(result, nodes[node_id], licenses.get(node_id, []), audits.get(node_id), urls,
+                               texts=texts, parents=links)
         if links:
             component.ancestors = [ancestor(p) for p, _, _ in links]
             component.notes = "; ".join(
@@ -240,23 +321,36 @@ def _last_if_none(value: Any) -> tuple[int, Any]:
 
 
 def _license_data(lic: _License) -> dict[str, Any]:
-    data = {"acknowledgement": lic.acknowledgement, "id": lic.id, "name": lic.name, "url": lic.url}
+    data: dict[str, Any] = {"acknowledgement": lic.acknowledgement, "id": lic.id, "name": lic.name, "url": lic.url}
+    if lic.text is not None:
+        data["text"] = {"content": lic.text, "contentType": "text/plain"}
     return {"license": {k: v for k, v in data.items() if v is not None}}
 
 
-def _component_data(comp: _Component) -> dict[str, Any]:
+def _evidence_data(comp: _Component) -> dict[str, Any] | None:
     licenses = sorted(
-        set(comp.licenses),
-        key=lambda lic: (lic.acknowledgement, _last_if_none(lic.id), _last_if_none(lic.name), _last_if_none(lic.url)),
+        set(comp.evidence),
+        key=lambda lic: (lic.acknowledgement, _last_if_none(lic.id), _last_if_none(lic.name), _last_if_none(lic.url),
+                         _last_if_none(lic.text)),
     )
+    return {"licenses": [_license_data(lic) for lic in licenses]} if licenses else None
+
+
+def _component_data(comp: _Component) -> dict[str, Any]:
     ancestors = {a.name: a for a in comp.ancestors}  # one per parent (a set in the library)
+    expression = comp.expression
     data: dict[str, Any] = {
         "type": comp.type,
         "name": comp.name,
         "bom-ref": comp.bom_ref,
         "version": comp.version,
         "supplier": {"name": comp.supplier} if comp.supplier else None,
-        "licenses": [_license_data(lic) for lic in licenses] or None,
+        "licenses": (
+            [{"expression": expression.expression, "acknowledgement": expression.acknowledgement}]
+            if expression else None
+        ),
+        "evidence": _evidence_data(comp),
+        "modelCard": comp.model_card,
         "purl": comp.purl.to_string() if comp.purl is not None else None,
         "externalReferences": [{"type": "distribution", "url": comp.distribution}] if comp.distribution else None,
         "properties": [{"name": n, "value": v} for n, v in sorted(set(comp.properties or []))] or None,
@@ -308,25 +402,23 @@ def bom_data(result: AuditResult, *, streamed: bool = False) -> dict[str, Any]:
 def _library_component(comp: _Component) -> Any:
     from cyclonedx.model import ExternalReference, ExternalReferenceType, Property, XsUri
     from cyclonedx.model.component import Component, ComponentType, Pedigree
+    from cyclonedx.model.component_evidence import ComponentEvidence
     from cyclonedx.model.contact import OrganizationalEntity
-    from cyclonedx.model.license import DisjunctiveLicense, LicenseAcknowledgement
+    from cyclonedx.model.license import LicenseAcknowledgement, LicenseExpression
 
     pedigree = None
     if comp.ancestors or comp.notes:
         pedigree = Pedigree(ancestors=[_library_component(a) for a in comp.ancestors], notes=comp.notes)
-    licenses = [
-        DisjunctiveLicense(
-            id=lic.id, name=lic.name, url=XsUri(lic.url) if lic.url else None,
-            acknowledgement=LicenseAcknowledgement(lic.acknowledgement),
-        )
-        if lic.id
-        else DisjunctiveLicense(
-            name=lic.name, url=XsUri(lic.url) if lic.url else None,
-            acknowledgement=LicenseAcknowledgement(lic.acknowledgement),
-        )
-        for lic in comp.licenses
-    ]
+    expression = comp.expression
+    licenses = (
+        [LicenseExpression(expression.expression, acknowledgement=LicenseAcknowledgement(expression.acknowledgement))]
+        if expression else []
+    )
+    evidence = (
+        ComponentEvidence(licenses=[_library_license(lic) for lic in comp.evidence]) if comp.evidence else None
+    )
     return Component(
+        evidence=evidence,
         type=ComponentType(comp.type),
         name=comp.name,
         bom_ref=comp.bom_ref,
@@ -343,6 +435,18 @@ def _library_component(comp: _Component) -> Any:
         pedigree=pedigree,
         description=comp.description,
     )
+
+
+def _library_license(lic: _License) -> Any:
+    from cyclonedx.model import AttachedText, XsUri
+    from cyclonedx.model.license import DisjunctiveLicense, LicenseAcknowledgement
+
+    url = XsUri(lic.url) if lic.url else None
+    text = AttachedText(content=lic.text) if lic.text is not None else None
+    acknowledgement = LicenseAcknowledgement(lic.acknowledgement)
+    if lic.id:
+        return DisjunctiveLicense(id=lic.id, url=url, text=text, acknowledgement=acknowledgement)
+    return DisjunctiveLicense(name=lic.name, url=url, text=text, acknowledgement=acknowledgement)
 
 
 def build_bom(result: AuditResult) -> Any:
@@ -408,6 +512,10 @@ def library_json(result: AuditResult) -> dict[str, Any]:
     from cyclonedx.output.json import JsonV1Dot6
 
     data: dict[str, Any] = json.loads(JsonV1Dot6(build_bom(result)).output_as_string())
+    cards = {comp.bom_ref: comp.model_card for comp in _bom_spec(result).components if comp.model_card}
+    for component in data.get("components", []):  # the library has no modelCard: the same cards added
+        if component.get("bom-ref") in cards:
+            component["modelCard"] = cards[component["bom-ref"]]
     return data
 
 

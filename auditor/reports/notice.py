@@ -1,4 +1,8 @@
-"""`notice` format: NOTICE.txt — every obligation's text, per model and for the whole manifest.
+"""`notice` format: NOTICE.txt — every obligation's text, per model and for the whole manifest;
+`third-party-notices` format: THIRD_PARTY_NOTICES.txt — the redistribution bundle: per license that
+binds an audited model, the notice lines to ship (its attribution and notice obligations), its
+copyright lines (quoted from the license text by the rule) and its full text, or, when the result
+carries none, a "Full text not bundled: URL" line. Both read only the result (`license_catalogue`).
 
 Plain text ready to paste. Obligation text is reproduced verbatim (never re-wrapped), once per
 model (deduplicated by text: one text asked for by several licenses lists them all), with the
@@ -7,6 +11,9 @@ product) are made plain: no control or bidi characters, no line breaks.
 """
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
 
 from auditor.model import AuditResult, Obligation
 from auditor.reports import _common as c
@@ -81,3 +88,119 @@ def render(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
         lines += ["No obligations recorded.", ""]
     text = "\n".join(lines).rstrip("\n") + "\n"
     return text.encode("utf-8")
+
+
+# --------------------------------------------------------------------------- THIRD_PARTY_NOTICES
+
+# Words in an obligation's id that make it a notice to ship or display (attribution, "Built with …",
+# a copyright or notice file): THIRD_PARTY_NOTICES reproduces those; NOTICE.txt lists every obligation.
+_NOTICE_WORDS = frozenset({
+    "notice", "notices", "attribution", "built", "powered", "copyright", "credit", "acknowledge",
+    "acknowledgment", "acknowledgement", "cite", "prefix", "statement",
+})
+
+
+def is_notice_obligation(ob: Obligation) -> bool:
+    """An attribution or notice obligation (judged by the words of its id, `llama3.1:built-with-llama`)."""
+    return bool(_NOTICE_WORDS & set(re.split(r"[^a-z0-9]+", ob.id.lower())))
+
+
+@dataclass
+class _Bound:
+    """One license that binds audited models, and how it reaches each of them."""
+
+    rule_id: str
+    models: list[str] = field(default_factory=list)  # "model" or "model (through a -> b)"
+
+
+def bound_licenses(result: AuditResult) -> list[_Bound]:
+    """Every license that binds an audited model (its effective licenses), first seen first."""
+    found: dict[str, _Bound] = {}
+    for model in result.models:
+        for el in model.effective_licenses:
+            bound = found.setdefault(el.license, _Bound(el.license))
+            path = " -> ".join(c.plain(m) for m in c.inherited_path(model.id, el.via))
+            label = c.plain(model.id) if el.own or not path else f"{c.plain(model.id)} (through {path})"
+            if label not in bound.models:
+                bound.models.append(label)
+    return list(found.values())
+
+
+def _license_heading(result: AuditResult, rule_id: str) -> tuple[str, list[str]]:
+    """The license's title and the lines that identify it (SPDX id, version, where it is published)."""
+    info = c.license_info(result, rule_id)
+    entry = c.license_entry(result, rule_id)
+    rule = f"license rule: {c.plain(rule_id)}" if entry is not None else f"license id: {c.plain(rule_id)}"
+    lines = [f"SPDX: {c.plain(info.spdx)}    {rule}"]
+    if entry is not None and entry.version:
+        lines.append(f"Version: {c.plain(entry.version)}")
+    urls = c.license_urls(result).get(rule_id, [])
+    if urls:
+        lines.append(f"Published at: {urls[0]}")
+    return c.plain(info.name), lines
+
+
+def _notice_lines(result: AuditResult, rule_id: str) -> list[str]:
+    notices = [ob for ob in result.obligations if ob.license == rule_id and is_notice_obligation(ob)]
+    if not notices:
+        return ["Required notices: none recorded for this use (NOTICE.txt lists every obligation)."]
+    lines = ["Required notices:"]
+    for ob in c.dedupe_obligations(notices):
+        clause = next((cl for _, cl in ob.sources if cl is not None), None)
+        where = f" ({c.section_label(clause.section)})" if clause else ""
+        lines.append(f"  - {c.plain(ob.text, multiline=True).strip()}{where}")
+    return lines
+
+
+def _copyright_lines(result: AuditResult, rule_id: str) -> list[str]:
+    entry = c.license_entry(result, rule_id)
+    if entry is not None and entry.copyright:
+        return ["Copyright:", *(f"  {c.plain(line)}" for line in entry.copyright)]
+    keep = "keep the copyright notices that ship with each model."
+    if entry is not None and entry.text:
+        return [f"Copyright: the rule quotes no copyright line from the license text; {keep}"]
+    return [f"Copyright: not known (the license text is not bundled); {keep}"]
+
+
+def _full_text(result: AuditResult, rule_id: str) -> list[str]:
+    text = c.license_text(result, rule_id)
+    if text and text.strip():
+        return ["Full text:", THIN, c.plain(text, multiline=True).rstrip("\n"), THIN]
+    urls = c.license_urls(result).get(rule_id, [])
+    return [f"{FULL_TEXT_NOT_BUNDLED}: {urls[0] if urls else 'no URL recorded (see the model card)'}"]
+
+
+FULL_TEXT_NOT_BUNDLED = "Full text not bundled"
+
+
+def _section(result: AuditResult, index: int, bound: _Bound) -> list[str]:
+    title, ident = _license_heading(result, bound.rule_id)
+    lines = [RULE, f"{index}. {title}", RULE, *ident, "Applies to:"]
+    lines += [f"  - {label}" for label in bound.models]
+    lines += ["", *_notice_lines(result, bound.rule_id), "", *_copyright_lines(result, bound.rule_id), ""]
+    return [*lines, *_full_text(result, bound.rule_id), ""]
+
+
+def render_third_party(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
+    """THIRD_PARTY_NOTICES: per license that binds an audited model, the notices to ship, its copyright
+    lines and its full text (or, when the rule bundles none, a line saying so and where it is)."""
+    subject = c.plain(result.product or manifest_path or result.manifest or "") or "the audited models"
+    bound = bound_licenses(result)
+    lines = ["THIRD-PARTY NOTICES", ""]
+    if not result.complete:
+        lines += _incomplete(result)
+    lines += [
+        f"Licenses of the third-party AI models in {subject}, the notices they require and their texts.",
+        f"Generated by {result.tool} {result.tool_version} on {c.iso_utc(result.generated_at)}"
+        f" (rule set {result.rules.version}).",
+        "",
+    ]
+    if not bound:
+        lines += ["No license was determined for any audited model.", ""]
+    else:
+        lines += ["Contents:"]
+        lines += [f"  {i}. {c.plain(c.license_name(result, b.rule_id))}" for i, b in enumerate(bound, 1)]
+        lines.append("")
+    for i, b in enumerate(bound, 1):
+        lines += _section(result, i, b)
+    return ("\n".join(lines).rstrip("\n") + "\n").encode("utf-8")

@@ -1,17 +1,36 @@
 """`spdx-json` and `spdx-tv` formats: an SPDX 2.3 document of the audited lineage.
 
-One Package per lineage node (files not analysed), the document DESCRIBES each audited model
-(graph root), lineage edges become DESCENDANT_OF / VARIANT_OF relationships (the relation in the
-comment), the verdicts become REVIEW annotations. Built with spdx-tools model classes and written
-by spdx-tools (its JSON converters, its tag-value writer). The document is not validated on every
-render: `validate_full_spdx_document` grows with the square of the document (seconds for a few
-thousand models), so the tests validate it (tests/test_reports.py, tests/test_example_reports.py).
-Rendering is linear in the result: license expressions are parsed once per distinct expression and
-annotations are attached to their packages through an index (spdx-tools' JSON converter scans every
-annotation for every package).
+The document DESCRIBES one root Package, the audited product (the manifest's `product`, else the
+manifest's file name), which DEPENDS_ON each audited model. One Package per lineage node (files not
+analysed); the verdicts become REVIEW annotations. Built with spdx-tools model classes and written by
+spdx-tools (its JSON converters, its tag-value writer).
 
-Mapping of lineage relations (SPDX 2.3 relationship types, child -> parent):
-  finetune, adapter, merge, unknown -> DESCENDANT_OF (derived work); quantized -> VARIANT_OF.
+Lineage relations (child -> parent, SPDX 2.3 §11.1 relationship types):
+
+| relation       | SPDX relationship | why |
+|----------------|-------------------|-----|
+| `finetune`     | `DESCENDANT_OF`   | same lineage, post-dates the parent (training continued from its weights) |
+| `adapter`      | `DESCENDANT_OF`   | trained on the parent; applied on top of its weights |
+| `merge`        | `DESCENDANT_OF`   | made from each parent's weights, after them |
+| `quantized`    | `GENERATED_FROM`  | converted from the parent's weights; not `VARIANT_OF` ("not clear which came first": here it is) |
+| `distillation` | `OTHER`           | trained on the parent's outputs, not on its weights (the relation is in the comment) |
+| `unknown`      | `DESCENDANT_OF`   | a card names the parent as its base; how it was derived is not known |
+
+Every lineage edge is also a `DEPENDS_ON` (child on parent): none of the types above is one NTIA's
+minimum-elements checker follows (DESCRIBES, CONTAINS, DEPENDS_ON…), so without it every ancestor is
+a "disconnected floating element", and a derived model does depend on its parent, for its weights (or
+its training signal) and for the license terms they carry. The whole lineage is then reachable from
+the product.
+
+Every `LicenseRef-` the document uses has its `hasExtractedLicensingInfos` entry (SPDX 2.3 §10): the
+license's full text when the result's license catalogue carries it (`AuditResult.license_catalogue`),
+otherwise a text saying plainly that the full text is not bundled and where it is published.
+
+The document is not validated on every render: `validate_full_spdx_document` grows with the square of
+the document (seconds for a few thousand models), so the tests validate it (tests/test_reports.py,
+tests/test_example_reports.py). Rendering is linear in the result: license expressions are parsed once
+per distinct expression and annotations are attached to their packages through an index (spdx-tools'
+JSON converter scans every annotation for every package).
 """
 
 from __future__ import annotations
@@ -35,9 +54,12 @@ RELATIONSHIP_OF: dict[str, str] = {
     "finetune": "DESCENDANT_OF",
     "adapter": "DESCENDANT_OF",
     "merge": "DESCENDANT_OF",
+    "quantized": "GENERATED_FROM",
+    "distillation": "OTHER",
     "unknown": "DESCENDANT_OF",
-    "quantized": "VARIANT_OF",
 }
+PRODUCT_PREFIX = "SPDXRef-Product-"
+NOT_BUNDLED = "The full text of this license is not bundled with this audit"
 
 
 def _txt(value: str) -> str:
@@ -83,7 +105,11 @@ def _license_expression(spdx: str, rule_id: str) -> tuple[str, tuple[str, ...]]:
     if text.upper() not in _NO_VALUE:
         checked = spdx_licensing.validate(text)
         if not checked.errors and checked.normalized_expression:
-            return str(checked.normalized_expression), ()
+            # A LicenseRef the SPDX library knows (a ScanCode key) is still a LicenseRef: it needs its
+            # extracted licensing info in the document.
+            known_refs = sorted({str(s.key) for s in spdx_licensing.license_symbols(
+                checked.normalized_expression) if _LICENSE_REF.match(str(s.key))})
+            return str(checked.normalized_expression), tuple(known_refs)
         invalid = [str(s) for s in checked.invalid_symbols]
         if invalid and all(_LICENSE_REF.match(s) for s in invalid):
             try:
@@ -105,7 +131,9 @@ def _parsed(expression: str) -> Any:
     return spdx_licensing.parse(expression)
 
 
-def _conjunction(infos: list[c.LicenseInfo]) -> tuple[str | None, dict[str, c.LicenseInfo]]:
+def conjunction(infos: list[c.LicenseInfo]) -> tuple[str | None, dict[str, c.LicenseInfo]]:
+    """One SPDX expression for licenses that all apply (their terms joined with AND, sorted), and the
+    LicenseRef ids it uses with the license each stands for; None when there is no license."""
     parts: list[str] = []
     refs: dict[str, c.LicenseInfo] = {}
     for info in infos:
@@ -177,7 +205,7 @@ def _package(
         SpdxNone,
     )
 
-    declared_expr, used = _conjunction(own)
+    declared_expr, used = conjunction(own)
     refs.update({k: v for k, v in used.items() if k not in refs})
     declared: Any
     if declared_expr:
@@ -191,7 +219,7 @@ def _package(
     license_comment = None
     if audit is not None:
         infos = [c.LicenseInfo(el.license, el.name, el.spdx, el.kind, el.url) for el in audit.effective_licenses]
-        concluded_expr, used = _conjunction(infos)
+        concluded_expr, used = conjunction(infos)
         refs.update({k: v for k, v in used.items() if k not in refs})
         if concluded_expr:
             concluded = _parsed(concluded_expr)
@@ -244,8 +272,75 @@ def _package(
     )
 
 
-def build_document(result: AuditResult) -> Any:
-    """The SPDX 2.3 `Document` (spdx-tools model) for `result`."""
+def product_label(result: AuditResult) -> str:
+    """The audited product's name: the manifest's `product`, else the manifest's file name."""
+    label = c.plain(result.product or "") or c.plain((result.manifest or "").replace("\\", "/").rsplit("/", 1)[-1])
+    return label or "audited models"
+
+
+def product_id(result: AuditResult) -> str:
+    label = product_label(result)
+    slug = re.sub(r"[^A-Za-z0-9.]+", "-", label).strip("-.")[:64] or "product"
+    return f"{PRODUCT_PREFIX}{slug}-{hashlib.sha256(label.encode('utf-8')).hexdigest()[:8]}"
+
+
+def _product_package(result: AuditResult) -> Any:
+    """The root package: the product whose models were audited (its version is not in the manifest)."""
+    from spdx_tools.spdx.model import Actor, ActorType, Package, SpdxNoAssertion
+
+    label = product_label(result)
+    return Package(
+        spdx_id=product_id(result),
+        name=_line(label),
+        download_location=SpdxNoAssertion(),
+        version="unknown",  # the manifest names no product version; NOASSERTION is not valid tag-value here
+        supplier=Actor(ActorType.ORGANIZATION, _line(f"Maintainers of {label}")),
+        files_analyzed=False,
+        license_concluded=SpdxNoAssertion(),
+        license_declared=SpdxNoAssertion(),
+        copyright_text=SpdxNoAssertion(),
+        comment=_txt(f"The product whose models were audited ({result.manifest or 'models given on the command line'})"
+                     "; it DEPENDS_ON each audited model. Its own version and license are not part of the audit."),
+    )
+
+
+def _relationships(result: AuditResult, product: str) -> list[Any]:
+    """DOCUMENT DESCRIBES the product, which DEPENDS_ON each audited model; each lineage edge is its
+    relation's type (`RELATIONSHIP_OF`) and a DEPENDS_ON, so the whole lineage hangs off the product."""
+    from spdx_tools.spdx.model import Relationship, RelationshipType
+
+    known = {n.id for n in result.graph.nodes}
+    relationships = [Relationship(DOC_ID, RelationshipType.DESCRIBES, product)]
+    relationships += [
+        Relationship(product, RelationshipType.DEPENDS_ON, spdx_id_for(root),
+                     comment="an audited model of the product")
+        for root in sorted(set(result.graph.roots) & known)
+    ]
+    for edge in sorted(result.graph.edges, key=lambda e: (e.child, e.parent, e.relation)):
+        if edge.child not in known or edge.parent not in known:
+            continue
+        child, parent = spdx_id_for(edge.child), spdx_id_for(edge.parent)
+        kind = RelationshipType[RELATIONSHIP_OF.get(edge.relation, "DESCENDANT_OF")]
+        relationships.append(Relationship(child, kind, parent, comment=_edge_comment(edge)))
+        relationships.append(Relationship(child, RelationshipType.DEPENDS_ON, parent,
+                                          comment=_txt(f"derived from it ({edge.relation})")))
+    return relationships
+
+
+def extracted_text(result: AuditResult, info: c.LicenseInfo, urls: list[str], *, tag_value: bool = False) -> str:
+    """A LicenseRef's extracted text: the license's full text from the result's catalogue (control and
+    bidi characters dropped), else a plain statement that it is not bundled and where it is published."""
+    full = c.license_text(result, info.license)
+    if full and full.strip():
+        return _txt(full) if tag_value else c.plain(full, multiline=True)
+    where = f"It is published at {urls[0]}" if urls else "No URL for it was recorded; see the model card"
+    return _txt(f"{NOT_BUNDLED}: {info.name} (license rule `{info.license}`, "
+                f"{c.KIND_LABELS.get(info.kind, info.kind)}). {where}.")
+
+
+def build_document(result: AuditResult, *, tag_value: bool = False) -> Any:
+    """The SPDX 2.3 `Document` (spdx-tools model) for `result`. With `tag_value`, a license text's own
+    `<text>`/`</text>` are neutralised (they would end its field there); JSON keeps texts verbatim."""
     from spdx_tools.spdx.model import (
         Actor,
         ActorType,
@@ -254,8 +349,6 @@ def build_document(result: AuditResult) -> Any:
         CreationInfo,
         Document,
         ExtractedLicensingInfo,
-        Relationship,
-        RelationshipType,
     )
 
     created = _created(result)
@@ -283,37 +376,19 @@ def build_document(result: AuditResult) -> Any:
         for node in sorted(result.graph.nodes, key=lambda n: n.id)
     ]
     known = {n.id for n in result.graph.nodes}
-
-    relationships = [
-        Relationship(DOC_ID, RelationshipType.DESCRIBES, spdx_id_for(root))
-        for root in sorted(set(result.graph.roots) & known)
-    ]
-    for edge in sorted(result.graph.edges, key=lambda e: (e.child, e.parent, e.relation)):
-        if edge.child not in known or edge.parent not in known:
-            continue
-        relationships.append(
-            Relationship(
-                spdx_id_for(edge.child),
-                RelationshipType[RELATIONSHIP_OF.get(edge.relation, "DESCENDANT_OF")],
-                spdx_id_for(edge.parent),
-                comment=_edge_comment(edge),
-            )
-        )
-
+    product = _product_package(result)
+    packages.insert(0, product)
+    relationships = _relationships(result, product.spdx_id)
     urls = c.license_urls(result)
-    extracted = []
-    for ref, info in sorted(refs.items()):
-        seen = urls.get(info.license, [])
-        text = f"{info.name} (license rule `{info.license}`, {c.KIND_LABELS.get(info.kind, info.kind)})."
-        text += f" Full text: {seen[0]}" if seen else " The full text is published by the licensor with the model."
-        extracted.append(
-            ExtractedLicensingInfo(
-                license_id=ref,
-                extracted_text=_txt(text),
-                license_name=_txt(info.name),
-                cross_references=list(seen),
-            )
+    extracted = [
+        ExtractedLicensingInfo(
+            license_id=ref,
+            extracted_text=extracted_text(result, info, urls.get(info.license, []), tag_value=tag_value),
+            license_name=_txt(info.name),
+            cross_references=list(urls.get(info.license, [])),
         )
+        for ref, info in sorted(refs.items())
+    ]
 
     annotations = [
         Annotation(DOC_ID, AnnotationType.REVIEW, tool, created, _verdict_comment(result)),
@@ -383,5 +458,5 @@ def render_tag_value(result: AuditResult, *, manifest_path: str | None = None) -
 
     del manifest_path
     stream = io.StringIO()
-    write_document(build_document(result), stream)  # the writer's own entry, less validation and deduplication
+    write_document(build_document(result, tag_value=True), stream)  # the writer's own entry, less validation and deduplication
     return stream.getvalue().encode("utf-8")

@@ -157,10 +157,17 @@ def _text_problems(path: Path, rule: LicenseRule) -> list[str]:
     if not 0 < size <= MAX_TEXT_BYTES:
         return [f"{where} is {size} bytes (a license text must be 1 to {MAX_TEXT_BYTES} bytes)"]
     try:
-        text.read_bytes().decode("utf-8")
+        content = text.read_bytes().decode("utf-8")
     except UnicodeDecodeError as err:
         return [f"{where} is not UTF-8 (byte {err.start}); re-save it as UTF-8"]
-    return []
+    return _unquoted_copyright(path, rule, content)
+
+
+def _unquoted_copyright(path: Path, rule: LicenseRule, content: str) -> list[str]:
+    """Each `copyright` line must be quoted verbatim from the license text (whitespace folded)."""
+    folded = " ".join(content.split())
+    return [f"{path}:1: copyright[{i}]: {line!r} is not in {rule.text_file} (quote the text's own line verbatim)"
+            for i, line in enumerate(rule.copyright) if " ".join(line.split()) not in folded]
 
 
 def _alias_keys(rule: LicenseRule) -> list[str]:

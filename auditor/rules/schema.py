@@ -263,6 +263,8 @@ class LicenseRule(_Strict):
     text_file: str | None = Field(default=None, pattern=r"^texts/[a-z0-9][a-z0-9.+-]*\.txt$")
     # Where that text was taken from, verbatim: a URL or `github:owner/repo/path@commit`. Required with text_file.
     text_source: str | None = Field(default=None, min_length=1, max_length=500, pattern=r"^\S+( \S+)*$")
+    # Copyright lines quoted verbatim from that text (checked against it at load): THIRD_PARTY_NOTICES ships them.
+    copyright: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(default_factory=list)
     spdx: str  # SPDX id or LicenseRef-…
     kind: LicenseKind
     summary: str  # one paragraph, plain language
@@ -304,6 +306,13 @@ class LicenseRule(_Strict):
         if self.commercial.registration_required and not self.registration_licensors:
             raise ValueError("commercial.registration_required needs the licensor to register with: "
                              "commercial.register_with (Hub organisations) or derivative_licensing.licensor_orgs")
+        return self
+
+    @model_validator(mode="after")
+    def _copyright_is_quoted_from_the_text(self) -> LicenseRule:
+        if self.copyright and self.text_file is None:
+            raise ValueError("copyright lines are quoted from the license text: add text_file (texts/<id>.txt) "
+                             "or remove copyright")
         return self
 
     @property
