@@ -57,10 +57,13 @@ def write_rule(folder: Path, rule_id: str, name: str, *, text: str | None = None
     rule = yaml.safe_load((bundled_rules_dir() / "mit.yaml").read_text(encoding="utf-8"))
     rule.update({"id": rule_id, "name": name, "spdx": f"LicenseRef-{rule_id}", "version": "1.0",
                  "url": f"https://example.com/{rule_id}", "aliases": {"names": [rule_id]}})
+    for key in ("text_file", "text_source"):  # the MIT rule's own text stays with it
+        rule.pop(key, None)
     if text is not None:
         (folder / "texts").mkdir(exist_ok=True)
         (folder / "texts" / f"{rule_id}.txt").write_text(text, encoding="utf-8")
         rule["text_file"] = f"texts/{rule_id}.txt"
+        rule["text_source"] = f"https://example.com/{rule_id}/LICENSE"
     rule.update(overrides)
     path = folder / f"{rule_id}.yaml"
     path.write_text(yaml.safe_dump(rule, sort_keys=False), encoding="utf-8")
