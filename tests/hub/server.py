@@ -51,6 +51,8 @@ class HubState:
     quota: int | None = None  # requests per window, for all clients together (None: no limit, no headers)
     window: float = 300.0  # seconds
     hits: Counter[str] = field(default_factory=Counter)
+    paths: Counter[str] = field(default_factory=Counter)  # every request by path, /api/models/… or not
+    connections: int = 0  # TCP connections accepted (keep-alive: many requests on one)
     refused: int = 0  # 429 answers sent (quota and faults)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _used: int = 0
@@ -79,6 +81,19 @@ class HubState:
         with self.lock:
             self.refused += 1
 
+    def count_connection(self) -> None:
+        with self.lock:
+            self.connections += 1
+
+    def count_path(self, path: str) -> None:
+        with self.lock:
+            self.paths[path] += 1
+
+    def all_requests(self) -> int:
+        """Every request received, including paths outside `/api/models/` (e.g. `/api/agent-harnesses`)."""
+        with self.lock:
+            return sum(self.paths.values())
+
 
 def _select(body: dict[str, Any], expand: list[str]) -> dict[str, Any]:
     if not expand:
@@ -98,6 +113,11 @@ class _HubHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         return
+
+    def setup(self) -> None:
+        """One call per accepted TCP connection (a keep-alive connection serves many requests)."""
+        super().setup()
+        self.state.count_connection()
 
     def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
@@ -119,6 +139,7 @@ class _HubHandler(BaseHTTPRequestHandler):
         state = self.state
         parts = urlsplit(self.path)
         path = unquote(parts.path)
+        state.count_path(path)
         if not path.startswith("/api/models/"):
             self._error(404, None, "Not Found")
             return
@@ -195,12 +216,17 @@ def _make_handler(state: HubState) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    # A crawl opens dozens of connections at once; the default backlog (5) drops SYNs and costs a 1 s retry.
+    request_queue_size = 128
+
+
 class HubServer:
     """`with HubServer(state) as hub: HubSource(endpoint=hub.endpoint)`."""
 
     def __init__(self, state: HubState) -> None:
         self.state = state
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(state))
+        self._httpd = _Server(("127.0.0.1", 0), _make_handler(state))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
