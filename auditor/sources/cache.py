@@ -149,7 +149,7 @@ class MetadataCache:
         with self._lock:
             self._conn.execute(
                 "INSERT OR REPLACE INTO failures (key, code, reason, retrieved_at, stored_at) VALUES (?,?,?,?,?)",
-                (key, failure.code, failure.reason[:MAX_REASON_CHARS], failure.retrieved_at, time.time()),
+                (key, failure.code[:64], failure.reason[:MAX_REASON_CHARS], failure.retrieved_at[:64], time.time()),
             )
             self._conn.commit()
 

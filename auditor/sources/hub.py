@@ -395,7 +395,7 @@ class HubSource:
     def _cached_failure(self, ref: ModelRef, failure: CachedFailure) -> Unresolved:
         """A failure replayed from the cache: still unresolved, and saying when it was seen."""
         code = CACHED_FAILURES.get(failure.code, "unreachable")  # a cache file written by someone else
-        when = failure.retrieved_at or "earlier"
+        when = failure.retrieved_at[:40] or "earlier"
         reason = f"{failure.reason} (cached failure from {when}; --refresh asks the Hub again)"
         return Unresolved(id=ref.id, requested=ref.key, source="hub", code=code, reason=reason,
                           revision=ref.revision, retrieved_at=failure.retrieved_at or None)
