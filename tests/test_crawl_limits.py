@@ -296,7 +296,12 @@ def test_acquire_waits_for_a_free_slot() -> None:
     limit = AdaptiveLimit(start=1, ceiling=1)
     limit.acquire()
     got = threading.Event()
-    waiter = threading.Thread(target=lambda: (limit.acquire(), got.set()), daemon=True)
+
+    def take() -> None:
+        limit.acquire()
+        got.set()
+
+    waiter = threading.Thread(target=take, daemon=True)
     waiter.start()
     assert not got.wait(0.2)
     limit.release()
