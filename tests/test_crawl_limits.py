@@ -20,7 +20,7 @@ import pytest
 
 from auditor.audit import AuditEntry, run_audit
 from auditor.lineage import CrawlOptions, crawl, default_ceiling, make_limit, parse_ref
-from auditor.model import DeclaredUse, LineageGraph, ModelRef, NodeRecord
+from auditor.model import DeclaredUse, LineageGraph, ModelRef, NodeRecord, Unresolved
 from auditor.rules.loader import load_rules
 from auditor.sources import cache as cache_module
 from auditor.sources import pacing
@@ -153,9 +153,9 @@ def test_hostile_cached_failure_rows_replay_as_unresolved(hub: HubServer, cache_
     key = MetadataCache.key(hub.endpoint, "example-org/chat-sft", None)
     cache.put_failure(key, CachedFailure(code=stored or "not-found", reason=stored, retrieved_at=stored))
     result = _source(hub, cache).fetch(ModelRef(kind="hub", id="example-org/chat-sft"))
-    code = getattr(result, "code", None)
-    assert code in {"not-found", "unreachable"} and getattr(result, "reason", "")
-    assert len(getattr(result, "reason", "")) < 1200
+    assert isinstance(result, Unresolved)  # a failure on disk never turns into facts
+    assert result.code in {"not-found", "unreachable"} and "cached failure" in result.reason
+    assert len(result.reason) < 1200
 
 
 def test_renamed_repo_fetched_once(hub: HubServer, hub_state: HubState, cache_dir: Path) -> None:
