@@ -71,9 +71,8 @@ def test_warm_run_makes_no_request_and_failures_stay_unresolved(hub: HubServer, 
     for model_id, code in (("example-org/deleted-base", "not-found"), ("example-org/gated-base", "gated")):
         node = _node(warm, model_id)
         assert node.facts is None and node.unresolved is not None and node.unresolved.code == code
-        assert "cached failure" in node.unresolved.reason and "--refresh" in node.unresolved.reason
-        assert _node(cold, model_id).unresolved is not None
-    assert [n.id for n in warm.nodes] == [n.id for n in cold.nodes]
+        assert node.unresolved == _node(cold, model_id).unresolved  # the same node, reason and time included
+    assert warm.model_dump(exclude={"requests", "cache_hits"}) == cold.model_dump(exclude={"requests", "cache_hits"})
 
 
 def test_cached_failure_is_never_a_pass(hub: HubServer, cache_dir: Path) -> None:
@@ -154,8 +153,8 @@ def test_hostile_cached_failure_rows_replay_as_unresolved(hub: HubServer, cache_
     cache.put_failure(key, CachedFailure(code=stored or "not-found", reason=stored, retrieved_at=stored))
     result = _source(hub, cache).fetch(ModelRef(kind="hub", id="example-org/chat-sft"))
     assert isinstance(result, Unresolved)  # a failure on disk never turns into facts
-    assert result.code in {"not-found", "unreachable"} and "cached failure" in result.reason
-    assert len(result.reason) < 1200
+    assert result.code in {"not-found", "unreachable"} and result.reason
+    assert len(result.reason) <= 1000
 
 
 def test_renamed_repo_fetched_once(hub: HubServer, hub_state: HubState, cache_dir: Path) -> None:

@@ -393,10 +393,10 @@ class HubSource:
         return self._cached_failure(ref, failure)
 
     def _cached_failure(self, ref: ModelRef, failure: CachedFailure) -> Unresolved:
-        """A failure replayed from the cache: still unresolved, and saying when it was seen."""
+        """A failure replayed from the cache: the same unresolved node as when it was read (same reason, same
+        `retrieved_at`), so a warm run's output is byte-identical to the cold run's, as it is for facts."""
         code = CACHED_FAILURES.get(failure.code, "unreachable")  # a cache file written by someone else
-        when = failure.retrieved_at[:40] or "earlier"
-        reason = f"{failure.reason} (cached failure from {when}; --refresh asks the Hub again)"
+        reason = failure.reason or f"the Hub refused this lookup ({code})"
         return Unresolved(id=ref.id, requested=ref.key, source="hub", code=code, reason=reason,
                           revision=ref.revision, retrieved_at=failure.retrieved_at or None)
 
