@@ -1,8 +1,10 @@
 """Crawl a model's lineage (child -> parent) into a graph.
 
-Each distinct model is fetched once; fetches run concurrently (bounded); a parent is submitted as
-soon as its child is read, so the crawl is never slower than level-by-level. Failures become
-`unresolved` nodes and the crawl goes on.
+Each distinct model is fetched once; fetches run concurrently; a parent is submitted as soon as its
+child is read (a work queue, no barrier between lineage levels), so a slow branch never holds the next
+level. How many requests are in flight adapts (`auditor.sources.pacing`): it starts at
+`CrawlOptions.concurrency`, rises while the Hub answers fast, up to `max_concurrency`, and halves on
+429/5xx. Failures become `unresolved` nodes and the crawl goes on.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from auditor.model import (
     Relation,
     Unresolved,
 )
-from auditor.sources import registry
+from auditor.sources import pacing, registry
 from auditor.sources.base import Source, Stats
 from auditor.sources.routing import RoutingSource
 
@@ -46,6 +48,10 @@ __all__ = [
 ]
 
 DEFAULT_CONCURRENCY = 8
+# huggingface_hub's shared HTTP client (httpx / httpx2 defaults) keeps 20 connections alive: more requests in
+# flight than that open and close a connection each. An adaptive crawl rises to this by default.
+KEEPALIVE_CONNECTIONS = 20
+CONCURRENCY_GROWTH = 4  # … and to at most this many times where it started
 DEFAULT_MAX_DEPTH = 10
 
 
@@ -66,9 +72,21 @@ def parse_ref(text: str, *, base_dir: Path | None = None) -> ModelRef:
     raise RefError(f"{raw!r} is not {registry.ref_forms(' nor ')}")
 
 
+def default_ceiling(concurrency: int) -> int:
+    """How far an adaptive crawl that starts at `concurrency` may rise: 1 stays 1 (one request at a time was
+    asked for); otherwise up to the connections the HTTP client keeps alive, at most 4× the start, and never
+    below the start."""
+    if concurrency <= 1:
+        return 1
+    return max(concurrency, min(KEEPALIVE_CONNECTIONS, CONCURRENCY_GROWTH * concurrency))
+
+
 @dataclass
 class CrawlOptions:
-    concurrency: int = DEFAULT_CONCURRENCY
+    concurrency: int = DEFAULT_CONCURRENCY  # requests in flight at the start
+    max_concurrency: int | None = None  # the most it rises to (None: `default_ceiling(concurrency)`)
+    # The adaptive limit to use (to read its `peak`/`backoffs` afterwards); None: one made from the above.
+    limit: pacing.AdaptiveLimit | None = None
     max_depth: int = DEFAULT_MAX_DEPTH
     # Facts given up front (private models declared in a manifest): never fetched.
     given: Mapping[str, ModelFacts] = field(default_factory=dict)
@@ -117,10 +135,13 @@ def _invalid_parent(claim: ParentClaim) -> Unresolved:
 class _Crawl:
     """One crawl's state: what is submitted, read, and at which depth."""
 
-    def __init__(self, source: Source, opts: CrawlOptions, pool: ThreadPoolExecutor) -> None:
+    def __init__(
+        self, source: Source, opts: CrawlOptions, pool: ThreadPoolExecutor, limit: pacing.AdaptiveLimit
+    ) -> None:
         self.source = source
         self.opts = opts
         self.pool = pool
+        self.limit = limit
         self.results: dict[str, ModelFacts | Unresolved] = {}  # by requested ref key
         self.depth_of: dict[str, int] = {}
         self.invalid: dict[str, Unresolved] = {}
@@ -129,7 +150,11 @@ class _Crawl:
 
     def fetch(self, ref: ModelRef) -> ModelFacts | Unresolved:
         given = self.opts.given.get(ref.key)
-        result = given if given is not None else self.source.fetch(ref)
+        if given is not None:
+            result: ModelFacts | Unresolved = given
+        else:
+            with pacing.active(self.limit):
+                result = self.source.fetch(ref)
         if isinstance(result, ModelFacts) and result.id in self.opts.extra_parents:
             extra = [c for c in self.opts.extra_parents[result.id] if c not in result.parents]
             return result.model_copy(update={"parents": [*result.parents, *extra]})
@@ -176,10 +201,20 @@ def crawl(roots: Iterable[ModelRef], source: Source, options: CrawlOptions | Non
     """Resolve every root and all its ancestors."""
     opts = options or CrawlOptions()
     root_refs = list(dict.fromkeys(roots))
-    with ThreadPoolExecutor(max_workers=max(1, opts.concurrency)) as pool:
-        state = _Crawl(source, opts, pool)
+    limit = opts.limit or make_limit(opts.concurrency, opts.max_concurrency)
+    # One worker per request the limit may allow; workers beyond the current limit wait for a slot (answers
+    # from the cache take none).
+    with ThreadPoolExecutor(max_workers=limit.ceiling) as pool:
+        state = _Crawl(source, opts, pool, limit)
         state.run(root_refs)
     return assemble(root_refs, state.results, state.depth_of, state.invalid, source)
+
+
+def make_limit(concurrency: int, max_concurrency: int | None = None) -> pacing.AdaptiveLimit:
+    """The adaptive limit of a crawl starting at `concurrency` requests in flight."""
+    start = max(1, concurrency)
+    ceiling = default_ceiling(start) if max_concurrency is None else max(1, max_concurrency)
+    return pacing.AdaptiveLimit(start=start, ceiling=ceiling)
 
 
 def _merge_relation(relations: list[Relation]) -> tuple[Relation, bool]:

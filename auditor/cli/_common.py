@@ -103,7 +103,11 @@ EndpointOpt = Annotated[
 ]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the on-disk cache.")]
 RefreshOpt = Annotated[bool, typer.Option("--refresh", help="Ignore cached entries and fetch again.")]
-ConcurrencyOpt = Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Requests in flight.")]
+ConcurrencyOpt = Annotated[int, typer.Option(
+    "--concurrency", min=1, max=64,
+    help="Requests in flight at the start; rises while the Hub answers fast (up to 4x, at most 20 unless "
+    "higher), halves on 429/5xx.",
+)]
 RulesOpt = Annotated[
     list[Path] | None,
     typer.Option("--rules", help="An extra folder of organisation rule files (repeatable)."),

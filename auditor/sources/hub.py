@@ -26,8 +26,9 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from auditor.model import ModelFacts, ModelRef, SourceKind, Unresolved, UnresolvedCode
+from auditor.sources import pacing
 from auditor.sources.base import now_iso
-from auditor.sources.cache import MetadataCache
+from auditor.sources.cache import CachedFailure, MetadataCache
 from auditor.sources.card import (
     as_str_list,
     declared_license,
@@ -49,6 +50,12 @@ EXPAND = [
     "tags",
 ]
 RETRY_STATUS = {500, 502, 503, 504}
+# Failures the Hub answered (and, for `unreachable`, answered with an HTTP error after every retry): kept in
+# the cache for its failure TTL. Not kept: rate limiting (our pace, not the model's state), a body we could
+# not parse (a parser fix must apply), and no answer at all (our network, offline mode).
+_CACHED_CODES: tuple[UnresolvedCode, ...] = ("not-found", "gated", "disabled", "revision-not-found", "unreachable")
+CACHED_FAILURES: dict[str, UnresolvedCode] = {code: code for code in _CACHED_CODES}
+LIBRARY_NAME = "model-license-auditor"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # a model's metadata is kilobytes; a larger answer is not parsed
 ENDPOINT_HINT = "HF_ENDPOINT / --endpoint"
 _PROBE_POLL = 0.5  # seconds between checks while the first request (the probe) is out
@@ -243,13 +250,20 @@ class _Attempt(Exception):
     """One failed attempt: the code and reason if it is the last, and how it may be retried."""
 
     def __init__(
-        self, code: UnresolvedCode, reason: str, *, retry: Retry = "no", wait: float | None = None
+        self,
+        code: UnresolvedCode,
+        reason: str,
+        *,
+        retry: Retry = "no",
+        wait: float | None = None,
+        answered: bool = True,
     ) -> None:
         super().__init__(reason)
         self.code = code
         self.reason = reason
         self.retry = retry
         self.wait = wait  # what the server asked for (Retry-After, or a spent RateLimit window)
+        self.answered = answered  # False: no HTTP answer at all (network, offline mode)
 
 
 def _transport_errors() -> tuple[type[BaseException], ...]:
@@ -332,6 +346,7 @@ class HubSource:
         self.gate = gate or RateGate()
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
+        self._headers: dict[str, str] | None = None
         self.requests = 0
         self.cache_hits = 0
         self.rate_limited = 0  # 429 answers received
@@ -343,21 +358,47 @@ class HubSource:
             return self._unresolved(ref, "invalid-ref", f"not a Hub repo id: {ref.id!r}")
         key = MetadataCache.key(self.endpoint, ref.id, ref.revision)
         pinned = MetadataCache.is_pinned(ref.revision)
-        if self.cache is not None and not self.refresh:
-            entry = self.cache.get(key, pinned=pinned)
-            if entry is not None:
-                with self._lock:
-                    self.cache_hits += 1
-                return self._parse(ref, entry.body, entry.retrieved_at)
+        cached = self._from_cache(ref, key, pinned)
+        if cached is not None:
+            return cached
         try:
             body = self._get_with_retries(ref)
         except _Attempt as failure:
-            return self._unresolved(ref, failure.code, failure.reason)
+            unresolved = self._unresolved(ref, failure.code, failure.reason)
+            if self.cache is not None and failure.answered and failure.code in CACHED_FAILURES:
+                self.cache.put_failure(key, CachedFailure(failure.code, failure.reason, unresolved.retrieved_at or ""))
+            return unresolved
         retrieved_at = now_iso()
         facts = self._parse(ref, body, retrieved_at)
         if self.cache is not None and isinstance(facts, ModelFacts):
             self.cache.put(key, body, retrieved_at, pinned=pinned)
+            if facts.id != ref.id:  # renamed (redirected): the new name is read from the cache too
+                self.cache.put(MetadataCache.key(self.endpoint, facts.id, ref.revision), body, retrieved_at,
+                               pinned=pinned)
         return facts
+
+    def _from_cache(self, ref: ModelRef, key: str, pinned: bool) -> ModelFacts | Unresolved | None:
+        """The cached answer (facts, or a failure within its short expiry) unless `--refresh`; None: ask."""
+        if self.cache is None or self.refresh:
+            return None
+        entry = self.cache.get(key, pinned=pinned)
+        failure = self.cache.get_failure(key) if entry is None else None
+        if entry is None and failure is None:
+            return None
+        with self._lock:
+            self.cache_hits += 1
+        if entry is not None:
+            return self._parse(ref, entry.body, entry.retrieved_at)
+        assert failure is not None
+        return self._cached_failure(ref, failure)
+
+    def _cached_failure(self, ref: ModelRef, failure: CachedFailure) -> Unresolved:
+        """A failure replayed from the cache: the same unresolved node as when it was read (same reason, same
+        `retrieved_at`), so a warm run's output is byte-identical to the cold run's, as it is for facts."""
+        code = CACHED_FAILURES.get(failure.code, "unreachable")  # a cache file written by someone else
+        reason = failure.reason or f"the Hub refused this lookup ({code})"
+        return Unresolved(id=ref.id, requested=ref.key, source="hub", code=code, reason=reason,
+                          revision=ref.revision, retrieved_at=failure.retrieved_at or None)
 
     # ---------------------------------------------------------------- HTTP
 
@@ -375,7 +416,8 @@ class HubSource:
                 if failure.retry == "network":
                     network_failures += 1
                     if network_failures > self.retry.max_retries:
-                        raise _Attempt(failure.code, f"{failure.reason}, {network_failures} attempts") from None
+                        raise _Attempt(failure.code, f"{failure.reason}, {network_failures} attempts",
+                                       answered=False) from None
                 elif failure.retry == "no":
                     raise
                 self._wait_before_retry(failure, attempt, deadline)
@@ -428,16 +470,35 @@ class HubSource:
             self.requests += 1
         return self._read(ref, self._send(ref))
 
+    def request_headers(self) -> dict[str, str]:
+        """The headers of every request: built once per source (the token is read once, not per request).
+
+        Not `build_hf_headers`: from huggingface_hub 2.x on it detects AI coding agents for its user agent,
+        and on a machine whose HF_HOME has no copy of the agent registry (every fresh CI runner) that means
+        a GET of `/api/agent-harnesses` per process, or one per worker when they start together. The token
+        is chosen by huggingface_hub's own `get_token_to_send` (explicit token, `False`, the saved token or
+        HF_TOKEN, `HF_HUB_DISABLE_IMPLICIT_TOKEN`), as `build_hf_headers` chooses it."""
+        with self._lock:
+            if self._headers is None:
+                self._headers = _hub_headers(self._token)
+            return dict(self._headers)
+
     def _send(self, ref: ModelRef) -> Any:
-        """One GET through huggingface_hub's session; the gate hears how it went, answer or not."""
+        """One GET through huggingface_hub's session; the gate and the crawl's adaptive limit hear how it
+        went, answer or not."""
+        with pacing.slot() as held:
+            response = self._send_in_slot(ref)
+            held.done(response.status_code)
+        return response
+
+    def _send_in_slot(self, ref: ModelRef) -> Any:
         from huggingface_hub.errors import OfflineModeIsEnabled
-        from huggingface_hub.utils import build_hf_headers, get_session
+        from huggingface_hub.utils import get_session
 
         headers: Mapping[str, str] | None = None
         try:
-            request_headers = build_hf_headers(token=self._token, library_name="model-license-auditor")
             response = get_session().get(
-                self._url(ref), headers=request_headers, params={"expand": EXPAND}, timeout=self.retry.timeout
+                self._url(ref), headers=self.request_headers(), params={"expand": EXPAND}, timeout=self.retry.timeout
             )
             headers = response.headers
         except _transport_errors() as exc:
@@ -448,6 +509,7 @@ class HubSource:
                 "unreachable",
                 f"cannot reach the Hub at {self.endpoint} ({ENDPOINT_HINT}): {what} ({type(exc).__name__})",
                 retry=retry,
+                answered=False,
             ) from exc
         finally:
             self.gate.after_response(headers)
@@ -506,6 +568,24 @@ class HubSource:
             revision=ref.revision,
             retrieved_at=now_iso(),
         )
+
+
+def _hub_headers(token: str | bool | None) -> dict[str, str]:
+    """User agent and authorization for the Hub, without huggingface_hub's agent detection (see
+    `HubSource.request_headers`)."""
+    import platform
+
+    import huggingface_hub
+    from huggingface_hub.utils import get_token_to_send
+
+    from auditor import __version__
+
+    agent = f"{LIBRARY_NAME}/{__version__}; hf_hub/{huggingface_hub.__version__}; python/{platform.python_version()}"
+    headers = {"user-agent": agent}
+    token_to_send = get_token_to_send(token)
+    if token_to_send is not None:
+        headers["authorization"] = f"Bearer {token_to_send}"
+    return headers
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

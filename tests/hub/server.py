@@ -42,6 +42,7 @@ class Fault:
     malformed: bool = False
     status: int | None = None  # a fixed error status (e.g. 404)
     error_code: str | None = None  # X-Error-Code (RepoNotFound, GatedRepo, RevisionNotFound)
+    wait_for: str | None = None  # hold the answer until this repo id has been requested (at most 5 s)
 
 
 @dataclass
@@ -54,6 +55,12 @@ class HubState:
     quota: int | None = None  # requests per window, for all clients together (None: no limit, no headers)
     window: float = 300.0  # seconds
     hits: Counter[str] = field(default_factory=Counter)
+    paths: Counter[str] = field(default_factory=Counter)  # every request by path, /api/models/… or not
+    connections: int = 0  # TCP connections accepted (keep-alive: many requests on one)
+    in_flight: int = 0  # /api/models/ requests being answered now
+    peak_in_flight: int = 0
+    wait_timeouts: int = 0  # `Fault.wait_for` answers sent because the awaited request never came
+    requested: threading.Condition = field(default_factory=threading.Condition)
     refused: int = 0  # 429 answers sent (quota and faults)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _used: int = 0
@@ -82,6 +89,39 @@ class HubState:
         with self.lock:
             self.refused += 1
 
+    def count_connection(self) -> None:
+        with self.lock:
+            self.connections += 1
+
+    def count_path(self, path: str) -> None:
+        with self.lock:
+            self.paths[path] += 1
+
+    def enter(self) -> None:
+        with self.lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def leave(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
+
+    def announce(self) -> None:
+        """A request arrived: wake the answers waiting for one (`Fault.wait_for`)."""
+        with self.requested:
+            self.requested.notify_all()
+
+    def wait_for_request(self, repo_id: str, timeout: float = 5.0) -> None:
+        with self.requested:
+            if not self.requested.wait_for(lambda: self.hits[repo_id] > 0, timeout=timeout):
+                with self.lock:
+                    self.wait_timeouts += 1
+
+    def all_requests(self) -> int:
+        """Every request received, including paths outside `/api/models/` (e.g. `/api/agent-harnesses`)."""
+        with self.lock:
+            return sum(self.paths.values())
+
 
 def _select(body: dict[str, Any], expand: list[str]) -> dict[str, Any]:
     if not expand:
@@ -101,6 +141,11 @@ class _HubHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         return
+
+    def setup(self) -> None:
+        """One call per accepted TCP connection (a keep-alive connection serves many requests)."""
+        super().setup()
+        self.state.count_connection()
 
     def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
@@ -122,6 +167,7 @@ class _HubHandler(BaseHTTPRequestHandler):
         state = self.state
         parts = urlsplit(self.path)
         path = unquote(parts.path)
+        state.count_path(path)
         if path == LISTING_PATH:
             self._list_models(parse_qs(parts.query))
             return
@@ -132,12 +178,21 @@ class _HubHandler(BaseHTTPRequestHandler):
         with state.lock:
             state.hits[repo_id] += 1
             hit = state.hits[repo_id]
+        state.announce()
+        state.enter()
+        try:
+            self._model(repo_id, revision, hit, parts.query)
+        finally:
+            state.leave()
+
+    def _model(self, repo_id: str, revision: str, hit: int, query: str) -> None:
+        state = self.state
         if state.latency:
             time.sleep(state.latency)
         headers: dict[str, str] = {}
         if self._over_quota(headers) or self._fault(repo_id, hit, headers) or self._redirect(repo_id):
             return
-        self._answer(repo_id, revision, parse_qs(parts.query).get("expand", []), headers)
+        self._answer(repo_id, revision, parse_qs(query).get("expand", []), headers)
 
     def _over_quota(self, headers: dict[str, str]) -> bool:
         """Count the request against the quota, add the RateLimit headers; answer 429 past the quota."""
@@ -159,6 +214,8 @@ class _HubHandler(BaseHTTPRequestHandler):
             return False
         if fault.stall_seconds and (fault.stall_times == 0 or hit <= fault.stall_times):
             time.sleep(fault.stall_seconds)
+        if fault.wait_for is not None:
+            self.state.wait_for_request(fault.wait_for)
         if hit <= fault.fail_503:
             self._error(503, None, "Service Unavailable", headers)
         elif hit <= fault.rate_limit:
@@ -271,12 +328,17 @@ def _make_handler(state: HubState) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    # A crawl opens dozens of connections at once; the default backlog (5) drops SYNs and costs a 1 s retry.
+    request_queue_size = 128
+
+
 class HubServer:
     """`with HubServer(state) as hub: HubSource(endpoint=hub.endpoint)`."""
 
     def __init__(self, state: HubState) -> None:
         self.state = state
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(state))
+        self._httpd = _Server(("127.0.0.1", 0), _make_handler(state))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
