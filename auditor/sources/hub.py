@@ -480,7 +480,7 @@ class HubSource:
         HF_TOKEN, `HF_HUB_DISABLE_IMPLICIT_TOKEN`), as `build_hf_headers` chooses it."""
         with self._lock:
             if self._headers is None:
-                self._headers = _hub_headers(self._token)
+                self._headers = hub_headers(self._token)
             return dict(self._headers)
 
     def _send(self, ref: ModelRef) -> Any:
@@ -570,7 +570,7 @@ class HubSource:
         )
 
 
-def _hub_headers(token: str | bool | None) -> dict[str, str]:
+def hub_headers(token: str | bool | None) -> dict[str, str]:
     """User agent and authorization for the Hub, without huggingface_hub's agent detection (see
     `HubSource.request_headers`)."""
     import platform

@@ -225,10 +225,12 @@ class PageReader:
     def _send(self, url: str, where: str) -> Any:
         """One GET through huggingface_hub's session; None when no answer came (the gate hears either)."""
         from huggingface_hub.errors import OfflineModeIsEnabled
-        from huggingface_hub.utils import build_hf_headers, get_session
+        from huggingface_hub.utils import get_session
+
+        from auditor.sources.hub import hub_headers
 
         try:
-            headers = build_hf_headers(token=self.token, library_name="model-license-auditor")
+            headers = hub_headers(self.token)  # not build_hf_headers: its agent detection asks the Hub
             response = get_session().get(url, headers=headers, timeout=self.retry.timeout)
         except _transport_errors() as exc:
             self.gate.after_response(None)
