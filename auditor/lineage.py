@@ -29,6 +29,7 @@ from auditor.model import (
 from auditor.sources import registry
 from auditor.sources.base import Source, Stats
 from auditor.sources.routing import RoutingSource
+from auditor.vocab import RELATION_NATURE
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -237,7 +238,8 @@ def _collect_claims(nodes: Mapping[str, NodeRecord], canonical: Mapping[str, str
                     out.cycles.append([node.id])
                 continue
             out.by_edge.setdefault((node.id, parent_id), []).append(claim)
-            parents_by_field.setdefault(claim.evidence.field, set()).add(parent_id)
+            if RELATION_NATURE.get(claim.relation) != "data":  # training data never disagrees with a base model
+                parents_by_field.setdefault(claim.evidence.field, set()).add(parent_id)
         out.disagreements.extend(_disagreements(node.id, parents_by_field))
         out.disagreements.extend(
             Disagreement(model=node.id, message=note, kind="unusable") for note in node.facts.lineage_notes

@@ -313,6 +313,8 @@ class HubSource:
     """
 
     name = "hub"
+    # Hooks for the Hub's other repo types (`auditor.sources.hub_dataset`): the `expand` fields its API takes.
+    expand: tuple[str, ...] = tuple(EXPAND)
 
     def __init__(
         self,
@@ -339,7 +341,7 @@ class HubSource:
     # ---------------------------------------------------------------- public
 
     def fetch(self, ref: ModelRef) -> ModelFacts | Unresolved:
-        if not is_repo_id(ref.id):
+        if not self.accepts(ref.id):
             return self._unresolved(ref, "invalid-ref", f"not a Hub repo id: {ref.id!r}")
         key = MetadataCache.key(self.endpoint, ref.id, ref.revision)
         pinned = MetadataCache.is_pinned(ref.revision)
@@ -358,6 +360,10 @@ class HubSource:
         if self.cache is not None and isinstance(facts, ModelFacts):
             self.cache.put(key, body, retrieved_at, pinned=pinned)
         return facts
+
+    def accepts(self, repo_id: str) -> bool:
+        """Is this an id this source can ask the Hub about (a hook for the other repo types)?"""
+        return is_repo_id(repo_id)
 
     # ---------------------------------------------------------------- HTTP
 
@@ -437,7 +443,7 @@ class HubSource:
         try:
             request_headers = build_hf_headers(token=self._token, library_name="model-license-auditor")
             response = get_session().get(
-                self._url(ref), headers=request_headers, params={"expand": EXPAND}, timeout=self.retry.timeout
+                self._url(ref), headers=request_headers, params={"expand": list(self.expand)}, timeout=self.retry.timeout
             )
             headers = response.headers
         except _transport_errors() as exc:

@@ -73,6 +73,9 @@ _REGISTERED: tuple[SourceSpec, ...] = (
     SourceSpec("local", "path", "auditor.sources.local:LocalKind", "local", "./folder",
                "an existing model folder", "Local model folder, relative to the manifest", precedence=10,
                product_files=True),
+    SourceSpec("dataset", "dataset", "auditor.sources.hub_dataset:DatasetKind", "Hub dataset",
+               "datasets/owner/name", "a Hub dataset (datasets/owner/name)",
+               "Hub dataset id (owner/name): data a model was trained on", revisions=True, snapshot=True),
 )
 
 _RESERVED_KINDS = frozenset({SNAPSHOT_SOURCE, MANIFEST_SOURCE, "curated"})
