@@ -89,6 +89,15 @@ def _parent_ref(claim: ParentClaim) -> ModelRef | None:
     return None
 
 
+def _reads_training_data(source: Source, claim: ParentClaim, ref: ModelRef) -> bool:
+    """A `trained-on` claim is followed when the run reads its kind: a routing source built without a `dataset`
+    source (`serves`) reads no training data. Every other claim is followed."""
+    if RELATION_NATURE.get(claim.relation) != "data":
+        return True
+    serves = getattr(source, "serves", None)
+    return serves is None or bool(serves(ref.kind))
+
+
 def _depth_unresolved(ref: ModelRef, depth: int) -> Unresolved:
     return Unresolved(
         id=ref.id,
@@ -167,6 +176,8 @@ class _Crawl:
     def follow(self, facts: ModelFacts, depth: int) -> None:
         for claim in facts.parents:
             parent = _parent_ref(claim)
+            if parent is not None and not _reads_training_data(self.source, claim, parent):
+                continue
             if parent is not None:
                 self.submit(parent, depth + 1)
             elif claim.unreadable or not claim.evidence.weak:

@@ -365,3 +365,28 @@ def test_reports_show_the_dataset_as_training_data_with_its_finding(data_hub: Hu
     assert "is trained on the dataset `datasets/example-org/nc-data` (Creative Commons" in markdown and "dataset-license" in markdown
     html = by_name["html"].render(result, manifest_path=None).decode()
     assert "datasets/example-org/nc-data" in html and "dataset-license" in html
+
+
+def test_a_run_built_without_a_dataset_source_follows_no_training_data(data_hub: HubServer, tmp_path: Path) -> None:
+    hub_source = HubSource(endpoint=data_hub.endpoint, token=False, retry=FAST_RETRY, seed=1)
+    graph = crawl([ModelRef(kind="hub", id=MODEL)], RoutingSource(hub=hub_source, local=LocalSource()))
+    assert [n.id for n in graph.nodes] == [MODEL] and graph.edges == []
+    assert not any(key.startswith("datasets/") for key in data_hub.state.hits)
+
+
+def test_the_cli_audit_reads_training_data_through_every_registered_source(data_hub: HubServer,
+                                                                           tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HF_ENDPOINT": data_hub.endpoint, "AUDITOR_CACHE_DIR": str(tmp_path / "c")}
+    run = subprocess.run([sys.executable, "-m", "auditor", "check", MODEL, "--commercial", "--distribution", "saas",
+                          "--format", "json", "--out", str(tmp_path / "out")], capture_output=True, text=True,
+                         env=env, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr  # review: not a failure (exit 0 unless --fail-on warning)
+    result = json.loads((tmp_path / "out" / "audit.json").read_text())
+    (model,) = result["models"]
+    assert model["verdict"] == "review"
+    assert [f["code"] for f in model["findings"]] == ["dataset-license"]
+    assert data_hub.state.hits["datasets/example-org/nc-data"] == 1
