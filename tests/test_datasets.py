@@ -390,3 +390,22 @@ def test_the_cli_audit_reads_training_data_through_every_registered_source(data_
     assert model["verdict"] == "review"
     assert [f["code"] for f in model["findings"]] == ["dataset-license"]
     assert data_hub.state.hits["datasets/example-org/nc-data"] == 1
+
+
+def test_sboms_name_the_dataset_as_data_not_as_an_ancestor_model(data_hub: HubServer, tmp_path: Path) -> None:
+    from auditor.reports.base import REPORTERS
+
+    result = _result(data_hub, tmp_path)
+    bom = json.loads(REPORTERS["cyclonedx"].render(result, manifest_path=None))
+    by_name = {comp["name"]: comp for comp in bom["components"]}
+    assert by_name["datasets/example-org/nc-data"]["type"] == "data"
+    assert by_name[MODEL]["type"] == "machine-learning-model"
+    assert "ancestors" not in by_name[MODEL].get("pedigree", {})
+    assert "is trained on the dataset datasets/example-org/nc-data" in by_name[MODEL]["pedigree"]["notes"]
+    spdx = REPORTERS["spdx-tv"].render(result, manifest_path=None).decode()
+    assert "GENERATED_FROM" in spdx
+
+
+def test_a_recording_wrapper_reads_the_kinds_its_source_reads() -> None:
+    assert RecordingSource(RoutingSource(local=LocalSource())).serves("dataset") is False
+    assert RecordingSource(LocalSource()).serves("dataset") is True

@@ -11,7 +11,8 @@ annotations are attached to their packages through an index (spdx-tools' JSON co
 annotation for every package).
 
 Mapping of lineage relations (SPDX 2.3 relationship types, child -> parent):
-  finetune, adapter, merge, unknown -> DESCENDANT_OF (derived work); quantized -> VARIANT_OF.
+  finetune, adapter, merge, unknown -> DESCENDANT_OF (derived work); quantized -> VARIANT_OF;
+  trained-on (a dataset) -> GENERATED_FROM.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ RELATIONSHIP_OF: dict[str, str] = {
     "merge": "DESCENDANT_OF",
     "unknown": "DESCENDANT_OF",
     "quantized": "VARIANT_OF",
+    "trained-on": "GENERATED_FROM",  # the weights were generated (trained) from the dataset
 }
 
 
