@@ -409,3 +409,39 @@ def test_sboms_name_the_dataset_as_data_not_as_an_ancestor_model(data_hub: HubSe
 def test_a_recording_wrapper_reads_the_kinds_its_source_reads() -> None:
     assert RecordingSource(RoutingSource(local=LocalSource())).serves("dataset") is False
     assert RecordingSource(LocalSource()).serves("dataset") is True
+
+
+# --------------------------------------------------------------------------- misspelt input around the feature
+
+
+def test_trained_on_is_no_base_model_relation_a_manifest_may_declare(tmp_path: Path) -> None:
+    from auditor.manifest import ManifestError, load_manifest
+
+    path = tmp_path / "auditor.yaml"
+    path.write_text("models:\n  - id: example-org/a\n    base_model: example-org/b\n"
+                    "    base_model_relation: trained-on\n", encoding="utf-8")
+    with pytest.raises(ManifestError) as info:
+        load_manifest(path)
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(f"{path}:4: models[0].base_model_relation: invalid value "
+                                                     "'trained-on'")
+
+
+def test_a_misspelt_dataset_license_code_in_a_policy_is_a_located_error_with_a_suggestion(tmp_path: Path) -> None:
+    from auditor.policy import PolicyError, load_policy
+
+    path = tmp_path / "policy.yaml"
+    path.write_text("severity:\n  dataset-licence: error\n", encoding="utf-8")
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    assert "policy.yaml:2" in str(info.value) and "'dataset-license'" in str(info.value)
+
+
+def test_a_manifest_dataset_entry_with_no_dataset_id_is_a_located_error(tmp_path: Path) -> None:
+    from auditor.manifest import ManifestError, load_manifest
+
+    path = tmp_path / "auditor.yaml"
+    path.write_text("models:\n  - dataset: a/b/c\n", encoding="utf-8")
+    with pytest.raises(ManifestError) as info:
+        load_manifest(path)
+    assert str(info.value).startswith(f"{path}:2: models[0].dataset: 'a/b/c' is not a Hub dataset id")
