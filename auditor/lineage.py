@@ -31,6 +31,7 @@ from auditor.model import (
 from auditor.sources import pacing, registry
 from auditor.sources.base import Source, Stats
 from auditor.sources.routing import RoutingSource
+from auditor.vocab import RELATION_NATURE
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -104,6 +105,15 @@ def _parent_ref(claim: ParentClaim) -> ModelRef | None:
         if ref is not None:
             return ref
     return None
+
+
+def _reads_training_data(source: Source, claim: ParentClaim, ref: ModelRef) -> bool:
+    """A `trained-on` claim is followed when the run reads its kind: a routing source built without a `dataset`
+    source (`serves`) reads no training data. Every other claim is followed."""
+    if RELATION_NATURE.get(claim.relation) != "data":
+        return True
+    serves = getattr(source, "serves", None)
+    return serves is None or bool(serves(ref.kind))
 
 
 def _depth_unresolved(ref: ModelRef, depth: int) -> Unresolved:
@@ -191,6 +201,8 @@ class _Crawl:
     def follow(self, facts: ModelFacts, depth: int) -> None:
         for claim in facts.parents:
             parent = _parent_ref(claim)
+            if parent is not None and not _reads_training_data(self.source, claim, parent):
+                continue
             if parent is not None:
                 self.submit(parent, depth + 1)
             elif claim.unreadable or not claim.evidence.weak:
@@ -272,7 +284,8 @@ def _collect_claims(nodes: Mapping[str, NodeRecord], canonical: Mapping[str, str
                     out.cycles.append([node.id])
                 continue
             out.by_edge.setdefault((node.id, parent_id), []).append(claim)
-            parents_by_field.setdefault(claim.evidence.field, set()).add(parent_id)
+            if RELATION_NATURE.get(claim.relation) != "data":  # training data never disagrees with a base model
+                parents_by_field.setdefault(claim.evidence.field, set()).add(parent_id)
         out.disagreements.extend(_disagreements(node.id, parents_by_field))
         out.disagreements.extend(
             Disagreement(model=node.id, message=note, kind="unusable") for note in node.facts.lineage_notes

@@ -195,7 +195,7 @@ def _use_and_flow_lines(rule: LicenseRule, cite: Callable[[str, str], str]) -> l
         out.append(f"Training other models on outputs: {o.allowed}" + (f" — {o.condition.strip()}" if o.condition else ""))
         out.append(cite(o.cite.section, o.cite.quote))
     fd = rule.flows_down
-    kinds = [k for k in RELATIONS if k != "unknown" and getattr(fd, k)]
+    kinds = [k for k in RELATIONS if k != "unknown" and getattr(fd, k, False)]  # `trained-on`: no model
     out.append(f"Binds derivatives: {', '.join(kinds) or 'none'}")
     out.append(cite(fd.cite.section, fd.cite.quote))
     return out

@@ -24,12 +24,15 @@ SEVERITY_RANK: Mapping[str, int] = MappingProxyType({"info": 0, "warning": 1, "e
 Verdict = Literal["pass", "review", "fail"]
 VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
 
-Relation = Literal["finetune", "adapter", "quantized", "merge", "distillation", "unknown"]
+Relation = Literal["finetune", "adapter", "quantized", "merge", "distillation", "trained-on", "unknown"]
 RELATIONS: tuple[Relation, ...] = get_args(Relation)
 # What a manifest may declare (an unknown relation is what the Hub leaves unsaid, never declared).
 # `distillation` (trained on the parent's outputs, not its weights) is never on a card: a manifest declares it.
+# `trained-on` is not declarable as a `base_model_relation`: its parent is a dataset (`datasets/org/name`, read
+# from the card's `datasets:` list), never the model a manifest's `base_model` names.
 DeclarableRelation = Literal["finetune", "adapter", "quantized", "merge", "distillation"]
-# Spellings seen in card metadata, folded to a relation.
+# Spellings seen in card metadata, folded to a relation. `trained-on` has none: a card's `base_model_relation`
+# names how a model derives from a model, so no spelling there may turn a base model into training data.
 RELATION_ALIASES: Mapping[str, Relation] = MappingProxyType({
     "finetune": "finetune", "fine-tune": "finetune", "finetuned": "finetune",
     "adapter": "adapter", "lora": "adapter",
@@ -42,10 +45,12 @@ RELATION_ALIASES: Mapping[str, Relation] = MappingProxyType({
 # the same weights in another format, as a re-upload is), an adaptation changes it (fine-tune, adapter, merge).
 # A relation the metadata leaves unsaid could be either. Relabelling a copy misstates its terms; an adaptation
 # may carry its own license where the parent's allows it.
-RelationNature = Literal["copy", "adaptation", "either"]
+# `data`: the parent is training data (a dataset), no model: none of its material is in the weights as a copy
+# or an adaptation of a model, and no model license's terms travel along the edge.
+RelationNature = Literal["copy", "adaptation", "either", "data"]
 RELATION_NATURE: Mapping[str, RelationNature] = MappingProxyType({
     "finetune": "adaptation", "adapter": "adaptation", "merge": "adaptation", "quantized": "copy",
-    "distillation": "adaptation", "unknown": "either",
+    "distillation": "adaptation", "trained-on": "data", "unknown": "either",
 })
 RELATION_MEANINGS: Mapping[str, str] = MappingProxyType({
     "finetune": "trained further from the parent's weights: an adaptation of the parent",
@@ -54,6 +59,9 @@ RELATION_MEANINGS: Mapping[str, str] = MappingProxyType({
     "merge": "weights combined from several parents: an adaptation of each",
     "distillation": "trained on the parent's outputs (distillation, synthetic data), not on its weights: the "
                     "parent's terms bind it only where its license says so (`flows_down.distillation`)",
+    "trained-on": "trained or fine-tuned on the parent, a dataset (the card's `datasets:`): no model ancestor; "
+                  "the dataset's license is reported as `dataset-license` (whether it binds the weights is legally "
+                  "unsettled)",
     "unknown": "the metadata does not say how it derives from the parent: a copy (quantization, re-upload) "
                "or an adaptation (fine-tune, adapter, merge)",
 })
@@ -141,7 +149,7 @@ class CodeInfo:
 FindingCode = Literal[
     "non-commercial", "research-only", "user-threshold", "revenue-threshold", "territory", "field-of-use",
     "registration", "outputs-training", "redistribution", "no-derivatives", "license-conflict", "relabelled",
-    "incompatible-merge",
+    "incompatible-merge", "dataset-license",
     "unknown-license", "missing-license",
     "needs-input", "unresolved", "cycle", "lineage-disagreement", "policy-deny", "policy-review",
     "waiver-expired",
@@ -187,6 +195,11 @@ _CODES: tuple[CodeInfo, ...] = (
              "obligations) alongside the declared license."),
     CodeInfo("incompatible-merge", "error", "A merge combines models whose licenses cannot both be met.",
              "Do not ship the merge: its parents' licenses cannot both be satisfied."),
+    CodeInfo("dataset-license", "warning", "A dataset the model was trained on (its card's `datasets:`) has a "
+             "license whose terms the declared use would breach if they bind the weights, or no identified license; "
+             "whether a dataset's license binds weights trained on it is legally unsettled.",
+             "Have the dataset's terms reviewed for this use (or train on other data); your policy may set this "
+             "code's severity (`severity: {dataset-license: error}` to block, `info` to note only)."),
     CodeInfo("unknown-license", "error", "A declared license value matches no rule: its terms are unknown.",
              "Read the repository's LICENSE, then add a rule file (auditor rules validate), fix the card, "
              "or lower the severity in your policy after a legal review."),

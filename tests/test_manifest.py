@@ -142,7 +142,7 @@ def test_unknown_key_names_line_path_and_suggestion(tmp_path: Path) -> None:
     text = "models:\n  - id: example-org/a\n  - id: example-org/b\n    revison: abc\n"
     message = error_of(tmp_path, text)
     assert message.startswith("auditor.yaml:4: models[1].revison: unknown key. Did you mean 'revision'?")
-    assert "(allowed: id, path, gguf, ollama, revision, name, license," in message
+    assert "(allowed: id, path, gguf, ollama, dataset, revision, name, license," in message
 
 
 def test_unknown_top_level_key_suggests_closest(tmp_path: Path) -> None:
@@ -212,12 +212,13 @@ def test_both_id_and_path(tmp_path: Path) -> None:
 
 def test_neither_id_nor_path(tmp_path: Path) -> None:
     message = error_of(tmp_path, "models:\n  - id: example-org/a\n  - name: mystery\n")
-    assert message.startswith("auditor.yaml:3: models[1]: neither `id`, `path`, `gguf` nor `ollama` is set.")
+    assert message.startswith("auditor.yaml:3: models[1]: neither `id`, `path`, `gguf`, `ollama` nor `dataset` is set.")
 
 
 def test_revision_only_with_id(tmp_path: Path) -> None:
     message = error_of(tmp_path, "models:\n  - path: ./here\n    revision: main\n")
-    assert message.startswith("auditor.yaml:3: models[0].revision: `revision` applies only to a Hub `id`.")
+    assert message.startswith("auditor.yaml:3: models[0].revision: `revision` applies only to a Hub `id` or a Hub "
+                              "dataset `dataset`.")
 
 
 def test_relation_needs_base_model(tmp_path: Path) -> None:
@@ -490,7 +491,7 @@ def test_model_entry_must_be_a_mapping(tmp_path: Path) -> None:
     assert message == (
         "auditor.yaml:2: models[0]: expected a mapping (got string). "
         "Write each model as a list item such as `- id: owner/name` or `- path: ./folder` or "
-        "`- gguf: ./model.gguf` or `- ollama: llama3.1:8b`"
+        "`- gguf: ./model.gguf` or `- ollama: llama3.1:8b` or `- dataset: datasets/owner/name`"
     )
 
 

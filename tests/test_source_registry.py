@@ -135,7 +135,7 @@ def test_registry_rejects_a_kind_or_key_registered_twice() -> None:
 
 def test_model_ref_kind_is_validated_against_the_registry() -> None:
     assert ModelRef(kind="local", id="x").kind == "local"
-    with pytest.raises(ValidationError, match="unknown reference kind 'zoo' \\(registered: hub, local, gguf, ollama\\)"):
+    with pytest.raises(ValidationError, match="unknown reference kind 'zoo' \\(registered: hub, local, gguf, ollama, dataset\\)"):
         ModelRef(kind="zoo", id="x")
     with pytest.raises(ValidationError, match="unknown source 'zoo'"):
         Unresolved(id="x", requested="x", source="zoo", code="not-found", reason="r")
@@ -145,7 +145,7 @@ def test_unknown_reference_names_every_registered_form() -> None:
     with pytest.raises(RefError) as err:
         parse_ref("not a repo")
     assert str(err.value) == ("'not a repo' is not a Hub repo id (owner/name) nor an existing model folder nor a GGUF "
-                              "file (PATH.gguf or gguf:PATH) nor an Ollama tag (ollama:NAME[:TAG])")
+                              "file (PATH.gguf or gguf:PATH) nor an Ollama tag (ollama:NAME[:TAG]) nor a Hub dataset (datasets/owner/name)")
 
 
 # --------------------------------------------------------------------------- routing and counts

@@ -11,6 +11,7 @@ import fnmatch
 from collections.abc import Callable
 
 from auditor.engine.context import Ctx, Findings, flows, via_text
+from auditor.engine.datasets import dataset_licenses
 from auditor.engine.derivatives import clause_text, nature_text, no_derivatives, relabelling
 from auditor.model import EffectiveLicense
 from auditor.policy import classify
@@ -443,5 +444,5 @@ TERM_CHECKERS: tuple[TermChecker, ...] = (
 )
 MODEL_CHECKERS: tuple[ModelChecker, ...] = (
     unresolved_nodes, declared_licenses, lineage_evidence, derivative_licenses, relabelling, no_derivatives, merges,
-    distillations, policy_lists,
+    distillations, dataset_licenses, policy_lists,
 )

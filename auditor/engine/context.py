@@ -24,7 +24,7 @@ from auditor.policy import Policy
 from auditor.rules.loader import RuleSet
 from auditor.rules.normalize import Normalised, normalise_declared
 from auditor.rules.schema import Citation, LicenseRule
-from auditor.vocab import LICENSE_KINDS, FindingCode, Severity, remedy
+from auditor.vocab import LICENSE_KINDS, RELATION_NATURE, FindingCode, Severity, remedy
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -35,6 +35,8 @@ def flows(rule: LicenseRule, relation: str) -> bool:
     it carries the terms if any relation does. A distillation (trained on the parent's outputs) carries them
     only where the license makes such a model a derivative (e.g. Gemma §1.1(e) "Model Derivatives")."""
     fd = rule.flows_down
+    if RELATION_NATURE.get(relation) == "data":
+        return False  # training data is no model: a model license never travels along `trained-on`
     if relation == "unknown":
         return fd.finetune or fd.adapter or fd.quantized or fd.merge or fd.distillation
     return bool(getattr(fd, relation, True))
@@ -70,6 +72,9 @@ class Ctx:
     today: dt.date
     nodes: dict[str, NodeRecord] = field(default_factory=dict)
     parents: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # child -> [(parent, relation)]
+    # child -> the datasets it was trained on (`trained-on` edges): kept out of `parents`, so a dataset is never a
+    # model ancestor (effective licenses, conflicts, relabelling); `auditor.engine.datasets` reads them.
+    datasets: dict[str, list[str]] = field(default_factory=dict)
     declared: dict[str, Normalised] = field(default_factory=dict)
     curated: set[str] = field(default_factory=set)  # nodes whose license comes from a curated fact
     digraph: nx.DiGraph | None = None
@@ -260,7 +265,12 @@ def build_ctx(graph: LineageGraph, rules: RuleSet, use: DeclaredUse, policy: Pol
     ctx = Ctx(graph=graph, rules=rules, use=use, policy=policy, today=today)
     ctx.nodes = {n.id: n for n in graph.nodes}
     for edge in graph.edges:
+        if RELATION_NATURE.get(edge.relation) == "data":
+            ctx.datasets.setdefault(edge.child, []).append(edge.parent)
+            continue
         ctx.parents.setdefault(edge.child, []).append((edge.parent, edge.relation))
+    for datasets in ctx.datasets.values():
+        datasets.sort()
     for parents in ctx.parents.values():
         parents.sort()  # the result must not depend on the order edges were listed in
     ctx.declared, ctx.curated = declared_map(graph, rules, fallback)

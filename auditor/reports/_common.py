@@ -28,7 +28,7 @@ from auditor.model import (
 )
 from auditor.sources import registry
 from auditor.sources.base import KindHandler, PackageUrl
-from auditor.vocab import SEVERITIES
+from auditor.vocab import RELATION_NATURE, SEVERITIES
 
 # Most restrictive first: a node declaring several licenses is coloured by the first kind found here.
 KIND_ORDER: tuple[str, ...] = (
@@ -58,6 +58,7 @@ RELATION_PHRASES: dict[str, str] = {
     "adapter": "is an adapter on",
     "quantized": "is a quantization of",
     "merge": "is merged from",
+    "trained-on": "is trained on the dataset",
     "unknown": "is derived (how is unknown) from",
 }
 
@@ -738,3 +739,27 @@ def humanize_code(code: str) -> str:
     words = re.split(r"[-_.\s]+", code.strip())
     text = " ".join(w for w in words if w)
     return text[:1].upper() + text[1:] if text else code
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """One dataset a model was trained on (a `trained-on` edge), its declared licenses and the findings on it."""
+
+    model: str
+    dataset: str
+    licenses: list[str]
+    findings: list[Finding]
+
+
+def training_data(result: AuditResult) -> list[TrainingData]:
+    """Every `trained-on` edge of the graph, with the dataset's licenses and the findings whose path ends at it."""
+    licenses = node_licenses(result)
+    findings = [f for m in result.models for f in m.findings]
+    out = []
+    for edge in sorted(result.graph.edges, key=lambda e: (e.child, e.parent)):
+        if RELATION_NATURE.get(edge.relation) != "data":
+            continue
+        about = [f for f in findings if f.via and f.via[-1] == edge.parent and edge.child in f.via]
+        out.append(TrainingData(edge.child, edge.parent, [info.name for info in licenses.get(edge.parent, [])],
+                                about))
+    return out

@@ -80,6 +80,7 @@ RELATION_LABELS: dict[str, str] = {
     "adapter": "adapter",
     "quantized": "quantized",
     "merge": "merge",
+    "trained-on": "trained on",
     "unknown": "relation unknown",
 }
 

@@ -47,6 +47,7 @@ from typing import IO, Any
 
 from auditor.model import AuditResult, ModelAudit, NodeRecord
 from auditor.reports import _common as c
+from auditor.vocab import RELATION_NATURE
 
 PROPERTY_PREFIX = "model-license-auditor"
 SUBJECT_REF = "audit-subject"
@@ -262,13 +263,17 @@ def _bom_spec(result: AuditResult) -> _BomSpec:
         return copies[parent]
 
     texts = _Texts(result)
+    data = {e.parent for e in result.graph.edges if RELATION_NATURE.get(e.relation) == "data"}
     components = []
     for node_id in sorted(nodes):
         links = [p for p in parents.get(node_id, []) if p[0] in nodes]
         component = _component(result, nodes[node_id], licenses.get(node_id, []), audits.get(node_id), urls,
                                texts=texts, parents=links)
+        if node_id in data:
+            component.type = "data"  # training data (a `trained-on` parent): a CycloneDX data component
         if links:
-            component.ancestors = [ancestor(p) for p, _, _ in links]
+            # Training data is no ancestor of the model (pedigree); the notes still name it.
+            component.ancestors = [ancestor(p) for p, rel, _ in links if RELATION_NATURE.get(rel) != "data"]
             component.notes = "; ".join(
                 f"{c.relation_phrase(rel)} {p}{' (weak evidence only)' if weak else ''}" for p, rel, weak in links
             )

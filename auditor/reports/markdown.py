@@ -57,6 +57,22 @@ def _blocking(result: AuditResult) -> list[str]:
     return lines
 
 
+def _training_data(result: AuditResult) -> list[str]:
+    """The datasets the models were trained on (none: no section), each with its license and findings."""
+    rows = c.training_data(result)
+    if not rows:
+        return []
+    lines = ["", "### Training data", "",
+             "Whether a dataset's license binds the weights of a model trained on it is legally unsettled.", ""]
+    for row in rows[:MAX_ROWS]:
+        licenses = ", ".join(row.licenses) or "no license identified"
+        lines.append(f"- {code(row.model)} {c.relation_phrase('trained-on')} {code(row.dataset)} ({md(licenses)})")
+        lines += [f"  - {md(f.severity)} {md(f.code)}: {md(f.message)}" for f in row.findings[:5]]
+    if len(rows) > MAX_ROWS:
+        lines.append(f"- … {len(rows) - MAX_ROWS} more in the full report")
+    return lines
+
+
 def render(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
     counts = c.severity_counts(result)
     word = c.VERDICT_WORDS.get(result.verdict, result.verdict.upper())
@@ -72,6 +88,7 @@ def render(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
         f" {len(result.graph.nodes)} in their lineage.",
         "",
         *_blocking(result),
+        *_training_data(result),
         "",
         f"Full report: {HTML_REPORT}",
         "",

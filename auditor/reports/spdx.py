@@ -15,6 +15,7 @@ Lineage relations (child -> parent, SPDX 2.3 §11.1 relationship types):
 | `quantized`    | `GENERATED_FROM`  | converted from the parent's weights; not `VARIANT_OF` ("not clear which came first": here it is) |
 | `distillation` | `OTHER`           | trained on the parent's outputs, not on its weights (the relation is in the comment) |
 | `unknown`      | `DESCENDANT_OF`   | a card names the parent as its base; how it was derived is not known |
+| `trained-on`   | `OTHER`           | a dataset the weights were trained on (SPDX 2.3 has no training relationship; the relation is in the comment) |
 
 Every lineage edge is also a `DEPENDS_ON` (child on parent): none of the types above is one NTIA's
 minimum-elements checker follows (DESCRIBES, CONTAINS, DEPENDS_ON…), so without it every ancestor is
@@ -57,6 +58,7 @@ RELATIONSHIP_OF: dict[str, str] = {
     "quantized": "GENERATED_FROM",
     "distillation": "OTHER",
     "unknown": "DESCENDANT_OF",
+    "trained-on": "OTHER",  # a dataset the weights were trained on (the relation is in the comment)
 }
 PRODUCT_PREFIX = "SPDXRef-Product-"
 NOT_BUNDLED = "The full text of this license is not bundled with this audit"

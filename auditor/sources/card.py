@@ -6,17 +6,20 @@ evidence or ignored, never raised on.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from auditor.model import DeclaredLicense, Evidence, ParentClaim, Relation, SourceKind
-from auditor.sources.repo_id import is_repo_id, normalise_repo_ref
+from auditor.sources.repo_id import MAX_PART, is_repo_id, normalise_repo_ref
 from auditor.vocab import RELATION_ALIASES
 
 __all__ = [
     "adapter_parent",
     "as_str_list",
     "config_parent",
+    "dataset_claims_from_card",
+    "dataset_ref",
     "declared_license",
     "gate_flags",
     "is_repo_id",
@@ -89,8 +92,22 @@ def parent_claims_from_card(
 ) -> tuple[list[ParentClaim], list[str]]:
     """Parent claims from `base_model`, `base_model_relation` and `base_model:*` tags.
 
-    Returns the claims and notes about unusable values (kept for the report).
+    Returns the claims and notes about unusable values (kept for the report). The datasets the card names
+    (`datasets:`, `dataset:` tags) come last, as `trained-on` claims (`dataset_claims_from_card`).
     """
+    claims, notes = _model_claims(card, tags, source=source, location=location, revision=revision)
+    data_claims, data_notes = dataset_claims_from_card(card, tags, source=source, location=location, revision=revision)
+    return [*claims, *data_claims], [*notes, *data_notes]
+
+
+def _model_claims(
+    card: Mapping[str, Any],
+    tags: Iterable[str],
+    *,
+    source: SourceKind,
+    location: str,
+    revision: str | None,
+) -> tuple[list[ParentClaim], list[str]]:
     claims: list[ParentClaim] = []
     notes: list[str] = []
     card_relation = relation_of(card.get("base_model_relation"))
@@ -131,6 +148,59 @@ def parent_claims_from_card(
                 evidence=Evidence(source=source, field="tags", value=tag, location=location, revision=revision),
             )
         )
+    return claims, notes
+
+
+# A dataset is named as the Hub's own URLs name it: `datasets/<owner>/<name>` (or `datasets/<name>` for the Hub's
+# older canonical datasets without an owner, e.g. `wikipedia`), so a dataset and a model with the same id are
+# distinct nodes.
+DATASET_PREFIX = "datasets/"
+MAX_DATASETS = 64  # `datasets:` entries followed per card; more are noted, not crawled
+_DATASET_NAME_RE = re.compile(rf"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]{{0,{MAX_PART - 2}}}[A-Za-z0-9_])?$")
+_DATASET_URL_RE = re.compile(r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/datasets/(?P<id>[\w.-]+(?:/[\w.-]+)?)"
+                             r"(?:/(?:tree|blob|resolve|viewer)/.*)?/?$")
+
+
+def _dataset_name(value: str) -> bool:
+    return bool(_DATASET_NAME_RE.match(value)) and ".." not in value and "--" not in value
+
+
+def dataset_ref(raw: str) -> tuple[str | None, str]:
+    """A card's dataset value (`owner/name`, `name`, `datasets/owner/name`, a Hub dataset URL) to the node id
+    `datasets/<id>`, or None with a note saying why it names no Hub dataset."""
+    value = raw.strip()
+    match = _DATASET_URL_RE.match(value)
+    note = f"normalised from URL {value!r}" if match else ""
+    bare = match.group("id") if match else value.removeprefix(DATASET_PREFIX)
+    if is_repo_id(bare) or _dataset_name(bare):
+        return DATASET_PREFIX + bare, note
+    return None, f"not a Hub dataset id: {value[:200]!r}"
+
+
+def dataset_claims_from_card(
+    card: Mapping[str, Any],
+    tags: Iterable[str],
+    *,
+    source: SourceKind,
+    location: str,
+    revision: str | None,
+) -> tuple[list[ParentClaim], list[str]]:
+    """`trained-on` claims from the card's `datasets:` list and the `dataset:<id>` tags the Hub derives from it,
+    and notes about values that name no dataset (kept for the report)."""
+    raw_values = [("cardData.datasets", v, v) for v in as_str_list(card.get("datasets"))]
+    raw_values += [("tags", t, t[len("dataset:"):]) for t in tags if t.startswith("dataset:")]
+    claims: list[ParentClaim] = []
+    notes: list[str] = []
+    for field, shown, value in raw_values:
+        parent, note = dataset_ref(value)
+        if parent is None:
+            notes.append(f"{field}: {note}")
+            continue
+        if parent not in {c.parent for c in claims} and len({c.parent for c in claims}) >= MAX_DATASETS:
+            notes.append(f"{field}: more than {MAX_DATASETS} datasets; {shown[:200]!r} and the rest not followed")
+            break
+        claims.append(ParentClaim(parent=parent, relation="trained-on", evidence=Evidence(
+            source=source, field=field, value=shown[:500], location=location, revision=revision, note=note)))
     return claims, notes
 
 

@@ -327,6 +327,8 @@ class HubSource:
     """
 
     name = "hub"
+    # Hooks for the Hub's other repo types (`auditor.sources.hub_dataset`): the `expand` fields its API takes.
+    expand: tuple[str, ...] = tuple(EXPAND)
 
     def __init__(
         self,
@@ -354,7 +356,7 @@ class HubSource:
     # ---------------------------------------------------------------- public
 
     def fetch(self, ref: ModelRef) -> ModelFacts | Unresolved:
-        if not is_repo_id(ref.id):
+        if not self.accepts(ref.id):
             return self._unresolved(ref, "invalid-ref", f"not a Hub repo id: {ref.id!r}")
         key = MetadataCache.key(self.endpoint, ref.id, ref.revision)
         pinned = MetadataCache.is_pinned(ref.revision)
@@ -399,6 +401,10 @@ class HubSource:
         reason = failure.reason or f"the Hub refused this lookup ({code})"
         return Unresolved(id=ref.id, requested=ref.key, source="hub", code=code, reason=reason,
                           revision=ref.revision, retrieved_at=failure.retrieved_at or None)
+
+    def accepts(self, repo_id: str) -> bool:
+        """Is this an id this source can ask the Hub about (a hook for the other repo types)?"""
+        return is_repo_id(repo_id)
 
     # ---------------------------------------------------------------- HTTP
 
@@ -498,7 +504,8 @@ class HubSource:
         headers: Mapping[str, str] | None = None
         try:
             response = get_session().get(
-                self._url(ref), headers=self.request_headers(), params={"expand": EXPAND}, timeout=self.retry.timeout
+                self._url(ref), headers=self.request_headers(), params={"expand": list(self.expand)},
+                timeout=self.retry.timeout
             )
             headers = response.headers
         except _transport_errors() as exc:

@@ -79,6 +79,9 @@ _REGISTERED: tuple[SourceSpec, ...] = (
     SourceSpec("ollama", "ollama", "auditor.sources.ollama:OllamaKind", "Ollama", "llama3.1:8b",
                "an Ollama tag (ollama:NAME[:TAG])", "An Ollama model tag in the local store ($OLLAMA_MODELS, "
                "default ~/.ollama/models), e.g. llama3.1:8b"),
+    SourceSpec("dataset", "dataset", "auditor.sources.hub_dataset:DatasetKind", "Hub dataset",
+               "datasets/owner/name", "a Hub dataset (datasets/owner/name)",
+               "Hub dataset id (owner/name): data a model was trained on", revisions=True, snapshot=True),
 )
 
 _RESERVED_KINDS = frozenset({SNAPSHOT_SOURCE, MANIFEST_SOURCE, "curated"})

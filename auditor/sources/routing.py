@@ -38,6 +38,11 @@ class RoutingSource:
     def cache_hits(self) -> int:
         return sum(source.cache_hits for source in self._distinct())
 
+    def serves(self, kind: str) -> bool:
+        """Does this run read references of `kind`? (A run built without a `dataset` source reads no training
+        data: the crawl then follows no `trained-on` claim.)"""
+        return kind in self.sources
+
     def fetch(self, ref: ModelRef) -> ModelFacts | Unresolved:
         source = self.sources.get(ref.kind)
         if source is None:

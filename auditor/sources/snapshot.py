@@ -116,6 +116,11 @@ class RecordingSource:
     def cache_hits(self) -> int:
         return self.inner.cache_hits
 
+    def serves(self, kind: str) -> bool:
+        """The kinds the wrapped source reads (all, unless it says otherwise)."""
+        serves = getattr(self.inner, "serves", None)
+        return True if serves is None else bool(serves(kind))
+
     def fetch(self, ref: ModelRef) -> ModelFacts | Unresolved:
         result = self.inner.fetch(ref)
         record = Record(facts=result) if isinstance(result, ModelFacts) else Record(unresolved=result)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auditor.model import AuditResult, Finding, LineageGraph, ModelAudit
-from auditor.vocab import FindingCode
+from auditor.vocab import RELATION_NATURE, FindingCode
 
 # Laundering: a model that declares other terms than its lineage carries (allowed by the parent's license:
 # `relabelled`; not allowed, or a copy that changes the license: `license-conflict`). Conflict: licenses that
@@ -31,7 +31,8 @@ def family_roots(graph: LineageGraph) -> dict[str, tuple[str, ...]]:
 
     g = nx.DiGraph()
     g.add_nodes_from(n.id for n in graph.nodes)
-    g.add_edges_from((e.child, e.parent) for e in graph.edges)
+    # Training data is no base model: a dataset heads no family (its edges are left out).
+    g.add_edges_from((e.child, e.parent) for e in graph.edges if RELATION_NATURE.get(e.relation) != "data")
     dag = nx.condensation(g)
     roots_of: dict[int, frozenset[str]] = {}
     for comp in reversed(list(nx.topological_sort(dag))):  # parents before children

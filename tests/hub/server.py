@@ -48,6 +48,8 @@ class Fault:
 @dataclass
 class HubState:
     models: dict[str, dict[str, Any]] = field(default_factory=dict)  # repo id -> API body
+    # dataset id -> `/api/datasets/{id}` body; its hits, faults and revisions are keyed `datasets/<id>`
+    datasets: dict[str, dict[str, Any]] = field(default_factory=dict)
     revisions: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     redirects: dict[str, str] = field(default_factory=dict)  # old id -> new id
     faults: dict[str, Fault] = field(default_factory=dict)
@@ -171,6 +173,9 @@ class _HubHandler(BaseHTTPRequestHandler):
         if path == LISTING_PATH:
             self._list_models(parse_qs(parts.query))
             return
+        if path.startswith("/api/datasets/"):
+            self._get_dataset(path[len("/api/datasets/") :], parse_qs(parts.query).get("expand", []))
+            return
         if not path.startswith("/api/models/"):
             self._error(404, None, "Not Found")
             return
@@ -193,6 +198,27 @@ class _HubHandler(BaseHTTPRequestHandler):
         if self._over_quota(headers) or self._fault(repo_id, hit, headers) or self._redirect(repo_id):
             return
         self._answer(repo_id, revision, parse_qs(query).get("expand", []), headers)
+
+    def _get_dataset(self, rest: str, expand: list[str]) -> None:
+        """`/api/datasets/{id}[/revision/{rev}]`: the same quota, faults and errors as a model, keyed `datasets/<id>`."""
+        state = self.state
+        dataset_id, _, revision = rest.partition("/revision/")
+        key = f"datasets/{dataset_id}"
+        with state.lock:
+            state.hits[key] += 1
+            hit = state.hits[key]
+        if state.latency:
+            time.sleep(state.latency)
+        headers: dict[str, str] = {}
+        if self._over_quota(headers) or self._fault(key, hit, headers):
+            return
+        body = state.revisions.get((key, revision)) if revision else state.datasets.get(dataset_id)
+        if body is not None:
+            self._send(200, json.dumps(_select(body, expand)).encode(), headers)
+        elif revision and dataset_id in state.datasets:
+            self._error(404, "RevisionNotFound", "Invalid rev id", headers)
+        else:
+            self._error(404, "RepoNotFound", "Repository not found", headers)
 
     def _over_quota(self, headers: dict[str, str]) -> bool:
         """Count the request against the quota, add the RateLimit headers; answer 429 past the quota."""
