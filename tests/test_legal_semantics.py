@@ -90,10 +90,10 @@ WEIGHTS = DeclaredUse(commercial=False, monthly_active_users=1, annual_revenue_u
                       regions=["US"], purposes=["chat-assistant"])
 
 
-def _lineage(nodes: dict[str, list[str]], edges: list[tuple[str, str, Relation]]) -> LineageGraph:
+def _lineage(nodes: dict[str, list[str] | DeclaredLicense], edges: list[tuple[str, str, Relation]]) -> LineageGraph:
     """`nodes`: id -> declared licenses; `edges`: (child, parent, relation); the first node is the model."""
-    records = [NodeRecord(id=rid, facts=ModelFacts(id=rid, requested=rid, source="hub",
-                                                    declared=DeclaredLicense(license=lics)))
+    records = [NodeRecord(id=rid, facts=ModelFacts(id=rid, requested=rid, source="hub", declared=lics if isinstance(
+                   lics, DeclaredLicense) else DeclaredLicense(license=lics)))
                for rid, lics in nodes.items()]
     ev = Evidence(source="hub", field="cardData.base_model", value="x")
     return LineageGraph(roots=[next(iter(nodes))], nodes=records,
@@ -203,7 +203,10 @@ def test_every_derivative_finding_says_what_its_clause_says() -> None:
         if dl.policy == "any":
             continue
         assert dl.requires.strip(), f"{rule.id}: derivative_licensing.requires says what the clause asks"
-        graph = _lineage({"example-org/child": ["apache-2.0"], "other-org/parent": [rule.id]},
+        # A text whose id is a name several texts share is declared through its link (the id alone is ambiguous).
+        parent = DeclaredLicense(license=["other"], license_name=rule.id, license_link=rule.aliases.links[0]) \
+            if rule.aliases.shared else DeclaredLicense(license=[rule.id])
+        graph = _lineage({"example-org/child": ["apache-2.0"], "other-org/parent": parent},
                          [("example-org/child", "other-org/parent", "finetune")])
         [audit] = evaluate(graph, rules, WEIGHTS)
         found = [f for f in audit.findings if f.license == rule.id and f.code in ("license-conflict", "no-derivatives")]
@@ -445,3 +448,153 @@ def test_explain_lists_each_item_once() -> None:
             for items in (m.group(1) for pattern in lists for m in [pattern.search(line)] if m):
                 names = [n.strip() for n in items.split(",") if n.strip()]
                 assert len(names) == len(set(names)), (rule_id, line)
+
+
+# --------------------------------------------------------------------------- one license name, several texts (item 3)
+
+HUNYUAN = "tencent-hunyuan-community"
+SERVICE = DeclaredUse(commercial=True, production=True, monthly_active_users=1, annual_revenue_usd=1,
+                      monthly_active_users_at_release=1, distribution="saas", domicile=["US"], markets=["US"],
+                      purposes=["chat-assistant"])
+
+
+def _card_graph(model: str, *, name: str, link: str | None = None) -> LineageGraph:
+    declared = DeclaredLicense(license=["other"], license_name=name, license_link=link)
+    return LineageGraph(roots=[model], nodes=[NodeRecord(id=model, facts=ModelFacts(
+        id=model, requested=model, source="hub", declared=declared))], edges=[])
+
+
+def _territory(audit: Any) -> list[tuple[str | None, str]]:
+    return [(f.license, f.severity) for f in audit.findings if f.code == "territory"]
+
+
+def test_a_shared_hunyuan_name_without_link_or_fact_is_the_stricter_text_and_says_so() -> None:
+    """HunyuanVideo LICENSE §1.l: the Territory excludes "the European Union, United Kingdom and South Korea";
+    the Hunyuan DiT and Hunyuan-Large texts exclude only the European Union. `tencent-hunyuan-community` names
+    all three: with no license_link and no curated fact, the stricter text applies (never silently the laxer),
+    and an ambiguous-license finding names each text it could be and how to decide."""
+    rules = load_rules()
+    graph = _card_graph("example-org/hy-video-ft", name=HUNYUAN)
+    [audit] = evaluate(graph, rules, SERVICE)
+    assert [e.license for e in audit.effective_licenses] == ["tencent-hunyuan-community-eu-uk-kr"]
+    [amb] = [f for f in audit.findings if f.code == "ambiguous-license"]
+    assert amb.severity == "warning" and audit.verdict == "review"
+    for rid in ("tencent-hunyuan-community", "tencent-hunyuan-community-large", "tencent-hunyuan-community-eu-uk-kr"):
+        assert rid in amb.message
+    assert "lineage/" in amb.message and "license_link" in amb.message
+    # §5(c) tests where the model is used (markets), not where the company is based.
+    for market in ("GB", "South Korea", "DE"):
+        [audit] = evaluate(graph, rules, SERVICE.model_copy(update={"markets": [vocab_region(market)]}))
+        [(license_, severity)] = _territory(audit)
+        assert license_ == "tencent-hunyuan-community-eu-uk-kr" and severity == "error", market
+    [audit] = evaluate(graph, rules, SERVICE.model_copy(update={"domicile": ["GB"]}))
+    assert _territory(audit) == []
+
+
+def vocab_region(text: str) -> str:
+    from auditor.vocab import parse_region
+
+    return parse_region(text)
+
+
+def test_the_license_link_selects_the_hunyuan_dit_text() -> None:
+    """Hunyuan DiT LICENSE.txt: "“Territory” shall mean the worldwide territory, excluding the territory of the
+    European Union" (no UK, no South Korea). A card linking that text is under it: the UK is in its Territory,
+    Germany is not; the release-date test uses DiT's date (Section 4, 14 May 2024)."""
+    rules = load_rules()
+    for link in ("https://huggingface.co/Tencent-Hunyuan/HunyuanDiT/blob/main/LICENSE.txt",
+                 "https://github.com/Tencent/HunyuanDiT/blob/main/LICENSE.txt"):
+        graph = _card_graph("example-org/hy-dit-ft", name=HUNYUAN, link=link)
+        [audit] = evaluate(graph, rules, SERVICE.model_copy(update={"markets": ["GB", "KR"]}))
+        assert [e.license for e in audit.effective_licenses] == ["tencent-hunyuan-community"]
+        assert _territory(audit) == [] and "ambiguous-license" not in {f.code for f in audit.findings}
+        [audit] = evaluate(graph, rules, SERVICE.model_copy(update={"markets": ["DE"]}))
+        assert _territory(audit) == [("tencent-hunyuan-community", "error")]
+    [audit] = evaluate(graph, rules, SERVICE.model_copy(update={"monthly_active_users_at_release": None}))
+    [ask] = [f for f in audit.findings if f.field == "monthly_active_users_at_release"]
+    assert "2024-05-14" in ask.message
+
+
+def test_a_curated_license_fact_selects_the_hunyuan_large_text() -> None:
+    """Tencent-Hunyuan-Large LICENSE.txt ("Release Date: November 5, 2024"): the Territory excludes only the
+    European Union. Its Hub card names only the shared license_name; the bundled license fact for
+    tencent/Tencent-Hunyuan-Large (quoting §1(j) and §1(l)) selects its text, with its own release date."""
+    rules = load_rules()
+    assert rules.license_facts["tencent/tencent-hunyuan-large"].license == "tencent-hunyuan-community-large"
+    graph = _card_graph("tencent/Tencent-Hunyuan-Large", name=HUNYUAN)
+    [audit] = evaluate(graph, rules, SERVICE.model_copy(update={"markets": ["GB", "KR"],
+                                                                "monthly_active_users_at_release": None}))
+    assert [e.license for e in audit.effective_licenses] == ["tencent-hunyuan-community-large"]
+    assert _territory(audit) == [] and "ambiguous-license" not in {f.code for f in audit.findings}
+    [ask] = [f for f in audit.findings if f.field == "monthly_active_users_at_release"]
+    assert "2024-11-05" in ask.message
+    [audit] = evaluate(graph, rules, SERVICE.model_copy(update={"markets": ["FR"]}))
+    assert _territory(audit) == [("tencent-hunyuan-community-large", "error")]
+    # HunyuanVideo's fact picks the EU/UK/KR text (the default anyway), without an ambiguity finding.
+    graph = _card_graph("tencent/HunyuanVideo", name=HUNYUAN)
+    [audit] = evaluate(graph, rules, SERVICE.model_copy(update={"markets": ["KR"]}))
+    assert _territory(audit) == [("tencent-hunyuan-community-eu-uk-kr", "error")]
+    assert "ambiguous-license" not in {f.code for f in audit.findings}
+
+
+def test_a_fine_tune_declaring_the_shared_name_keeps_its_parents_text_and_the_stricter_reading() -> None:
+    """A fine-tune of Hunyuan DiT that declares only the shared name: the DiT terms flow down from its parent
+    (Section 3 accepts the Agreement for the derivative, so no license conflict), and its own bare name is read as
+    the stricter text with an ambiguous-license finding on the fine-tune, not on the parent whose link decides."""
+    rules = load_rules()
+    dit = DeclaredLicense(license=["other"], license_name=HUNYUAN,
+                          license_link="https://huggingface.co/Tencent-Hunyuan/HunyuanDiT/blob/main/LICENSE.txt")
+    bare = DeclaredLicense(license=["other"], license_name=HUNYUAN)
+    nodes = [NodeRecord(id=rid, facts=ModelFacts(id=rid, requested=rid, source="hub", declared=d))
+             for rid, d in (("example-org/dit-ft", bare), ("example-org/dit-base", dit))]
+    ev = Evidence(source="hub", field="cardData.base_model", value="x")
+    graph = LineageGraph(roots=["example-org/dit-ft"], nodes=nodes, edges=[EdgeRecord(
+        child="example-org/dit-ft", parent="example-org/dit-base", relation="finetune", evidence=[ev])])
+    [audit] = evaluate(graph, rules, SERVICE.model_copy(update={"distribution": "weights"}))
+    assert {e.license for e in audit.effective_licenses} == {"tencent-hunyuan-community",
+                                                              "tencent-hunyuan-community-eu-uk-kr"}
+    assert [f.via for f in audit.findings if f.code == "ambiguous-license"] == [["example-org/dit-ft"]]
+    assert "license-conflict" not in {f.code for f in audit.findings}
+
+
+def _fact(folder: Path, name: str, text: str) -> None:
+    (folder / "lineage").mkdir(parents=True, exist_ok=True)
+    (folder / "lineage" / name).write_text(text)
+
+
+def test_an_organisation_license_fact_decides_and_a_bad_one_is_a_located_error(tmp_path: Path) -> None:
+    """The remedy the ambiguous-license finding gives works: a license fact in the organisation's rules folder
+    selects the text. A fact naming no rule, a misspelt field, an empty file or a hostile value is refused at
+    load with its file and field."""
+    good = tmp_path / "good"
+    _fact(good, "dit-ft.yaml", "model: example-org/hy-video-ft\nlicense: tencent-hunyuan-community\n"
+                               "statement: LICENSE.txt says Hunyuan DiT\nsource: example-org/hy-video-ft@abc:LICENSE\n")
+    rules = load_rules([good])
+    [audit] = evaluate(_card_graph("example-org/hy-video-ft", name=HUNYUAN), rules, SERVICE)
+    assert [e.license for e in audit.effective_licenses] == ["tencent-hunyuan-community"]
+    assert "ambiguous-license" not in {f.code for f in audit.findings}
+    cases = {
+        "misspelt-rule.yaml": ("model: example-org/x\nlicense: tencent-hunyuan-comunity\nstatement: s\nsource: s\n",
+                               "Did you mean 'tencent-hunyuan-community'"),
+        "misspelt-field.yaml": ("model: example-org/x\nlicence: mit\nstatement: s\nsource: s\n", "license: Field required"),
+        "empty.yaml": ("", "mapping"),
+        "hostile.yaml": ("model: '../../etc/passwd'\nlicense: mit\nstatement: s\nsource: s\n", "model"),
+    }
+    for name, (text, expected) in cases.items():
+        folder = tmp_path / name.removesuffix(".yaml")
+        _fact(folder, name, text)
+        with pytest.raises(RuleError) as err:
+            load_rules([folder])
+        assert name in str(err.value) and expected in str(err.value), (name, str(err.value))
+
+
+def test_a_shared_name_needs_exactly_one_stricter_default(tmp_path: Path) -> None:
+    """An organisation text sharing a name with another default, or a shared name with no default, cannot say
+    which reading is the stricter one: refused at load."""
+    _rule(tmp_path, "ex-a", aliases={"shared": ["example-shared"], "shared_default": True})
+    _rule(tmp_path, "ex-b", aliases={"shared": ["example-shared"], "shared_default": True})
+    with pytest.raises(RuleError, match=r"example-shared.*2 of them set aliases\.shared_default"):
+        load_rules([tmp_path])
+    _rule(tmp_path, "ex-b", aliases={"shared": ["example-shared"]})
+    rules = load_rules([tmp_path])
+    assert rules.shared["example-shared"] == ["ex-a", "ex-b"]

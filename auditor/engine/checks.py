@@ -265,6 +265,23 @@ def declared_licenses(ctx: Ctx, model_id: str, out: Findings) -> None:
             out.add("license-conflict", "warning", f"{node_id}: {conflict}", via=via)
 
 
+def ambiguous_texts(ctx: Ctx, model_id: str, out: Findings) -> None:
+    """A license name several texts share, read as its stricter text because neither the card's link nor a
+    curated fact says which one the model is under (never silently the laxer one)."""
+    for node_id in [model_id, *ctx.ancestors(model_id)]:
+        norm = ctx.declared.get(node_id)
+        for amb in norm.ambiguous if norm is not None else []:
+            chosen = ctx.rules.rules[amb.chosen]
+            texts = "; ".join(f"{rid} ({ctx.rules.rules[rid].name}, {ctx.rules.rules[rid].version or 'unversioned'})"
+                              for rid in amb.candidates)
+            out.add("ambiguous-license", "warning",
+                    f"{node_id} declares {amb.value!r} ({amb.where}), a name several license texts share: {texts}. "
+                    f"Neither its license_link nor a curated license fact says which, so the stricter reading, "
+                    f"{chosen.name}, is applied. To decide, read the repository's LICENSE and add a license fact "
+                    f"(model: {node_id}, license: <rule id>) to your rules folder's lineage/",
+                    license=amb.chosen, via=ctx.path_to(model_id, node_id))
+
+
 def lineage_evidence(ctx: Ctx, model_id: str, out: Findings) -> None:
     members = {model_id, *ctx.ancestors(model_id)}
     for disagreement in ctx.graph.disagreements:
@@ -442,6 +459,6 @@ TERM_CHECKERS: tuple[TermChecker, ...] = (
     research_only, outputs_training,
 )
 MODEL_CHECKERS: tuple[ModelChecker, ...] = (
-    unresolved_nodes, declared_licenses, lineage_evidence, derivative_licenses, relabelling, no_derivatives, merges,
+    unresolved_nodes, declared_licenses, lineage_evidence, ambiguous_texts, derivative_licenses, relabelling, no_derivatives, merges,
     distillations, policy_lists,
 )

@@ -28,7 +28,7 @@ def rules_list(extra: RulesOpt = None) -> None:
     width = max(len(r) for r in ruleset.rules)
     for rule in ruleset.rules.values():
         typer.echo(f"{rule.id:<{width}}  {rule.kind:<15} {rule.spdx:<45} {rule.name}")
-    typer.echo(f"{len(ruleset.rules)} licenses, {len(ruleset.lineage)} curated lineage facts; "
+    typer.echo(f"{len(ruleset.rules)} licenses, {len(ruleset.lineage) + len(ruleset.license_facts)} curated lineage facts; "
                f"rule set {ruleset.version}")
 
 
