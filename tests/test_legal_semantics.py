@@ -598,3 +598,49 @@ def test_a_shared_name_needs_exactly_one_stricter_default(tmp_path: Path) -> Non
     _rule(tmp_path, "ex-b", aliases={"shared": ["example-shared"]})
     rules = load_rules([tmp_path])
     assert rules.shared["example-shared"] == ["ex-a", "ex-b"]
+
+
+def test_an_incorporated_acceptable_use_policy_is_an_obligation_for_every_use() -> None:
+    """Acceptable-use policies incorporated by reference (Stability Community §IV.b "Stability AI's AUP, which is
+    hereby incorporated by reference"; Falcon §4.1(a); NVIDIA Open Model §2.3 "must be consistent with NVIDIA's
+    Trustworthy AI terms"; Gemma §3.2) bind every use whatever is declared: each is listed as an obligation citing
+    the incorporating clause, and a use declaring no prohibited purpose gets no finding for it."""
+    rules = load_rules()
+    with_aup = [r for r in rules.rules.values() if r.acceptable_use_policy is not None]
+    assert {"stabilityai-ai-community", "falcon-180b-tii-license-1.0", "nvidia-open-model-license",
+            "gemma"} <= {r.id for r in with_aup}
+    for rule in with_aup:
+        graph = _lineage({"example-org/m": DeclaredLicense(license=["other"], license_name=rule.id,
+                                                           license_link=rule.aliases.links[0])
+                          if rule.aliases.shared else [rule.id]}, [])
+        [audit] = evaluate(graph, rules, SERVICE)
+        own = [o for o in rule.obligations if o.cite.quote and aup_named(o.text, rule)]
+        generated = [o for o in audit.obligations if o.id == f"{rule.id}:incorporated-aup"]
+        if own:  # the rule words the duty itself (e.g. Llama's "acceptable-use-policy"): listed once, in its words
+            assert generated == [] and {f"{rule.id}:{o.id}" for o in own} <= {o.id for o in audit.obligations}
+            continue
+        [ob] = generated
+        aup = rule.acceptable_use_policy
+        assert aup is not None and ob.clause is not None and ob.clause.quote == aup.cite.quote, rule.id
+        assert aup.url in ob.text and ("enforceable provision" in ob.text) == aup.must_pass_downstream, rule.id
+        assert ob.models == ["example-org/m"]
+    [audit] = evaluate(_lineage({"example-org/m": ["gemma"]}, []), rules, SERVICE)
+    assert "field-of-use" not in {f.code for f in audit.findings}
+
+
+def aup_named(text: str, rule: Any) -> bool:
+    aup = rule.acceptable_use_policy
+    folded = " ".join(text.lower().split())
+    return aup.name.split("(", 1)[0].strip().lower() in folded or aup.url.lower().split("://", 1)[-1].rstrip("/") in folded
+
+
+def test_a_saas_is_hosting_use_on_falcon_180b_without_declaring_the_purpose() -> None:
+    """Falcon-180B TII License §9.1 defines Hosting Use as offering the model to third parties as a service, which
+    a SaaS is: the distribution alone fires field-of-use, no `--purpose hosting` needed; an internal use does not."""
+    rules = load_rules()
+    graph = _lineage({"example-org/m": ["falcon-180b-tii-license-1.0"]}, [])
+    [audit] = evaluate(graph, rules, SERVICE)
+    [hosting] = [f for f in audit.findings if f.code == "field-of-use"]
+    assert hosting.severity == "error" and "'saas' is 'hosting'" in hosting.message
+    [audit] = evaluate(graph, rules, SERVICE.model_copy(update={"distribution": "internal"}))
+    assert "field-of-use" not in {f.code for f in audit.findings}
