@@ -193,6 +193,16 @@ def test_merge_exclusions_carry_their_own_severity_and_clause() -> None:
     assert sa.severity == "error" and sa.clause is not None and sa.clause.section == "Section 3(b)(1)"
 
 
+def declaring(rule: Any) -> DeclaredLicense:
+    """A declaration that selects this rule: its id, or, where the id is a name several texts share, the rule's own
+    title or its link (the shared name alone is read as the stricter text)."""
+    if not rule.aliases.shared:
+        return DeclaredLicense(license=[rule.id])
+    if rule.aliases.names:
+        return DeclaredLicense(license=["other"], license_name=rule.aliases.names[0])
+    return DeclaredLicense(license=["other"], license_name=rule.id, license_link=rule.aliases.links[0])
+
+
 def test_every_derivative_finding_says_what_its_clause_says() -> None:
     """Issue 11 item 11: a finding quotes the clause that supports its own sentence. For every rule that restricts
     what a derivative may declare, an Apache-2.0 fine-tune of a model under it is reported with the rule's
@@ -203,9 +213,7 @@ def test_every_derivative_finding_says_what_its_clause_says() -> None:
         if dl.policy == "any":
             continue
         assert dl.requires.strip(), f"{rule.id}: derivative_licensing.requires says what the clause asks"
-        # A text whose id is a name several texts share is declared through its link (the id alone is ambiguous).
-        parent = DeclaredLicense(license=["other"], license_name=rule.id, license_link=rule.aliases.links[0]) \
-            if rule.aliases.shared else DeclaredLicense(license=[rule.id])
+        parent = declaring(rule)
         graph = _lineage({"example-org/child": ["apache-2.0"], "other-org/parent": parent},
                          [("example-org/child", "other-org/parent", "finetune")])
         [audit] = evaluate(graph, rules, WEIGHTS)
@@ -254,7 +262,8 @@ def test_registration_is_a_condition_of_the_commercial_grant() -> None:
     """Yi v2.1 §2: commercial use only after registering with 01.AI. Unregistered commercial use is an error,
     an undeclared registration is asked for, a declared non-commercial use needs none."""
     rules = load_rules()
-    graph = _graph({"example-org/yi-ft": "yi-license"}, [])
+    # `yi-license` alone is read as the stricter v1.0 text; v2.1 is declared by its own title.
+    graph = _graph({"example-org/yi-ft": "Yi Series Models Community License Agreement"}, [])
 
     def codes(**use: Any) -> set[tuple[str, str, str | None]]:
         [result] = evaluate(graph, rules, DeclaredUse(**{**_FULL_USE, **use}))
@@ -610,9 +619,7 @@ def test_an_incorporated_acceptable_use_policy_is_an_obligation_for_every_use() 
     assert {"stabilityai-ai-community", "falcon-180b-tii-license-1.0", "nvidia-open-model-license",
             "gemma"} <= {r.id for r in with_aup}
     for rule in with_aup:
-        graph = _lineage({"example-org/m": DeclaredLicense(license=["other"], license_name=rule.id,
-                                                           license_link=rule.aliases.links[0])
-                          if rule.aliases.shared else [rule.id]}, [])
+        graph = _lineage({"example-org/m": declaring(rule)}, [])
         [audit] = evaluate(graph, rules, SERVICE)
         own = [o for o in rule.obligations if o.cite.quote and aup_named(o.text, rule)]
         generated = [o for o in audit.obligations if o.id == f"{rule.id}:incorporated-aup"]
@@ -683,3 +690,26 @@ def test_osadl_replaces_the_hand_written_pairs_between_osi_licenses_but_not_the_
     findings = _merge("llama3.1", "gpl-3.0")
     assert findings and all("OSADL" not in f.message for f in findings)
     assert "error" in {f.severity for f in findings}
+
+
+def test_the_yi_license_name_is_the_stricter_v1_text_unless_a_fact_says_v2_1(tmp_path: Path) -> None:
+    """Yi v1.0 §2 (01-ai/Yi@03c9c1b): "You may only use the Yi Series Models for non-Commercial Purposes"; v2.1 §2
+    grants commercial use after registration ("to complete the registration and obtain the license for Commercial
+    Purposes"). Both are declared as `yi-license`: read as v1.0, commercial use fails whatever is registered; a
+    curated license fact naming v2.1 turns the question into the registration one."""
+    rules = load_rules()
+    graph = _card_graph("example-org/yi-ft", name="yi-license")
+    use = SERVICE.model_copy(update={"registered": ["01-ai"]})
+    [audit] = evaluate(graph, rules, use)
+    assert {f.code for f in audit.findings if f.severity != "info"} == {"non-commercial", "ambiguous-license"}
+    [nc] = [f for f in audit.findings if f.code == "non-commercial"]
+    assert nc.license == "yi-license-v1" and nc.clause is not None and "non-Commercial Purposes" in nc.clause.quote
+    _fact(tmp_path, "yi-ft.yaml", "model: example-org/yi-ft\nlicense: yi-license\nstatement: LICENSE is v2.1\n"
+                                  "source: example-org/yi-ft@abc:LICENSE\n")
+    rules = load_rules([tmp_path])
+    [audit] = evaluate(graph, rules, use)
+    assert audit.verdict == "pass", audit.findings
+    [audit] = evaluate(graph, rules, SERVICE.model_copy(update={"registered": []}))
+    [reg] = [f for f in audit.findings if f.code == "registration"]
+    assert reg.license == "yi-license" and reg.clause is not None
+    assert "to complete the registration and obtain the license" in reg.clause.quote
