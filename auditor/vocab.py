@@ -150,7 +150,7 @@ FindingCode = Literal[
     "non-commercial", "research-only", "user-threshold", "revenue-threshold", "territory", "field-of-use",
     "registration", "outputs-training", "redistribution", "no-derivatives", "license-conflict", "relabelled",
     "incompatible-merge", "dataset-license",
-    "unknown-license", "missing-license",
+    "unknown-license", "missing-license", "ambiguous-license",
     "needs-input", "unresolved", "cycle", "lineage-disagreement", "policy-deny", "policy-review",
     "waiver-expired",
 ]
@@ -205,6 +205,10 @@ _CODES: tuple[CodeInfo, ...] = (
              "or lower the severity in your policy after a legal review."),
     CodeInfo("missing-license", "error", "A model declares no license: no rights are granted.",
              "Ask the publisher for a license; until then, no rights are granted."),
+    CodeInfo("ambiguous-license", "warning", "A license name several texts share (versions, releases) and neither "
+             "the card's license_link nor a curated fact says which: the stricter text is applied.",
+             "Read the repository's LICENSE and record which text it is: a license fact (`model`, `license`, "
+             "`statement`, `source`) in your rules folder's `lineage/`, or a license_link on the card."),
     CodeInfo("needs-input", "warning", "A license term depends on a use field you did not declare.",
              "Declare this field in the manifest's `use` section (or on the command line)."),
     CodeInfo("unresolved", "warning", "A model or a file naming a parent could not be read: its terms are unknown.",

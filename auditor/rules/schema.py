@@ -71,6 +71,12 @@ class Aliases(_Strict):
     names: list[str] = Field(default_factory=list)  # `license_name` values
     links: list[str] = Field(default_factory=list)  # `license_link` URLs (prefix match, scheme-less)
     spdx: list[str] = Field(default_factory=list)  # SPDX ids / LicenseRefs
+    # `license` / `license_name` values that several texts of one family use (one Hub name for several versions
+    # or releases). The card's `license_link` or a curated license fact (`lineage/*.yaml` with `model:`) picks
+    # the text; when neither does, the rule with `shared_default: true` (the stricter reading) applies and an
+    # `ambiguous-license` finding names every text the value could be.
+    shared: list[str] = Field(default_factory=list)
+    shared_default: bool = False  # this text is the stricter reading of its `shared` values
 
 
 class ResearchOnly(_Strict):
@@ -328,6 +334,16 @@ class LicenseRule(_Strict):
         if len(ids) != len(set(ids)):
             raise ValueError("obligation ids must be unique within a rule file")
         return value
+
+
+class LicenseFact(_Strict):
+    """A curated fact naming the text a model's shared license name means (its licensor says which in the
+    repository's LICENSE, not in the card's metadata)."""
+
+    model: str = Field(min_length=3, pattern=r"^[^/\s]+/[^/\s]+$")  # Hub repo id
+    license: str = Field(min_length=1)  # rule id of the text
+    statement: str = Field(min_length=1)  # the licensor's own words that identify the text
+    source: str = Field(min_length=1)  # where it is (URL or repo@commit:path)
 
 
 class LineageFact(_Strict):

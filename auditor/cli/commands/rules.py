@@ -32,7 +32,8 @@ def rules_list(extra: RulesOpt = None) -> None:
     for rule in ruleset.rules.values():
         typer.echo(f"{rule.id:<{width}}  {rule.kind:<15} {_text_marker(rule.text_file)} {rule.spdx:<45} {rule.name}")
     texts = sum(rule.text_file is not None for rule in ruleset.rules.values())
-    typer.echo(f"{len(ruleset.rules)} licenses, {len(ruleset.lineage)} curated lineage facts, "
+    facts = len(ruleset.lineage) + len(ruleset.license_facts)
+    typer.echo(f"{len(ruleset.rules)} licenses, {facts} curated lineage facts, "
                f"{texts} full license texts; rule set {ruleset.version}")
 
 
