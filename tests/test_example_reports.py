@@ -374,25 +374,19 @@ def test_sarif_validates_against_the_oasis_schema(example: Example, result: Audi
 # --------------------------------------------------------------------------- markdown, notice
 
 
-def test_markdown_has_the_verdict_and_a_table_of_blocking_findings(example: Example) -> None:
+def test_markdown_has_the_verdict_and_the_blocking_findings(example: Example) -> None:
     markdown_it = pytest.importorskip("markdown_it")
     text = example.text("markdown")
     assert text.startswith("## ❌ Model license audit: **FAIL** (Acme Support Assistant)")
     assert "3 errors · 2 warnings · 0 info · 1 waived" in text
-    tokens = markdown_it.MarkdownIt("commonmark").enable("table").parse(text)
-    rows: list[list[str]] = []
-    cells: list[str] = []
-    for i, tok in enumerate(tokens):
-        if tok.type == "tr_open":
-            cells = []
-        elif tok.type in ("th_open", "td_open"):
-            cells.append(tokens[i + 1].content)
-        elif tok.type == "tr_close":
-            rows.append(cells)
-    assert rows[0] == ["Model", "Code", "License", "Message"]
-    assert {(r[0], r[1]) for r in rows[1:]} == BLOCKING
-    assert all(len(r) == 4 for r in rows)
-    assert "Creative Commons Attribution-NonCommercial 4.0 International" in {r[2] for r in rows[1:]}
+    tokens = markdown_it.MarkdownIt("commonmark").parse(text)
+    items = [tokens[i + 2].content for i, tok in enumerate(tokens)
+             if tok.type == "list_item_open" and tok.level == 1 and tokens[i + 2].content.startswith("**")]
+    blocking_part = text[text.index("### Blocking findings"):text.index("### Warnings")]
+    blocking = {re.match(r"\*\*(.+?)\*\* · `(.+?)`", item).groups()[::-1] for item in items
+                if item in blocking_part}
+    assert blocking == BLOCKING
+    assert "Creative Commons Attribution-NonCommercial 4.0 International" in blocking_part
 
 
 def test_notice_has_each_models_attribution_duties(example: Example) -> None:

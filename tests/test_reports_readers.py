@@ -170,3 +170,107 @@ def test_sarif_uri_never_climbs_out_nor_is_absolute(
         uri = _uri(_sarif(result, manifest_path=given))
         assert uri == "auditor.yaml", given
         assert not uri.startswith(("/", "..")) and not re.match(r"^[A-Za-z]:", uri)
+
+
+# --------------------------------------------------------------------------- Markdown
+
+HOSTILE = "Ask @alice or @org/legal-team, see #123 and GH-45, https://evil.example/x_y?a=1 or www.evil.example"
+
+
+def _outside_code(text: str) -> str:
+    """The text a reader's GitHub would process for mentions, references and autolinks."""
+    return re.sub(r"`[^`\n]*`", "", text)
+
+
+def _assert_inert(text: str) -> None:
+    outside = _outside_code(text)
+    assert not re.search(r"@[A-Za-z0-9]", outside), re.findall(r".{0,20}@[A-Za-z0-9].{0,20}", outside)
+    assert not re.search(r"(#|GH-)[0-9]", outside, re.IGNORECASE)
+    assert not re.search(r"https?://|www\.", outside, re.IGNORECASE)
+
+
+def test_markdown_neutralises_mentions_references_and_urls_in_card_text(result: AuditResult) -> None:
+    finding = Finding(code="license-conflict", severity="error", model=ADAPTER, message=HOSTILE,
+                      license="example-community-1.0", clause=Clause(section="#7", quote=HOSTILE), remedy=HOSTILE)
+    text = render(_with_findings(result, [finding]), "markdown").decode()
+    _assert_inert(text)
+    assert "@\u200dalice" in text and "@\u200dorg/legal-team" in text  # still readable
+    assert "#\u200d123" in text and "GH-\u200d45" in text
+    assert "`https://evil.example/x_y?a=1`" in text and "`www.evil.example`" in text
+
+
+def test_markdown_neutralises_the_product_name_and_model_ids(result: AuditResult) -> None:
+    odd = "example-org/`x`-@bob-#9"
+    finding = Finding(code="non-commercial", severity="error", model=odd, message="m")
+    model = result.models[0].model_copy(update={"id": odd, "findings": [finding]})
+    hostile = result.model_copy(update={"models": [model], "product": "Acme @ceo #1 https://acme.example"})
+    text = render(hostile, "markdown").decode()
+    _assert_inert(text)
+    assert text.startswith("## ❌ Model license audit: **FAIL** (Acme @\u200dceo #\u200d1 `https://acme.example`)")
+
+
+def test_markdown_neutralises_unread_model_reasons(result: AuditResult) -> None:
+    text = render(result, "markdown").decode()
+    _assert_inert(text)  # the fixture's unread model's reason holds a URL
+
+
+def test_markdown_says_everything_in_order(result: AuditResult) -> None:
+    text = render(result, "markdown").decode()
+    marks = ["## ❌ Model license audit: **FAIL**", "INCOMPLETE: release cannot be cleared", "### Blocking findings (2)",
+             "### Warnings (2)", "### Waivers applied (1)", "Full report: audit.html"]
+    positions = [text.index(mark) for mark in marks]
+    assert positions == sorted(positions)
+    blocking = text[positions[2]:positions[3]]
+    # each blocking finding: its clause (section and quote) and its fix
+    assert "Clause Section 2(a)(1): “reproduce and Share the Licensed Material" in blocking
+    assert "Clause § 1.b.ii: “Derivative works of the Example Materials" in blocking
+    assert "Fix: Relicense the adapter under Example Community License 1.0" in blocking
+    warnings = text[positions[3]:positions[4]]
+    assert "**needs-input**" in warnings and "**unknown-license**" in warnings
+    assert "lineage-disagreement" not in text  # info findings are counted, not listed
+
+
+def test_markdown_waivers_show_their_expiry(result: AuditResult) -> None:
+    waived = Finding(code="non-commercial", severity="error", model=ADAPTER, message="m", license="cc-by-nc-4.0",
+                     waived=True, waiver="Research pilot only (approved by legal@example.com, expires 2026-03-31)")
+    text = render(_with_findings(result, [waived]), "markdown").decode()
+    section = text[text.index("### Waivers applied (1)"):]
+    assert "**non-commercial** · `example-org/chat-adapter`" in section
+    assert "**expires 2026-03-31**" in section
+    assert "legal@\u200dexample.com" in section
+
+
+def test_markdown_links_the_report_of_the_run(result: AuditResult, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.com")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "example-org/product")
+    monkeypatch.setenv("GITHUB_RUN_ID", "4242")
+    text = render(result, "markdown").decode()
+    assert text.rstrip().endswith("Full report: [audit.html](<https://github.com/example-org/product/actions/runs/4242>)")
+    monkeypatch.setenv("AUDITOR_REPORT_URL", "https://ci.example/artifacts/audit.html")
+    text = render(result, "markdown").decode()
+    assert text.rstrip().endswith("Full report: [audit.html](<https://ci.example/artifacts/audit.html>)")
+    monkeypatch.setenv("AUDITOR_REPORT_URL", "javascript:alert(1)")  # not http(s): no link
+    monkeypatch.delenv("GITHUB_RUN_ID")
+    assert render(result, "markdown").decode().rstrip().endswith("Full report: audit.html")
+
+
+def test_markdown_of_thousands_of_findings_fits_a_github_comment(result: AuditResult) -> None:
+    many = [
+        Finding(code="license-conflict", severity="error", model=ADAPTER, license="example-community-1.0",
+                message=f"Conflict number {i}: " + "x" * 200, clause=Clause(section="1.b.ii", quote="q" * 300),
+                remedy="Relicense the adapter.")
+        for i in range(5000)
+    ] + [Finding(code="needs-input", severity="warning", model=ADAPTER, message=f"w{i}") for i in range(3000)]
+    text = render(_with_findings(result, many), "markdown").decode()
+    assert len(text) < 65_536
+    shown = text.count("- **license-conflict**")
+    assert 10 < shown < 5000
+    assert f"…{5000 - shown} more blocking findings in the report" in text
+    assert "### Warnings (3001)" in text and "…3001 more warnings in the report" in text  # + the gguf's one
+    assert text.rstrip().endswith("Full report: audit.html")
+
+
+def test_markdown_caps_one_huge_message(result: AuditResult) -> None:
+    huge = Finding(code="non-commercial", severity="error", model=ADAPTER, message="y" * 200_000)
+    text = render(_with_findings(result, [huge]), "markdown").decode()
+    assert len(text) < 10_000 and "y…" in text
