@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor.model import AuditResult, Clause, Finding, ModelAudit
+from auditor.model import AuditResult, Clause, Finding
 from auditor.reports.base import render
 from tests.report_fixtures import ADAPTER, COMMUNITY_VIA_CHAT, build_result
 

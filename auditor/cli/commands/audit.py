@@ -9,8 +9,8 @@ import typer
 
 from auditor.cli._common import (
     DEFAULT_FORMATS_ARG,
-    CheckOutOpt,
     FORMATS_HELP,
+    CheckOutOpt,
     ConcurrencyOpt,
     DepthOpt,
     EndpointOpt,
@@ -191,7 +191,6 @@ def report(
     """
     from auditor import service
     from auditor.pipeline import write_reports
-
     from auditor.reports.base import write_stdout
 
     service.check_outputs(formats, out)
