@@ -383,8 +383,9 @@ def test_markdown_has_the_verdict_and_the_blocking_findings(example: Example) ->
     items = [tokens[i + 2].content for i, tok in enumerate(tokens)
              if tok.type == "list_item_open" and tok.level == 1 and tokens[i + 2].content.startswith("**")]
     blocking_part = text[text.index("### Blocking findings"):text.index("### Warnings")]
-    blocking = {re.match(r"\*\*(.+?)\*\* · `(.+?)`", item).groups()[::-1] for item in items
-                if item in blocking_part}
+    heads = [re.match(r"\*\*(.+?)\*\* · `(.+?)`", item) for item in items if item in blocking_part]
+    blocking = {(head.group(2), head.group(1)) for head in heads if head}
+    assert len(blocking) == len(heads)
     assert blocking == BLOCKING
     assert "Creative Commons Attribution-NonCommercial 4.0 International" in blocking_part
 
