@@ -274,3 +274,126 @@ def test_markdown_caps_one_huge_message(result: AuditResult) -> None:
     huge = Finding(code="non-commercial", severity="error", model=ADAPTER, message="y" * 200_000)
     text = render(_with_findings(result, [huge]), "markdown").decode()
     assert len(text) < 10_000 and "y…" in text
+
+
+# --------------------------------------------------------------------------- HTML
+
+HIDDEN = ["\u202e", "\u202a", "\u2066", "\u2069", "\u200e", "\u200f", "\x00", "\x1b", "\x07", "\x85", "\x7f"]
+
+
+def _hostile_html_result(result: AuditResult) -> AuditResult:
+    """Card text carrying a right-to-left override, NUL and ESC in the model's license name, its
+    license_name on the card, evidence notes, lineage notes, a finding, an unread model's reason
+    and the product name."""
+    from tests.report_fixtures import GGUF
+
+    evil = "evil\u202etxt.exe\x00\x1b[31mred\u2066iso\u2069\u200f\x85\x7f"
+    nodes = []
+    for node in result.graph.nodes:
+        if node.facts is not None and node.id == GGUF:
+            declared = node.facts.declared.model_copy(update={
+                "license_name": evil,
+                "evidence": [ev.model_copy(update={"note": evil, "value": evil})
+                             for ev in node.facts.declared.evidence]})
+            node = node.model_copy(update={"facts": node.facts.model_copy(
+                update={"declared": declared, "lineage_notes": [evil]})})
+        elif node.unresolved is not None:
+            node = node.model_copy(update={"unresolved": node.unresolved.model_copy(update={"reason": evil})})
+        nodes.append(node)
+    models = []
+    for model in result.models:
+        lics = [el.model_copy(update={"name": evil}) if el.own and el.kind == "unknown" else el
+                for el in model.effective_licenses]
+        findings = [f.model_copy(update={"message": evil + f.message}) for f in model.findings]
+        models.append(model.model_copy(update={"effective_licenses": lics, "findings": findings}))
+    graph = result.graph.model_copy(update={"nodes": nodes})
+    return result.model_copy(update={"graph": graph, "models": models, "product": "Acme " + evil})
+
+
+def test_html_shows_bidi_and_control_characters_instead_of_obeying_them(result: AuditResult) -> None:
+    html = render(_hostile_html_result(result), "html").decode()
+    for ch in HIDDEN:
+        assert ch not in html, f"U+{ord(ch):04X}"
+    assert "evil[U+202E]txt.exe[U+0000][U+001B][31mred[U+2066]iso[U+2069][U+200F][U+0085][U+007F]" in html
+    # every place: the title, the heading, the graph, the evidence, the findings, the banner
+    assert html.count("[U+202E]") >= 8
+    assert "<title>Model license audit: Acme evil[U+202E]txt.exe" in html
+
+
+def test_html_sanitiser_keeps_markup_and_plain_whitespace() -> None:
+    from markupsafe import Markup
+
+    from auditor.reports.html import visible_controls
+
+    assert visible_controls("a\tb\nc\r\n") == "a\tb\nc\r\n"
+    kept = visible_controls(Markup("<b>x\u202ey</b>"))
+    assert isinstance(kept, Markup) and str(kept) == "<b>x[U+202E]y</b>"
+    assert visible_controls(3) == 3
+
+
+def _box_class(html: str, model_id: str) -> str:
+    match = re.search(r'<g class="node ([^"]*)" data-id="' + re.escape(model_id) + '"', html)
+    assert match, model_id
+    return match.group(1)
+
+
+def test_html_colours_an_audited_box_by_the_terms_that_bind_it(result: AuditResult) -> None:
+    """The adapter declares apache-2.0 but inherits a non-commercial license: not green."""
+    html = render(result, "html").decode()
+    assert _box_class(html, ADAPTER).split()[0] == "k-non-commercial"
+    from tests.report_fixtures import BASE
+
+    assert _box_class(html, BASE).split()[0] == "k-community"  # an ancestor: the license it declares
+
+
+def test_html_a_waived_red_box_does_not_just_say_pass(result: AuditResult) -> None:
+    adapter = result.models[0]
+    findings = [f.model_copy(update={"waived": True, "waiver": "ok (approved by legal, expires 2026-01-01)"})
+                for f in adapter.findings]
+    model = adapter.model_copy(update={"verdict": "pass", "findings": findings})
+    html = render(result.model_copy(update={"models": [model, *result.models[1:]]}), "html").decode()
+    assert _box_class(html, ADAPTER).split()[0] == "k-non-commercial"
+    node = html[html.index(f'data-id="{ADAPTER}"'):]
+    node = node[: node.index("</g>")]
+    assert '<tspan class="node-badge b-waived">PASS BY WAIVER</tspan>' in node
+    assert ">PASS</tspan>" not in node
+    assert "passes only because 2 blocking findings are waived" in node
+
+
+def test_html_groups_repeated_findings_of_one_code_on_one_model(result: AuditResult) -> None:
+    conflicts = [
+        _conflict("Declares Apache License 2.0, but Example Community License 1.0 binds derivatives."),
+        _conflict("Declares MIT, but Creative Commons NC binds it.", license="cc-by-nc-4.0"),
+        _conflict("Conflicts with the card's own terms.", section="4"),
+    ]
+    html = render(_with_findings(result, conflicts), "html").decode()
+    section = html[html.index(f'id="{_anchor(ADAPTER)}"'):]
+    section = section[: section.index("</section>")]
+    assert section.count('<span class="code">license-conflict</span>') == 1
+    assert '<span class="count">× 3</span>' in section
+    assert ('<span class="lic">Example Community License 1.0; Creative Commons Attribution Non Commercial 4.0'
+            '</span>') in section
+    for f in conflicts:  # each message is still there, under the one entry
+        assert f.message.replace("'", "&#39;") in section
+
+
+def _anchor(model_id: str) -> str:
+    from auditor.reports.html import anchor
+
+    return anchor(model_id)
+
+
+def test_html_shows_no_loopback_location_as_evidence(result: AuditResult) -> None:
+    nodes = []
+    for node in result.graph.nodes:
+        if node.facts is not None:
+            evidence = [ev.model_copy(update={"location": "http://127.0.0.1:34695/" + node.id})
+                        for ev in node.facts.declared.evidence]
+            node = node.model_copy(update={"facts": node.facts.model_copy(
+                update={"declared": node.facts.declared.model_copy(update={"evidence": evidence})})})
+        nodes.append(node)
+    edges = [e.model_copy(update={"evidence": [ev.model_copy(update={"location": "http://localhost:8080/x"})
+                                               for ev in e.evidence]}) for e in result.graph.edges]
+    graph = result.graph.model_copy(update={"nodes": nodes, "edges": edges})
+    html = render(result.model_copy(update={"graph": graph}), "html").decode()
+    assert "127.0.0.1" not in html and "localhost" not in html
