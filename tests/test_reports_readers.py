@@ -397,3 +397,14 @@ def test_html_shows_no_loopback_location_as_evidence(result: AuditResult) -> Non
     graph = result.graph.model_copy(update={"nodes": nodes, "edges": edges})
     html = render(result.model_copy(update={"graph": graph}), "html").decode()
     assert "127.0.0.1" not in html and "localhost" not in html
+
+
+def test_html_graph_box_is_fitted_with_the_shown_control_characters(result: AuditResult) -> None:
+    """`[U+202E]` is longer than the character it shows: the box line is fitted to the shown text."""
+    from tests.report_fixtures import GGUF
+
+    html = render(_hostile_html_result(result), "html").decode()
+    node = html[html.index(f'data-id="{GGUF}"'):]
+    line = re.search(r'<text class="node-lic"[^>]*textLength="([0-9.]+)"[^>]*>([^<]*)</text>', node[: node.index("</g>")])
+    assert line, "the license line is condensed to the box"
+    assert line.group(2).startswith("evil[U+202E]txt.exe") and line.group(2).endswith("…")

@@ -22,7 +22,7 @@ from typing import IO, Any
 from auditor.model import AuditResult, EdgeRecord, Evidence, Finding, ModelAudit, NodeRecord
 from auditor.paths import templates_dir
 from auditor.reports import _common as c
-from auditor.reports._graph import GraphLayout, fit, layout, select_families
+from auditor.reports._graph import GraphLayout, NodeBox, fit, layout, select_families
 from auditor.vocab import SEVERITY_RANK
 
 TEMPLATE = "audit.html.j2"
@@ -267,6 +267,22 @@ def _evidence_rows(result: AuditResult, licenses: dict[str, list[c.LicenseInfo]]
     return rows
 
 
+def _refit(box: NodeBox) -> NodeBox:
+    """A box whose text holds characters the page shows as `[U+XXXX]` (`visible_controls`), fitted
+    again with them shown, so the longer text stays inside the box."""
+    if not _HIDDEN.search(box.title):
+        return box
+    owner, sep, name = visible_controls(box.id).rpartition("/")
+    full = box.title.split("\n")
+    lines = {"owner": fit(owner + sep, "owner"), "name": fit(name, "name"),
+             "license": fit(visible_controls(full[1] if len(full) > 1 else box.license), "license")}
+    status = visible_controls(box.status)
+    meta, meta_len = fit(f"{box.badge} · {status}" if box.badge else status, "meta")
+    status = (meta[len(box.badge) + 3 :] if meta.startswith(f"{box.badge} · ") else "") if box.badge else meta
+    return replace(box, owner=lines["owner"][0], name=lines["name"][0], license=lines["license"][0], status=status,
+                   lengths={**{k: v[1] for k, v in lines.items()}, "meta": meta_len})
+
+
 def _binding_kinds(graph: GraphLayout, result: AuditResult) -> GraphLayout:
     """Each audited model's box coloured by the terms that bind it: the most restrictive kind
     (`_common.dominant_kind`) among its effective licenses, its own and inherited (an "apache-2.0"
@@ -275,7 +291,7 @@ def _binding_kinds(graph: GraphLayout, result: AuditResult) -> GraphLayout:
     Ancestors keep the colour of the license they declare."""
     models = {m.id: m for m in result.models}
     boxes = []
-    for box in graph.nodes:
+    for box in map(_refit, graph.nodes):
         model = models.get(box.id)
         if model is None or box.unresolved:
             boxes.append(box)
