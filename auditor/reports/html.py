@@ -285,8 +285,8 @@ def _refit(box: NodeBox) -> NodeBox:
 
 def _binding_kinds(graph: GraphLayout, result: AuditResult) -> GraphLayout:
     """Each audited model's box coloured by the terms that bind it: the most restrictive kind
-    (`_common.dominant_kind`) among its effective licenses, its own and inherited (an "apache-2.0"
-    fine-tune of a community-licensed model is not green). A model that passes only because its
+    (`_common.dominant_kind`) among its effective licenses, its own and inherited (a permissively
+    licensed fine-tune of a community-licensed model is not green). A model that passes only because its
     blocking findings are waived says so ("PASS BY WAIVER"), so its colour and its badge agree.
     Ancestors keep the colour of the license they declare."""
     models = {m.id: m for m in result.models}
