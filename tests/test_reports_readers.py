@@ -358,6 +358,7 @@ def test_html_a_waived_red_box_does_not_just_say_pass(result: AuditResult) -> No
     assert '<tspan class="node-badge b-waived">PASS BY WAIVER</tspan>' in node
     assert ">PASS</tspan>" not in node
     assert "passes only because 2 blocking findings are waived" in node
+    assert html.count('<span class="verdict-chip verdict-pass">PASS BY WAIVER</span>') == 2  # table, section
 
 
 def test_html_groups_repeated_findings_of_one_code_on_one_model(result: AuditResult) -> None:

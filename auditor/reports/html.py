@@ -194,6 +194,11 @@ class ModelView:
     counts: dict[str, int]
     node: NodeRecord | None
 
+    @property
+    def by_waiver(self) -> bool:
+        """The model passes only because blocking findings are waived (its chip says so)."""
+        return self.audit.verdict == "pass" and any(f.waived and f.severity == "error" for f in self.audit.findings)
+
 
 @dataclass
 class EvidenceRow:
