@@ -69,12 +69,53 @@ def check_fail_on(value: str) -> str:
 
 
 def check_outputs(formats: str | None, out: Path) -> None:
-    """Reject a bad `--format` / `--out` before any crawling, not after it."""
+    """Reject a bad `--format` / `--out` before any crawling, not after it (`--out -`: standard
+    output, one machine-readable format)."""
+    if is_stdout(out):
+        check_stdout_formats(formats)
+        return
     if not formats:
         return
     parse_formats(formats)
     if out.exists() and not out.is_dir():
         raise AuditorError(f"--out {out}: exists and is not a folder. Give a folder for the reports.")
+
+
+def is_stdout(out: Path | None) -> bool:
+    """`--out -`: the report goes to standard output."""
+    from auditor.reports.base import STDOUT
+
+    return out is not None and str(out) == STDOUT
+
+
+def check_stdout_formats(formats: str | None) -> str:
+    """The one format `--out -` prints; an error unless exactly one machine-readable format is asked."""
+    from auditor.reports.base import STDOUT_FORMATS
+
+    choices = ", ".join(STDOUT_FORMATS)
+    names = parse_formats(formats) if formats else []
+    if len(names) != 1:
+        given = f"{len(names)} formats ({', '.join(names)})" if names else "no --format"
+        raise AuditorError(f"--out -: standard output takes exactly one report, got {given}. Give one --format "
+                           f"({choices}), or --out FOLDER for several")
+    if names[0] not in STDOUT_FORMATS:
+        raise AuditorError(f"--out -: the {names[0]} report is written to a file only. Print one of {choices}, "
+                           f"or give --out FOLDER")
+    return names[0]
+
+
+def output_target(formats: str | None, out: Path | None, *, default: Path, single_to_stdout: bool = False) -> Path:
+    """Where the reports go: `out` as given (`-` for standard output), else, with `single_to_stdout`
+    (`auditor check`) and a single machine-readable `--format`, standard output, else `default`.
+    Checked before any crawling (`check_outputs`)."""
+    from auditor.reports.base import STDOUT, STDOUT_FORMATS
+
+    if out is None:
+        names = parse_formats(formats) if formats else []
+        single = single_to_stdout and len(names) == 1 and names[0] in STDOUT_FORMATS
+        out = Path(STDOUT) if single else default
+    check_outputs(formats, out)
+    return out
 
 
 def declared_use(fields: Mapping[str, object], labels: Mapping[str, str] | None = None) -> DeclaredUse:

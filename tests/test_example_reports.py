@@ -380,25 +380,20 @@ def test_sarif_validates_against_the_oasis_schema(example: Example, result: Audi
 # --------------------------------------------------------------------------- markdown, notice
 
 
-def test_markdown_has_the_verdict_and_a_table_of_blocking_findings(example: Example) -> None:
+def test_markdown_has_the_verdict_and_the_blocking_findings(example: Example) -> None:
     markdown_it = pytest.importorskip("markdown_it")
     text = example.text("markdown")
     assert text.startswith("## ❌ Model license audit: **FAIL** (Acme Support Assistant)")
     assert "3 errors · 2 warnings · 0 info · 1 waived" in text
-    tokens = markdown_it.MarkdownIt("commonmark").enable("table").parse(text)
-    rows: list[list[str]] = []
-    cells: list[str] = []
-    for i, tok in enumerate(tokens):
-        if tok.type == "tr_open":
-            cells = []
-        elif tok.type in ("th_open", "td_open"):
-            cells.append(tokens[i + 1].content)
-        elif tok.type == "tr_close":
-            rows.append(cells)
-    assert rows[0] == ["Model", "Code", "License", "Message"]
-    assert {(r[0], r[1]) for r in rows[1:]} == BLOCKING
-    assert all(len(r) == 4 for r in rows)
-    assert "Creative Commons Attribution-NonCommercial 4.0 International" in {r[2] for r in rows[1:]}
+    tokens = markdown_it.MarkdownIt("commonmark").parse(text)
+    items = [tokens[i + 2].content for i, tok in enumerate(tokens)
+             if tok.type == "list_item_open" and tok.level == 1 and tokens[i + 2].content.startswith("**")]
+    blocking_part = text[text.index("### Blocking findings"):text.index("### Warnings")]
+    heads = [re.match(r"\*\*(.+?)\*\* · `(.+?)`", item) for item in items if item in blocking_part]
+    blocking = {(head.group(2), head.group(1)) for head in heads if head}
+    assert len(blocking) == len(heads)
+    assert blocking == BLOCKING
+    assert "Creative Commons Attribution-NonCommercial 4.0 International" in blocking_part
 
 
 def test_notice_has_each_models_attribution_duties(example: Example) -> None:
@@ -450,12 +445,17 @@ def test_two_runs_give_byte_identical_files(example: Example) -> None:
         assert (example.second / FORMATS[fmt].file_name).read_bytes() == example.path(fmt).read_bytes(), fmt
 
 
-def test_html_does_not_link_to_the_machine_that_recorded_the_snapshot(example: Example) -> None:
-    """The bundled snapshot was recorded from a loopback Hub: its locations stay visible as text
-    (they are the evidence), but a link to 127.0.0.1 would lead nowhere in an archived report."""
-    snapshot = json.loads((ROOT / "examples" / "snapshot" / "snapshot.json").read_text(encoding="utf-8"))
-    recorded = re.findall(r'"location": "(http://127\.0\.0\.1:\d+/[^"]+)"', json.dumps(snapshot, indent=1))
-    assert recorded, "the snapshot's evidence locations are expected to be loopback URLs"
-    html = example.text("html")
-    assert not re.search(r'href="http://(127\.|localhost)', html)
-    assert recorded[0] in html
+def test_the_example_shows_no_loopback_url_or_fake_revision_as_evidence(example: Example) -> None:
+    """The bundled snapshot's cards were served by the test Hub (tests/hub): it recorded a loopback
+    address and made-up `ffffffff…` commits. The snapshot keeps neither (the real revision was never
+    recorded), so no report of the example shows them as evidence."""
+    snapshot = (ROOT / "examples" / "snapshot" / "snapshot.json").read_text(encoding="utf-8")
+    fake = re.compile(r"ffffffff[0-9a-f]{32}|ffffffff[0-9a-f]{4}")
+    loopback = re.compile(r"127\.0\.0\.1|localhost|\[::1\]")
+    assert not fake.search(snapshot) and not loopback.search(snapshot)
+    for fmt in FORMATS:
+        text = example.path(fmt).read_text(encoding="utf-8")
+        assert not loopback.search(text), fmt
+        assert not fake.search(text), fmt
+    assert "revision unknown" in example.text("html")  # said, not made up
+

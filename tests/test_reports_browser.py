@@ -169,3 +169,38 @@ def test_example_report_in_chromium(tmp_path: Path) -> None:
         target.mkdir(parents=True, exist_ok=True)
         for f in (shot, pdf, page_path):
             shutil.copy(f, target / f.name)
+
+
+def test_print_opens_folded_parts_and_starts_each_model_on_a_page(tmp_path: Path) -> None:
+    """What legal gets from "Save as PDF": no navigation, every folded model section and evidence
+    table printed open, each model on a page of its own. On screen, the same parts stay folded."""
+    from playwright.sync_api import sync_playwright
+
+    from auditor.reports.html import OPEN_SECTIONS
+
+    result = build_result()
+    extra = [result.models[1].model_copy(update={"id": f"example-org/copy-{i:02d}"}) for i in range(OPEN_SECTIONS)]
+    page_path = tmp_path / "audit.html"
+    page_path.write_bytes(render(result.model_copy(update={"models": [*result.models, *extra]}), "html"))
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(page_path.as_uri())
+            page.wait_for_load_state("load")
+            folded = page.locator("details.model:not([open]) table.licenses")
+            assert folded.count() == len(result.models) + len(extra) - OPEN_SECTIONS
+            assert not folded.first.is_visible()  # on screen: folded
+            assert not page.locator("details.evidence-all table").first.is_visible()
+
+            page.emulate_media(media="print")
+            assert not page.locator("nav.toc").is_visible()
+            assert folded.first.is_visible() and folded.last.is_visible()
+            assert page.locator("details.evidence-all table").first.is_visible()
+            breaks = page.evaluate(
+                "[...document.querySelectorAll('section.model, details.model')]"
+                ".map(e => getComputedStyle(e).breakBefore)"
+            )
+            assert breaks and set(breaks) == {"page"}
+        finally:
+            browser.close()

@@ -118,7 +118,14 @@ FailOnOpt = Annotated[
 FORMATS_HELP = f"Reports to write, comma-separated: {','.join(REPORTERS)} (or 'all')."
 FormatsOpt = Annotated[str | None, typer.Option("--format", help=FORMATS_HELP)]
 DEFAULT_FORMATS_ARG = ",".join(DEFAULT_FORMATS)  # what `auditor audit` writes without --format
-OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for the reports.")]
+OUT_HELP = ("Folder for the reports, or - to print one report (json, sarif, spdx-json, cyclonedx or markdown) "
+            "to stdout and nothing else.")
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help=OUT_HELP)]
+CheckOutOpt = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", help=OUT_HELP + " Default: audit-out, or stdout when --format names one of "
+                                                "those formats alone."),
+]
 QuietOpt = Annotated[
     bool,
     typer.Option("--quiet", "-q", help="Print nothing on a clean pass; otherwise only the overall verdict line."),

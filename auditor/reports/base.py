@@ -121,6 +121,10 @@ REPORTERS: Mapping[str, Reporter] = _registry(_REGISTERED)
 FORMATS = REPORTERS  # the same registry, under the name older code uses
 REPORT_FILE_NAMES: frozenset[str] = frozenset(r.file_name for r in REPORTERS.values())
 DEFAULT_FORMATS: tuple[str, ...] = tuple(name for name, r in REPORTERS.items() if r.default)
+# Formats a pipe can take (`-o -`, or `auditor check` with one of them and no `--out`): one
+# machine-readable document each. HTML, the tag-value SPDX and NOTICE are written to files only.
+STDOUT_FORMATS: tuple[str, ...] = ("json", "sarif", "spdx-json", "cyclonedx", "markdown")
+STDOUT = "-"  # `--out -`: the report on standard output
 
 
 def reporter_for(fmt: str) -> Reporter:
@@ -192,6 +196,18 @@ def write_reports(
         for _, partial in staged:
             partial.unlink(missing_ok=True)
     return written
+
+
+def write_stdout(result: AuditResult, fmt: str, *, manifest_path: str | None = None) -> None:
+    """Write the one report `fmt` to standard output (bytes, streamed when the format has a writer),
+    and nothing else. A format not in `STDOUT_FORMATS` is a ValueError (the CLI refuses it first)."""
+    import sys
+
+    if fmt not in STDOUT_FORMATS:
+        raise ValueError(f"format {fmt!r} cannot be written to standard output")
+    out = sys.stdout.buffer
+    reporter_for(fmt).write(result, out, manifest_path=manifest_path)
+    out.flush()
 
 
 def formats_table() -> str:

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import IO, Any
 
 from auditor.model import AuditResult, EdgeRecord, Evidence, Finding, ModelAudit, NodeRecord
 from auditor.paths import templates_dir
 from auditor.reports import _common as c
-from auditor.reports._graph import layout, select_families
+from auditor.reports._graph import GraphLayout, NodeBox, fit, layout, select_families
 from auditor.vocab import SEVERITY_RANK
 
 TEMPLATE = "audit.html.j2"
@@ -44,6 +44,7 @@ def _environment() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=visible_controls,  # every `{{ … }}` output, before it is escaped
     )
     env.filters["via"] = format_via
     env.globals["inherited_path"] = c.inherited_path
@@ -55,6 +56,29 @@ def _environment() -> Any:
     env.filters["css_string"] = css_string
     env.filters["time_breakable"] = time_breakable
     return env
+
+
+# Characters that reorder or hide text: bidi embeddings, overrides and isolates, the bidi marks,
+# and every C0/C1 control but tab, line feed and carriage return (NUL, ESC, DEL…).
+_HIDDEN = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _shown(match: re.Match[str]) -> str:
+    return f"[U+{ord(match.group(0)):04X}]"
+
+
+def visible_controls(value: Any) -> Any:
+    """The sanitising boundary of the page: every value a template outputs passes here (jinja2's
+    `finalize`). A character that could reorder text (U+202E…) or hide in it (NUL, ESC…) is shown
+    as `[U+202E]`, so card text can neither reverse what a reader sees nor smuggle control codes
+    into the page. Markup (already escaped) stays Markup; anything not text is left as it is."""
+    from markupsafe import Markup
+
+    if isinstance(value, Markup):
+        return Markup(_HIDDEN.sub(_shown, str(value))) if _HIDDEN.search(value) else value
+    if isinstance(value, str) and _HIDDEN.search(value):
+        return _HIDDEN.sub(_shown, value)
+    return value
 
 
 def time_breakable(value: str) -> Any:
@@ -102,18 +126,21 @@ class EvidenceGroup:
 def group_evidence(items: list[Evidence], manifest: str | None) -> list[EvidenceGroup]:
     groups: list[EvidenceGroup] = []
     for ev in items:
-        if groups and groups[-1].location == ev.location:
+        if groups and groups[-1].items[-1].location == ev.location:
             groups[-1].items.append(ev)
         else:
             url = http_url(ev.location)
+            if _loopback(url):  # a local mirror or replayed recording: no place a reader can open
+                groups.append(EvidenceGroup("", None, "", [ev]))
+                continue
             shown = ev.location if url else c.short_location(ev.location, manifest)
-            groups.append(EvidenceGroup(ev.location, None if _loopback(url) else url, shown, [ev]))
+            groups.append(EvidenceGroup(ev.location, url, shown, [ev]))
     return groups
 
 
 def _loopback(url: str | None) -> bool:
-    """A URL on this machine (a local mirror, a replayed snapshot): shown as text, since a link
-    would lead nowhere for whoever reads the archived report."""
+    """A URL on this machine (a local mirror, a replayed snapshot): not shown as evidence, since
+    it leads nowhere for whoever reads the archived report."""
     from urllib.parse import urlsplit
 
     host = urlsplit(url).hostname if url else None
@@ -127,8 +154,36 @@ def anchor(model_id: str) -> str:
 
 @dataclass
 class FindingView:
+    """A finding, or (`others`) the findings of one code, severity and waiver state on one model,
+    shown as one entry with their count and licenses."""
+
     finding: Finding
     license_name: str
+    others: list[FindingView] = field(default_factory=list)
+
+    @property
+    def all(self) -> list[FindingView]:
+        return [self, *self.others]
+
+    @property
+    def count(self) -> int:
+        return 1 + len(self.others)
+
+    @property
+    def license_names(self) -> list[str]:
+        return list(dict.fromkeys(fv.license_name for fv in self.all if fv.license_name))
+
+
+def group_findings(views: list[FindingView]) -> list[FindingView]:
+    """Findings of the same code, severity and waiver state on one model as one entry, in first-seen order."""
+    groups: dict[tuple[str, str, bool], FindingView] = {}
+    for fv in views:
+        key = (fv.finding.code, fv.finding.severity, fv.finding.waived)
+        if key in groups:
+            groups[key].others.append(fv)
+        else:
+            groups[key] = FindingView(fv.finding, fv.license_name)
+    return list(groups.values())
 
 
 @dataclass
@@ -138,6 +193,11 @@ class ModelView:
     obligations: list[c.ObligationView]
     counts: dict[str, int]
     node: NodeRecord | None
+
+    @property
+    def by_waiver(self) -> bool:
+        """The model passes only because blocking findings are waived (its chip says so)."""
+        return self.audit.verdict == "pass" and any(f.waived and f.severity == "error" for f in self.audit.findings)
 
 
 @dataclass
@@ -178,7 +238,7 @@ def _model_views(result: AuditResult) -> list[ModelView]:
         views.append(
             ModelView(
                 audit=model,
-                findings=[FindingView(f, c.license_name(result, f.license)) for f in findings],
+                findings=group_findings([FindingView(f, c.license_name(result, f.license)) for f in findings]),
                 obligations=c.dedupe_obligations(model.obligations),
                 counts=counts,
                 node=nodes.get(model.id),
@@ -212,6 +272,52 @@ def _evidence_rows(result: AuditResult, licenses: dict[str, list[c.LicenseInfo]]
     return rows
 
 
+def _refit(box: NodeBox) -> NodeBox:
+    """A box whose text holds characters the page shows as `[U+XXXX]` (`visible_controls`), fitted
+    again with them shown, so the longer text stays inside the box."""
+    if not _HIDDEN.search(box.title):
+        return box
+    owner, sep, name = visible_controls(box.id).rpartition("/")
+    full = box.title.split("\n")
+    lines = {"owner": fit(owner + sep, "owner"), "name": fit(name, "name"),
+             "license": fit(visible_controls(full[1] if len(full) > 1 else box.license), "license")}
+    status = visible_controls(box.status)
+    meta, meta_len = fit(f"{box.badge} · {status}" if box.badge else status, "meta")
+    status = (meta[len(box.badge) + 3 :] if meta.startswith(f"{box.badge} · ") else "") if box.badge else meta
+    return replace(box, owner=lines["owner"][0], name=lines["name"][0], license=lines["license"][0], status=status,
+                   lengths={**{k: v[1] for k, v in lines.items()}, "meta": meta_len})
+
+
+def _binding_kinds(graph: GraphLayout, result: AuditResult) -> GraphLayout:
+    """Each audited model's box coloured by the terms that bind it: the most restrictive kind
+    (`_common.dominant_kind`) among its effective licenses, its own and inherited (a permissively
+    licensed fine-tune of a community-licensed model is not green). A model that passes only because its
+    blocking findings are waived says so ("PASS BY WAIVER"), so its colour and its badge agree.
+    Ancestors keep the colour of the license they declare."""
+    models = {m.id: m for m in result.models}
+    boxes = []
+    for box in map(_refit, graph.nodes):
+        model = models.get(box.id)
+        if model is None or box.unresolved:
+            boxes.append(box)
+            continue
+        infos = [c.LicenseInfo(el.license, el.name, el.spdx, el.kind, el.url) for el in model.effective_licenses]
+        kind = c.dominant_kind(infos) if infos else box.kind
+        update: dict[str, Any] = {"kind": kind, "kind_label": c.KIND_LABELS.get(kind, kind)}
+        waived = [f for f in model.findings if f.waived and f.severity == "error"]
+        if model.verdict == "pass" and waived:
+            badge = "PASS BY WAIVER"
+            meta, length = fit(f"{badge} · {box.status}" if box.status else badge, "meta")
+            status = meta[len(badge) + 3 :] if meta.startswith(f"{badge} · ") else ""
+            update.update(badge=badge, badge_class="waived", status=status, lengths={**box.lengths, "meta": length})
+            update["title"] = box.title + f"\npasses only because {len(waived)} blocking finding" + (
+                " is" if len(waived) == 1 else "s are") + " waived"
+        boxes.append(replace(box, **update))
+    kinds = {b.kind for b in boxes}
+    ordered = sorted(kinds, key=lambda k: list(c.KIND_LABELS).index(k) if k in c.KIND_LABELS else 99)
+    return replace(graph, nodes=boxes, kinds=ordered)
+
+
 def _edges(result: AuditResult) -> list[EdgeRecord]:
     return sorted(result.graph.edges, key=lambda e: (e.child, e.parent, e.relation))
 
@@ -237,7 +343,8 @@ def context(result: AuditResult, manifest_path: str | None = None) -> dict[str, 
         "blocking_models": list(dict.fromkeys(fv.finding.model for fv in blocking)),
         "blocking_named": BLOCKING_NAMED,
         "needed_named": NEEDED_NAMED,
-        "graph": layout(drawn, licenses, verdicts, inherited=_inherited(result)) if drawn.nodes else None,
+        "graph": _binding_kinds(layout(drawn, licenses, verdicts, inherited=_inherited(result)), result)
+        if drawn.nodes else None,
         "families": families,
         "families_named": sorted(families.left_out, key=lambda f: -f.size)[:LEFT_OUT_NAMED] if families else [],
         "large": len(result.models) > OPEN_SECTIONS,

@@ -10,6 +10,7 @@ import typer
 from auditor.cli._common import (
     DEFAULT_FORMATS_ARG,
     FORMATS_HELP,
+    CheckOutOpt,
     ConcurrencyOpt,
     DepthOpt,
     EndpointOpt,
@@ -47,6 +48,7 @@ def _emit(ctx: typer.Context, result: AuditResult, formats: str | None, out: Pat
     stdout; exit with the code the result and --fail-on give."""
     from auditor import service
     from auditor.pipeline import write_reports
+    from auditor.reports.base import write_stdout
     from auditor.summary import exit_code, problem_lines, render_summary
 
     for line in problem_lines(result):
@@ -55,6 +57,10 @@ def _emit(ctx: typer.Context, result: AuditResult, formats: str | None, out: Pat
     if verbose:
         typer.echo(service.run_stats(result.graph), err=True)
     result = service.without_run_stats(result)
+    if service.is_stdout(out):  # the report is stdout's only content; the summary goes to stderr
+        write_stdout(result, service.check_stdout_formats(formats), manifest_path=manifest_path)
+        typer.echo(render_summary(result, verbose=verbose, quiet=quiet, style=None), nl=False, err=True)
+        raise typer.Exit(exit_code(result, fail_on))
     if formats:
         written = write_reports(result, formats, out, manifest_path=manifest_path)
         if not quiet:
@@ -140,7 +146,7 @@ def check(
                                               "release date (Llama, Tencent Hunyuan): N for every such license, "
                                               "or LICENSE=N, repeatable (e.g. llama3.1=0)."),
     ] = None,
-    out: OutOpt = Path("audit-out"),
+    out: CheckOutOpt = None,
     depth: DepthOpt = 10,
     snapshot: SnapshotOpt = None,
     endpoint: EndpointOpt = None,
@@ -152,11 +158,14 @@ def check(
     """One model, one answer: what it owes and forbids for your declared use.
 
     Example: auditor check meta-llama/Llama-3.1-8B-Instruct --commercial --mau 2000000 --distribution saas --region EU
+
+    With one machine-readable --format and no --out, that report is printed to stdout (the summary
+    goes to stderr): auditor check MODEL --format json | jq .verdict
     """
     from auditor import service
 
     service.check_fail_on(fail_on)
-    service.check_outputs(formats, out)
+    target = service.output_target(formats, out, default=Path("audit-out"), single_to_stdout=True)
     use = service.declared_use(
         {"commercial": commercial, "monthly_active_users": mau, "annual_revenue_usd": revenue,
          "distribution": distribution, "regions": region, "domicile": domicile, "markets": market,
@@ -169,7 +178,7 @@ def check(
         ref, use, source_options(snapshot, endpoint, no_cache, refresh), rule_dirs=extra, policy=policy,
         depth=depth, progress=progress(),
     )
-    _emit(ctx, result, formats, out, fail_on, quiet=quiet, verbose=verbose)
+    _emit(ctx, result, formats, target, fail_on, quiet=quiet, verbose=verbose)
 
 
 @guarded
@@ -184,9 +193,13 @@ def report(
     """
     from auditor import service
     from auditor.pipeline import write_reports
+    from auditor.reports.base import write_stdout
 
     service.check_outputs(formats, out)
     result = service.load_result(result_json)
+    if service.is_stdout(out):
+        write_stdout(result, service.check_stdout_formats(formats), manifest_path=result.manifest)
+        return
     written = write_reports(result, formats, out, manifest_path=result.manifest)
     typer.echo("\n".join(str(p) for p in written))
 
