@@ -7,7 +7,7 @@ All are pydantic models so they serialise to stable JSON (the snapshot and resul
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -384,12 +384,52 @@ class DeclaredUse(_Frozen):
 # --------------------------------------------------------------------------- audit result
 
 
-class Clause(_Frozen):
+class _Part(_Frozen):
+    """A part of the audit result (a finding, an obligation, an effective license, an audited model…).
+
+    - Its fields hold only plain values, lists of them and other parts (no mapping): with its attributes
+      stored in sorted order, its JSON has sorted keys as serialised, so `audit.json` is written by pydantic's
+      encoder directly (`KEYS_SORTED`; `tests/test_engine_regression.py` checks both).
+    - The engine builds hundreds of thousands of them from values it has already checked: `of` builds one
+      without validating again and without `model_construct`'s per-field alias and default handling, and every
+      instance of a class shares one fields-set (all fields are always given).
+    """
+
+    KEYS_SORTED: ClassVar[bool] = True  # read by reports._common.write_canonical_json
+    _sorted_fields: ClassVar[tuple[str, ...]] = ()
+    _all_fields: ClassVar[set[str]] = set()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._sorted_fields = tuple(sorted(cls.model_fields))
+        cls._all_fields = set(cls._sorted_fields)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """After validation (or `model_construct`): the attributes in sorted order."""
+        values = self.__dict__
+        object.__setattr__(self, "__dict__", {name: values[name] for name in self._sorted_fields})
+
+    @classmethod
+    def of(cls, values: dict[str, Any]) -> Self:
+        """An instance holding `values` (every field, each already of its declared type; not copied)."""
+        if values.keys() != cls._all_fields:
+            missing, extra = sorted(cls._all_fields - values.keys()), sorted(values.keys() - cls._all_fields)
+            raise TypeError(f"{cls.__name__}.of: missing {missing}, unknown {extra}")
+        part = cls.__new__(cls)
+        object.__setattr__(part, "__dict__", {name: values[name] for name in cls._sorted_fields})
+        object.__setattr__(part, "__pydantic_fields_set__", cls._all_fields)
+        object.__setattr__(part, "__pydantic_extra__", None)
+        object.__setattr__(part, "__pydantic_private__", None)
+        return part
+
+
+class Clause(_Part):
     section: str
     quote: str
 
 
-class Finding(_Frozen):
+class Finding(_Part):
     code: str
     severity: Severity
     model: str
@@ -405,7 +445,7 @@ class Finding(_Frozen):
     default_severity: Severity | None = None
 
 
-class Obligation(_Frozen):
+class Obligation(_Part):
     id: str
     license: str
     text: str
@@ -413,7 +453,7 @@ class Obligation(_Frozen):
     models: list[str] = Field(default_factory=list)
 
 
-class EffectiveLicense(_Frozen):
+class EffectiveLicense(_Part):
     license: str  # rule id
     name: str
     spdx: str
@@ -423,7 +463,7 @@ class EffectiveLicense(_Frozen):
     url: str = ""  # the license text
 
 
-class ModelAudit(_Frozen):
+class ModelAudit(_Part):
     id: str
     verdict: Verdict
     declared: list[str]  # rule ids the model itself declares

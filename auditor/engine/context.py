@@ -57,8 +57,8 @@ def via_text(via: list[str]) -> str:
 
 
 def clause(cite: Citation | None) -> Clause | None:
-    # Built from validated rule data: no need to validate again (this runs once per finding).
-    return Clause.model_construct(section=cite.section, quote=cite.quote) if cite is not None else None
+    # Built from validated rule data: no need to validate again.
+    return Clause.of({"section": cite.section, "quote": cite.quote}) if cite is not None else None
 
 
 @dataclass
@@ -79,6 +79,18 @@ class Ctx:
     _ancestors: dict[str, list[str]] = field(default_factory=dict)
     _trees: dict[str, dict[str, str]] = field(default_factory=dict)
     _chosen: dict[str, list[str]] = field(default_factory=dict)
+    _clauses: dict[tuple[str, str], Clause] = field(default_factory=dict)
+
+    def clause(self, cite: Citation | None) -> Clause | None:
+        """The clause a citation quotes, one shared (immutable) object per citation for every finding and
+        obligation that quotes it."""
+        if cite is None:
+            return None
+        key = (cite.section, cite.quote)
+        found = self._clauses.get(key)
+        if found is None:
+            found = self._clauses[key] = Clause.of({"section": cite.section, "quote": cite.quote})
+        return found
 
     # ------------------------------------------------------------------ graph queries
 
@@ -164,8 +176,9 @@ class Ctx:
                 rule = self.rules.rules[rid]
                 if rid not in found and all(flows(rule, r) for r in relations) \
                         and not any(self.replaces(n, rule) for n in path[:-1]):
-                    found[rid] = EffectiveLicense(license=rid, name=rule.name, spdx=rule.spdx, kind=rule.kind,
-                                                  via=path, own=node_id == model_id, url=rule.url)
+                    found[rid] = EffectiveLicense.of({"license": rid, "name": rule.name, "spdx": rule.spdx,
+                                                      "kind": rule.kind, "via": path, "own": node_id == model_id,
+                                                      "url": rule.url})
             for parent, relation in self.parents.get(node_id, []):
                 key = (parent, (*relations, relation))
                 if parent in path or key in visited:
@@ -217,7 +230,8 @@ class Ctx:
 class Findings:
     """The findings of one model, built by the checkers."""
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, ctx: Ctx, model: str) -> None:
+        self.ctx = ctx
         self.model = model
         self.items: list[Finding] = []
 
@@ -233,10 +247,10 @@ class Findings:
         field: str | None = None,
     ) -> None:
         # Every value is typed by this signature and the vocabulary: constructed without re-validation.
-        self.items.append(Finding.model_construct(
-            code=code, severity=severity, model=self.model, message=message, license=license, clause=clause(cite),
-            via=via or [self.model], remedy=remedy(code), field=field, waived=False, waiver=None,
-            default_severity=None))
+        self.items.append(Finding.of({
+            "code": code, "severity": severity, "model": self.model, "message": message, "license": license,
+            "clause": self.ctx.clause(cite), "via": via or [self.model], "remedy": remedy(code), "field": field,
+            "waived": False, "waiver": None, "default_severity": None}))
 
 
 def declared_map(
