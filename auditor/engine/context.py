@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from auditor.model import (
     Clause,
@@ -24,10 +23,7 @@ from auditor.policy import Policy
 from auditor.rules.loader import RuleSet
 from auditor.rules.normalize import Normalised, normalise_declared
 from auditor.rules.schema import Citation, LicenseRule
-from auditor.vocab import LICENSE_KINDS, FindingCode, Severity, remedy
-
-if TYPE_CHECKING:
-    import networkx as nx
+from auditor.vocab import LICENSE_KINDS, FindingCode, RelationNature, Severity, remedy
 
 
 def flows(rule: LicenseRule, relation: str) -> bool:
@@ -72,14 +68,18 @@ class Ctx:
     parents: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # child -> [(parent, relation)]
     declared: dict[str, Normalised] = field(default_factory=dict)
     curated: set[str] = field(default_factory=set)  # nodes whose license comes from a curated fact
-    digraph: nx.DiGraph | None = None
-    conflicts: dict[str, list[tuple[list[str], EffectiveLicense]]] = field(default_factory=dict)
+    # node -> (inherited license, conflict message, needs-input message) (engine/checks.py)
+    conflicts: dict[str, list[tuple[EffectiveLicense, str, str]]] = field(default_factory=dict)
     _effective: dict[str, list[EffectiveLicense]] = field(default_factory=dict)
     _carriers: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     _ancestors: dict[str, list[str]] = field(default_factory=dict)
     _trees: dict[str, dict[str, str]] = field(default_factory=dict)
     _chosen: dict[str, list[str]] = field(default_factory=dict)
     _clauses: dict[tuple[str, str], Clause] = field(default_factory=dict)
+    _replaces: dict[tuple[str, str], bool] = field(default_factory=dict)
+    # (node, rule id) -> (nature, message, path) of a copy declaring another license (engine/derivatives.py)
+    relabelled_copies: dict[tuple[str, str], tuple[RelationNature, str, list[str]] | None] = field(
+        default_factory=dict)
 
     def clause(self, cite: Citation | None) -> Clause | None:
         """The clause a citation quotes, one shared (immutable) object per citation for every finding and
@@ -102,14 +102,11 @@ class Ctx:
         return ids
 
     def ancestors(self, model_id: str) -> list[str]:
-        """Every model the given one derives from, sorted."""
-        import networkx as nx
-
-        if model_id not in self._ancestors:
-            g = self._graph()
-            found = nx.descendants(g, model_id) if model_id in g else set()
-            self._ancestors[model_id] = sorted(found - {model_id})
-        return self._ancestors[model_id]
+        """Every model the given one derives from, sorted (the nodes its breadth-first tree reaches)."""
+        found = self._ancestors.get(model_id)
+        if found is None:
+            found = self._ancestors[model_id] = sorted(n for n in self._bfs_tree(model_id) if n != model_id)
+        return found
 
     def path_to(self, model_id: str, target: str) -> list[str]:
         """The first shortest child -> parent path from the model to `target`, parents taken in sorted
@@ -137,27 +134,18 @@ class Ctx:
             self._trees[model_id] = tree
         return tree
 
-    def _graph(self) -> nx.DiGraph:
-        import networkx as nx
-
-        if self.digraph is None:
-            g = nx.DiGraph()
-            g.add_nodes_from(sorted(self.nodes))
-            for child in sorted(self.parents):
-                for parent, relation in self.parents[child]:
-                    g.add_edge(child, parent, relation=relation)
-            self.digraph = g
-        return self.digraph
-
     def replaces(self, node_id: str, rule: LicenseRule) -> bool:
         """The licensor's own release under another license replaces `rule`'s terms for it and everything
         downstream (e.g. Llama 3.3 §1.b.i: "a copy of *this* Agreement"): the node is in one of the rule's
         `licensor_orgs` and declares licenses of its own, not this one."""
-        orgs = rule.derivative_licensing.licensor_orgs
-        if not orgs or node_id.split("/", 1)[0].lower() not in {o.lower() for o in orgs}:
-            return False
-        own = self.chosen(node_id)
-        return bool(own) and rule.id not in own
+        key = (node_id, rule.id)
+        found = self._replaces.get(key)
+        if found is None:
+            orgs = rule.derivative_licensing.licensor_orgs
+            own = self.chosen(node_id)
+            found = self._replaces[key] = (bool(orgs) and node_id.split("/", 1)[0].lower() in {o.lower() for o in orgs}
+                                           and bool(own) and rule.id not in own)
+        return found
 
     def effective(self, model_id: str) -> list[EffectiveLicense]:
         """Own licenses plus flowing-down ancestor licenses, each with the shortest path that carries it."""

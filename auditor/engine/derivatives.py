@@ -87,8 +87,25 @@ def _relabel_severity(ctx: Ctx, model_id: str, node_id: str, nature: RelationNat
 
 def _laundering(ctx: Ctx, model_id: str, node_id: str, rule: LicenseRule, out: Findings) -> bool:
     """The node is a copy (or maybe a copy) of material under the rule and declares another license."""
+    found = _relabelled_copy(ctx, node_id, rule)
+    if found is None:
+        return False
+    nature, message, path = found
+    copies = rule.derivative_licensing.copies
+    out.add("license-conflict", _relabel_severity(ctx, model_id, node_id, nature), message, license=rule.id,
+            cite=copies, via=ctx.path_to(model_id, node_id)[:-1] + path)
+    return True
+
+
+def _relabelled_copy(ctx: Ctx, node_id: str, rule: LicenseRule) -> tuple[RelationNature, str, list[str]] | None:
+    """(nature, message, path to the holder) when the node is a copy (or maybe a copy) of material under the
+    rule and declares another license: once per node and rule, whichever audited model it is an ancestor of."""
+    key = (node_id, rule.id)
+    if key in ctx.relabelled_copies:
+        return ctx.relabelled_copies[key]
     copies = rule.derivative_licensing.copies
     assert copies is not None
+    found: tuple[RelationNature, str, list[str]] | None = None
     for natures in ({"copy"}, {"copy", "either"}):
         path = _copy_path(ctx, node_id, rule, natures)  # type: ignore[arg-type]
         if path is None:
@@ -99,12 +116,11 @@ def _laundering(ctx: Ctx, model_id: str, node_id: str, rule: LicenseRule, out: F
                 f"material under another label" if nature == "copy" else
                 f"it is {nature_text('unknown')} of {path[1]}: if a copy (a quantization or re-upload), the label "
                 f"misstates the terms; if an adaptation, {rule.name} may allow another license for it")
-        out.add("license-conflict", _relabel_severity(ctx, model_id, node_id, nature),
-                f"{node_id} declares {own}, not {rule.name}, which {path[-1]} declares: {case}. {rule.name} "
-                f"{copies.section} keeps a shared copy under {rule.name}, whose terms still apply",
-                license=rule.id, cite=copies, via=ctx.path_to(model_id, node_id)[:-1] + path)
-        return True
-    return False
+        found = (nature, f"{node_id} declares {own}, not {rule.name}, which {path[-1]} declares: {case}. {rule.name} "
+                 f"{copies.section} keeps a shared copy under {rule.name}, whose terms still apply", path)
+        break
+    ctx.relabelled_copies[key] = found
+    return found
 
 
 def _relations(ctx: Ctx, path: list[str]) -> list[str]:
