@@ -94,17 +94,17 @@ class _Sorted(_Frozen):
     """
 
     KEYS_SORTED: ClassVar[bool] = True
-    _sorted_fields: ClassVar[tuple[str, ...]] = ()
+    SORTED_FIELDS: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
-        cls._sorted_fields = tuple(sorted(cls.model_fields))
+        cls.SORTED_FIELDS = tuple(sorted(cls.model_fields))
 
     def model_post_init(self, context: Any, /) -> None:
         """After validation (or `model_construct`): the attributes in sorted order."""
         values = self.__dict__
-        object.__setattr__(self, "__dict__", {name: values[name] for name in self._sorted_fields})
+        object.__setattr__(self, "__dict__", {name: values[name] for name in self.SORTED_FIELDS})
 
 
 class ModelRef(_Frozen):
@@ -410,30 +410,40 @@ class DeclaredUse(_Frozen):
 class _Part(_Sorted):
     """A part of the audit result (a finding, an obligation, an effective license, an audited model…).
 
-    The engine builds hundreds of thousands of them from values it has already checked: `of` builds one
-    without validating again and without `model_construct`'s per-field alias and default handling, and every
-    instance of a class shares one fields-set (all fields are always given).
+    The engine builds hundreds of thousands of them from values it has already checked: `of` and `built`
+    make one without validating again and without `model_construct`'s per-field alias and default handling,
+    and every instance of a class shares one fields-set (all fields are always given).
     """
 
-    _all_fields: ClassVar[set[str]] = set()
+    FIELD_SET: ClassVar[set[str]] = set()
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
-        cls._all_fields = set(cls._sorted_fields)
+        cls.FIELD_SET = set(cls.SORTED_FIELDS)
 
     @classmethod
     def of(cls, values: dict[str, Any]) -> Self:
-        """An instance holding `values` (every field, each already of its declared type; not copied)."""
-        if values.keys() != cls._all_fields:
-            missing, extra = sorted(cls._all_fields - values.keys()), sorted(values.keys() - cls._all_fields)
+        """An instance holding `values`: every field, each already of its declared type, in any order."""
+        if values.keys() != cls.FIELD_SET:
+            missing, extra = sorted(cls.FIELD_SET - values.keys()), sorted(values.keys() - cls.FIELD_SET)
             raise TypeError(f"{cls.__name__}.of: missing {missing}, unknown {extra}")
-        part = cls.__new__(cls)
-        object.__setattr__(part, "__dict__", {name: values[name] for name in cls._sorted_fields})
-        object.__setattr__(part, "__pydantic_fields_set__", cls._all_fields)
-        object.__setattr__(part, "__pydantic_extra__", None)
-        object.__setattr__(part, "__pydantic_private__", None)
+        return cls.built({name: values[name] for name in cls.SORTED_FIELDS})
+
+    @classmethod
+    def built(cls, values: dict[str, Any]) -> Self:
+        """`of` without its check, for the engine's hot paths: `values` must hold every field in `SORTED_FIELDS`
+        order (its tests check each caller). The dict becomes the instance's own."""
+        part = _new(cls)
+        _set(part, "__dict__", values)
+        _set(part, "__pydantic_fields_set__", cls.FIELD_SET)
+        _set(part, "__pydantic_extra__", None)
+        _set(part, "__pydantic_private__", None)
         return part
+
+
+_new = object.__new__
+_set = object.__setattr__
 
 
 class Clause(_Part):

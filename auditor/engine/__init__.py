@@ -129,7 +129,7 @@ def _obligations(ctx: Ctx, model_id: str, templates: dict[tuple[str, ...], list[
     if found is None:
         merged = {t[0]: t for rid in key for t in _rule_obligations(ctx, ctx.rules.rules[rid])}
         found = templates[key] = [merged[oid] for oid in sorted(merged)]
-    return [Obligation.of({"id": oid, "license": rid, "text": text, "clause": quote, "models": [model_id]})
+    return [Obligation.built({"clause": quote, "id": oid, "license": rid, "models": [model_id], "text": text})
             for oid, rid, text, quote in found]
 
 

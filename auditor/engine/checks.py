@@ -152,7 +152,8 @@ _QUESTION_FIELD = REGION_QUESTION_WORDS
 
 def territory(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule, out: Findings) -> None:
     for term in rule.territory:
-        if not _in_scope(ctx, ctx.carriers(model_id, rule), term):
+        scoped = term.applies_to_pipeline_tags or term.applies_to_id_patterns
+        if scoped and not _in_scope(ctx, ctx.carriers(model_id, rule), term):
             continue
         field, verb = _QUESTION_FIELD[term.tests]
         declared = ctx.use.regions_for(term.tests)

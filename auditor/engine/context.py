@@ -77,9 +77,11 @@ class Ctx:
     _chosen: dict[str, list[str]] = field(default_factory=dict)
     _clauses: dict[tuple[str, str], Clause] = field(default_factory=dict)
     _replaces: dict[tuple[str, str], bool] = field(default_factory=dict)
-    # (node, rule id) -> (nature, message, path) of a copy declaring another license (engine/derivatives.py)
-    relabelled_copies: dict[tuple[str, str], tuple[RelationNature, str, list[str]] | None] = field(
-        default_factory=dict)
+    relations: set[str] = field(default_factory=set)  # every relation of the graph's edges
+    _flowing: dict[str, frozenset[str]] = field(default_factory=dict)  # rule id -> the relations its terms flow along
+    # node -> (inherited license, its rule, (nature, message, path) of a relabelled copy) (engine/derivatives.py)
+    relabellings: dict[str, list[tuple[EffectiveLicense, LicenseRule, tuple[RelationNature, str, list[str]] | None]]] \
+        = field(default_factory=dict)
 
     def clause(self, cite: Citation | None) -> Clause | None:
         """The clause a citation quotes, one shared (immutable) object per citation for every finding and
@@ -89,7 +91,7 @@ class Ctx:
         key = (cite.section, cite.quote)
         found = self._clauses.get(key)
         if found is None:
-            found = self._clauses[key] = Clause.of({"section": cite.section, "quote": cite.quote})
+            found = self._clauses[key] = Clause.built({"quote": cite.quote, "section": cite.section})
         return found
 
     # ------------------------------------------------------------------ graph queries
@@ -155,25 +157,38 @@ class Ctx:
 
     def _compute_effective(self, model_id: str) -> list[EffectiveLicense]:
         found: dict[str, EffectiveLicense] = {}
-        # BFS over (node, path); a license held by a node flows if every edge on the path lets it flow.
-        queue: deque[tuple[str, list[str], list[str]]] = deque([(model_id, [model_id], [])])
+        # BFS over (node, path, relations); a license held by a node flows if every edge on the path lets it flow
+        # and no node before its holder replaces it.
+        queue: deque[tuple[str, list[str], tuple[str, ...]]] = deque([(model_id, [model_id], ())])
         visited: set[tuple[str, tuple[str, ...]]] = set()
         while queue:
             node_id, path, relations = queue.popleft()
             for rid in self.chosen(node_id):
-                rule = self.rules.rules[rid]
-                if rid not in found and all(flows(rule, r) for r in relations) \
-                        and not any(self.replaces(n, rule) for n in path[:-1]):
-                    found[rid] = EffectiveLicense.of({"license": rid, "name": rule.name, "spdx": rule.spdx,
-                                                      "kind": rule.kind, "via": path, "own": node_id == model_id,
-                                                      "url": rule.url})
-            for parent, relation in self.parents.get(node_id, []):
+                if rid not in found and self._reaches(self.rules.rules[rid], path, relations):
+                    rule = self.rules.rules[rid]
+                    found[rid] = EffectiveLicense.built({  # in EffectiveLicense.SORTED_FIELDS order
+                        "kind": rule.kind, "license": rid, "name": rule.name, "own": node_id == model_id,
+                        "spdx": rule.spdx, "url": rule.url, "via": path})
+            for parent, relation in self.parents.get(node_id, ()):
+                if parent in path:
+                    continue  # a cycle
                 key = (parent, (*relations, relation))
-                if parent in path or key in visited:
-                    continue  # a cycle, or a path already queued
+                if key in visited:
+                    continue  # a path already queued
                 visited.add(key)
-                queue.append((parent, [*path, parent], [*relations, relation]))
+                queue.append((parent, [*path, parent], key[1]))
         return sorted(found.values(), key=lambda e: (not e.own, len(e.via), e.license))
+
+    def _reaches(self, rule: LicenseRule, path: list[str], relations: tuple[str, ...]) -> bool:
+        """Do the terms of `rule`, held by the last node of `path`, reach its first node along it?"""
+        if not relations:
+            return True
+        flowing = self._flowing.get(rule.id)
+        if flowing is None:
+            flowing = self._flowing[rule.id] = frozenset(r for r in self.relations if flows(rule, r))
+        if not flowing.issuperset(relations):
+            return False
+        return not (rule.derivative_licensing.licensor_orgs and any(self.replaces(n, rule) for n in path[:-1]))
 
     def carriers(self, model_id: str, rule: LicenseRule) -> set[str]:
         """Every node on some path from the model to a holder of `rule` along which its terms flow.
@@ -235,10 +250,10 @@ class Findings:
         field: str | None = None,
     ) -> None:
         # Every value is typed by this signature and the vocabulary: constructed without re-validation.
-        self.items.append(Finding.of({
-            "code": code, "severity": severity, "model": self.model, "message": message, "license": license,
-            "clause": self.ctx.clause(cite), "via": via or [self.model], "remedy": remedy(code), "field": field,
-            "waived": False, "waiver": None, "default_severity": None}))
+        self.items.append(Finding.built({  # in Finding.SORTED_FIELDS order
+            "clause": self.ctx.clause(cite), "code": code, "default_severity": None, "field": field,
+            "license": license, "message": message, "model": self.model, "remedy": remedy(code),
+            "severity": severity, "via": via or [self.model], "waived": False, "waiver": None}))
 
 
 def declared_map(
@@ -263,6 +278,7 @@ def build_ctx(graph: LineageGraph, rules: RuleSet, use: DeclaredUse, policy: Pol
     ctx.nodes = {n.id: n for n in graph.nodes}
     for edge in graph.edges:
         ctx.parents.setdefault(edge.child, []).append((edge.parent, edge.relation))
+        ctx.relations.add(edge.relation)
     for parents in ctx.parents.values():
         parents.sort()  # the result must not depend on the order edges were listed in
     ctx.declared, ctx.curated = declared_map(graph, rules, fallback)
