@@ -59,6 +59,8 @@ def _edges(ctx: Ctx, model_id: str, rule: LicenseRule) -> Iterator[tuple[str, st
 
 def _copy_path(ctx: Ctx, model_id: str, rule: LicenseRule, natures: set[RelationNature]) -> list[str] | None:
     """The shortest path from the model to a node declaring the license whose edges are all of `natures`."""
+    if not any(RELATION_NATURE[relation] in natures for _, relation in ctx.parents.get(model_id, ())):
+        return None  # no first step (most models: adaptations), without computing the carriers
     steps: dict[str, list[tuple[str, str]]] = {}
     for child, parent, relation in _edges(ctx, model_id, rule):
         steps.setdefault(child, []).append((parent, relation))
