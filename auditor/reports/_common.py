@@ -550,7 +550,7 @@ def _write_items(items: list[BaseModel], write: Callable[[bytes], object], depth
 
 def _item_json(item: BaseModel, depth: int) -> bytes:
     """One model as `dumps_sorted` writes its dump. A model whose JSON keys come out sorted as serialised
-    (`KEYS_SORTED`: the audit result's parts, auditor.model._Part) is encoded directly, without a Python copy."""
+    (`KEYS_SORTED`: graph records and result parts, auditor.model._Sorted) is encoded directly, without a Python copy."""
     if not getattr(type(item), "KEYS_SORTED", False):
         return dumps_sorted(item.model_dump(mode="json"), depth)
     from pydantic_core import to_json
