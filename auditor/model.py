@@ -7,7 +7,7 @@ All are pydantic models so they serialise to stable JSON (the snapshot and resul
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -84,6 +84,29 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class _Sorted(_Frozen):
+    """A model written many times in `audit.json` (graph nodes and edges, the result's findings…).
+
+    Its fields hold only plain values, lists of them and other `_Sorted` models (no mapping), and its
+    attributes are kept in sorted order: its JSON has sorted keys as serialised, so `audit.json` writes it
+    with pydantic's encoder directly, without a sorted Python copy (`KEYS_SORTED`, read by
+    `reports._common.write_canonical_json`; tests/test_model_parts.py checks the field types).
+    """
+
+    KEYS_SORTED: ClassVar[bool] = True
+    SORTED_FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.SORTED_FIELDS = tuple(sorted(cls.model_fields))
+
+    def model_post_init(self, context: Any, /) -> None:
+        """After validation (or `model_construct`): the attributes in sorted order."""
+        values = self.__dict__
+        object.__setattr__(self, "__dict__", {name: values[name] for name in self.SORTED_FIELDS})
+
+
 class ModelRef(_Frozen):
     """A reference to a model: its kind (a registered source: a Hub repo id, optionally pinned, a local
     folder, …) and its id within that kind."""
@@ -97,7 +120,7 @@ class ModelRef(_Frozen):
         return f"{self.id}@{self.revision}" if self.revision else self.id
 
 
-class Evidence(_Frozen):
+class Evidence(_Sorted):
     """Where one fact came from."""
 
     source: EvidenceSource
@@ -109,7 +132,7 @@ class Evidence(_Frozen):
     note: str = ""
 
 
-class ParentClaim(_Frozen):
+class ParentClaim(_Sorted):
     """One claim that this model derives from `parent` (child -> parent)."""
 
     parent: str  # Hub repo id or local path
@@ -120,7 +143,7 @@ class ParentClaim(_Frozen):
     unreadable: str | None = None
 
 
-class DeclaredLicense(_Frozen):
+class DeclaredLicense(_Sorted):
     """What a model declares about its license, raw and uninterpreted."""
 
     license: list[str] = Field(default_factory=list)  # card `license` (string or list)
@@ -134,7 +157,7 @@ class DeclaredLicense(_Frozen):
         return not (self.license or self.license_name or self.license_link or self.tag_licenses)
 
 
-class ModelFacts(_Frozen):
+class ModelFacts(_Sorted):
     """Everything a source could read about one model, with evidence."""
 
     id: str  # canonical id (the Hub's returned id after a redirect; folder path for local)
@@ -158,7 +181,7 @@ class ModelFacts(_Frozen):
     lineage_notes: list[str] = Field(default_factory=list)  # unusable lineage values, kept for review
 
 
-class Unresolved(_Frozen):
+class Unresolved(_Sorted):
     """A model that could not be read. Failure is data."""
 
     id: str
@@ -170,14 +193,14 @@ class Unresolved(_Frozen):
     retrieved_at: str | None = None
 
 
-class NodeRecord(_Frozen):
+class NodeRecord(_Sorted):
     id: str
     facts: ModelFacts | None = None
     unresolved: Unresolved | None = None
     depth: int = 0  # shortest distance from a root
 
 
-class EdgeRecord(_Frozen):
+class EdgeRecord(_Sorted):
     child: str
     parent: str
     relation: Relation
@@ -185,7 +208,7 @@ class EdgeRecord(_Frozen):
     weak: bool = False  # only weak evidence supports this edge
 
 
-class Disagreement(_Frozen):
+class Disagreement(_Sorted):
     model: str
     message: str
     # "disagreement": sources name different parents (all audited); "unusable": a lineage value that
@@ -384,12 +407,51 @@ class DeclaredUse(_Frozen):
 # --------------------------------------------------------------------------- audit result
 
 
-class Clause(_Frozen):
+class _Part(_Sorted):
+    """A part of the audit result (a finding, an obligation, an effective license, an audited model…).
+
+    The engine builds hundreds of thousands of them from values it has already checked: `of` and `built`
+    make one without validating again and without `model_construct`'s per-field alias and default handling,
+    and every instance of a class shares one fields-set (all fields are always given).
+    """
+
+    FIELD_SET: ClassVar[set[str]] = set()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.FIELD_SET = set(cls.SORTED_FIELDS)
+
+    @classmethod
+    def of(cls, values: dict[str, Any]) -> Self:
+        """An instance holding `values`: every field, each already of its declared type, in any order."""
+        if values.keys() != cls.FIELD_SET:
+            missing, extra = sorted(cls.FIELD_SET - values.keys()), sorted(values.keys() - cls.FIELD_SET)
+            raise TypeError(f"{cls.__name__}.of: missing {missing}, unknown {extra}")
+        return cls.built({name: values[name] for name in cls.SORTED_FIELDS})
+
+    @classmethod
+    def built(cls, values: dict[str, Any]) -> Self:
+        """`of` without its check, for the engine's hot paths: `values` must hold every field in `SORTED_FIELDS`
+        order (its tests check each caller). The dict becomes the instance's own."""
+        part = _new(cls)
+        _set(part, "__dict__", values)
+        _set(part, "__pydantic_fields_set__", cls.FIELD_SET)
+        _set(part, "__pydantic_extra__", None)
+        _set(part, "__pydantic_private__", None)
+        return part
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+class Clause(_Part):
     section: str
     quote: str
 
 
-class Finding(_Frozen):
+class Finding(_Part):
     code: str
     severity: Severity
     model: str
@@ -405,7 +467,7 @@ class Finding(_Frozen):
     default_severity: Severity | None = None
 
 
-class Obligation(_Frozen):
+class Obligation(_Part):
     id: str
     license: str
     text: str
@@ -413,7 +475,7 @@ class Obligation(_Frozen):
     models: list[str] = Field(default_factory=list)
 
 
-class EffectiveLicense(_Frozen):
+class EffectiveLicense(_Part):
     license: str  # rule id
     name: str
     spdx: str
@@ -423,7 +485,7 @@ class EffectiveLicense(_Frozen):
     url: str = ""  # the license text
 
 
-class ModelAudit(_Frozen):
+class ModelAudit(_Part):
     id: str
     verdict: Verdict
     declared: list[str]  # rule ids the model itself declares

@@ -4,9 +4,11 @@
 
 Each size runs in a fresh subprocess so its peak memory (ru_maxrss) is its own. Prints, per size: nodes,
 audited models, findings, evaluation time, JSON writing time (streamed to a file, as `auditor audit`
-writes it), JSON size, and peak RSS after evaluating and after writing.
+writes it), their sum, the CPU seconds of each (the wall times of a shared machine include waiting for a
+core), JSON size, and peak RSS after evaluating and after writing.
 Target (issue "Scale"): linear; 100k nodes evaluated and written in < 10 s and < 2 GiB.
-Models are synthetic (`example-org/…`); licenses are bundled rule ids.
+Models are synthetic (`example-org/…`); licenses are bundled rule ids. Figures before and after the
+linear-evaluation work: bench/RESULTS.md ("engine").
 """
 
 from __future__ import annotations
@@ -82,23 +84,24 @@ def run_one(nodes: int, audited: float) -> dict[str, float]:
     rules = load_rules()
     use = DeclaredUse(commercial=True, monthly_active_users=1_000_000, annual_revenue_usd=1_000_000,
                       distribution="saas", regions=["DE", "US"], purposes=["chat-assistant"])
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = build_result(graph, entries, rules, use, None, generated_at="2026-01-01T00:00:00Z")  # type: ignore[arg-type]
-    evaluated = time.perf_counter() - start
+    evaluated, evaluated_cpu = time.perf_counter() - start, time.process_time() - cpu
     evaluated_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     from auditor.reports.base import REPORTERS
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "audit.json"
         with path.open("wb") as fp:
             REPORTERS["json"].write(result, fp)  # streamed, as `auditor audit` writes it
         size = path.stat().st_size
-    written = time.perf_counter() - start
+    written, written_cpu = time.perf_counter() - start, time.process_time() - cpu
     findings = sum(len(m.findings) for m in result.models)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"nodes": nodes, "audited": len(chosen), "findings": findings, "evaluate_s": evaluated,
-            "write_s": written, "json_mb": size / 1e6, "eval_peak_mib": evaluated_peak, "peak_mib": peak}
+            "evaluate_cpu_s": evaluated_cpu, "write_s": written, "write_cpu_s": written_cpu, "json_mb": size / 1e6,
+            "eval_peak_mib": evaluated_peak, "peak_mib": peak}
 
 
 def main() -> None:
@@ -110,14 +113,16 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_one(args.one, args.audited)))
         return
-    print(f"{'nodes':>8} {'audited':>8} {'findings':>9} {'evaluate':>9} {'write':>7} {'json':>8} {'peak eval':>10}"
-          f" {'peak':>9}")
+    print(f"{'nodes':>8} {'audited':>8} {'findings':>9} {'evaluate':>9} {'write':>7} {'total':>7} {'cpu eval':>9}"
+          f" {'cpu write':>9} {'json':>8} {'peak eval':>10} {'peak':>9}")
     for size in [int(s) for s in args.sizes.split(",")]:
         out = subprocess.run([sys.executable, __file__, "--one", str(size), "--audited", str(args.audited)],
                              capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
+        total = r["evaluate_s"] + r["write_s"]
         print(f"{r['nodes']:>8} {r['audited']:>8} {r['findings']:>9} {r['evaluate_s']:>8.2f}s {r['write_s']:>6.2f}s "
-              f"{r['json_mb']:>6.1f}MB {r['eval_peak_mib']:>7.0f}MiB {r['peak_mib']:>7.0f}MiB", flush=True)
+              f"{total:>6.2f}s {r['evaluate_cpu_s']:>8.2f}s {r['write_cpu_s']:>8.2f}s {r['json_mb']:>6.1f}MB "
+              f"{r['eval_peak_mib']:>7.0f}MiB {r['peak_mib']:>7.0f}MiB", flush=True)
 
 
 if __name__ == "__main__":

@@ -154,7 +154,8 @@ _QUESTION_FIELD = REGION_QUESTION_WORDS
 
 def territory(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule, out: Findings) -> None:
     for term in rule.territory:
-        if not _in_scope(ctx, ctx.carriers(model_id, rule), term):
+        scoped = term.applies_to_pipeline_tags or term.applies_to_id_patterns
+        if scoped and not _in_scope(ctx, ctx.carriers(model_id, rule), term):
             continue
         field, verb = _QUESTION_FIELD[term.tests]
         declared = ctx.use.regions_for(term.tests)
@@ -313,15 +314,16 @@ def _bad_own_licenses(ctx: Ctx, node_id: str, own: list[str], inherited: Effecti
     return [] if any(fnmatch.fnmatchcase(d, a) for d in own for a in allowed) else own
 
 
-def _node_conflicts(ctx: Ctx, node_id: str) -> list[tuple[list[str], EffectiveLicense]]:
-    """(the node's own licenses its inherited terms do not allow, the inherited license): once per node."""
+def _node_conflicts(ctx: Ctx, node_id: str) -> list[tuple[EffectiveLicense, str, str]]:
+    """(the inherited license, the conflict's message, the needs-input message) for each inherited license
+    whose terms do not allow the node's own licenses: once per node, whichever audited model it is in."""
     if node_id not in ctx.conflicts:
         own = ctx.chosen(node_id)
         found = []
         for inherited in ctx.effective(node_id) if own else []:
             bad = [] if inherited.own else _bad_own_licenses(ctx, node_id, own, inherited)
             if bad:
-                found.append((bad, inherited))
+                found.append((inherited, *_conflict_texts(ctx, node_id, bad, inherited)))
         ctx.conflicts[node_id] = found
     return ctx.conflicts[node_id]
 
@@ -329,28 +331,25 @@ def _node_conflicts(ctx: Ctx, node_id: str) -> list[tuple[list[str], EffectiveLi
 def derivative_licenses(ctx: Ctx, model_id: str, out: Findings) -> None:
     """A derivative (the model or an ancestor) declaring terms an ancestor's license does not allow."""
     for node_id in [model_id, *ctx.ancestors(model_id)]:
-        for bad, inherited in _node_conflicts(ctx, node_id):
-            _conflict(ctx, model_id, node_id, bad, inherited, out)
+        for inherited, message, needs in _node_conflicts(ctx, node_id):
+            rule = ctx.rules.rules[inherited.license]
+            cite = rule.derivative_licensing.cite
+            via = ctx.path_to(model_id, node_id)[:-1] + inherited.via
+            severity: Severity = "error" if ctx.use.distribution == "weights" else "warning"
+            out.add("license-conflict", severity, message, license=rule.id, cite=cite, via=via)
+            if ctx.use.distribution is None:
+                out.add("needs-input", "warning", needs, license=rule.id, cite=cite, via=via, field="distribution")
 
 
-def _conflict(ctx: Ctx, model_id: str, node_id: str, bad: list[str], inherited: EffectiveLicense,
-              out: Findings) -> None:
+def _conflict_texts(ctx: Ctx, node_id: str, bad: list[str], inherited: EffectiveLicense) -> tuple[str, str]:
     rule = ctx.rules.rules[inherited.license]
-    cite = rule.derivative_licensing.cite
-    via = ctx.path_to(model_id, node_id)[:-1] + inherited.via
-    severity: Severity = "error" if ctx.use.distribution == "weights" else "warning"
     parent, holder = inherited.via[1], inherited.via[-1]
     relation = next(r for p, r in ctx.parents.get(node_id, []) if p == parent)
     held = "which declares it" if parent == holder else f"which holds {holder}'s material under it"
-    out.add("license-conflict", severity,
-            f"{node_id} declares {', '.join(bad)}, not {rule.name}, though it is {nature_text(relation)} of "
+    return (f"{node_id} declares {', '.join(bad)}, not {rule.name}, though it is {nature_text(relation)} of "
             f"{parent}, {held}; {clause_text(rule)}. {rule.name} still applies to that material",
-            license=rule.id, cite=cite, via=via)
-    if ctx.use.distribution is None:
-        out.add("needs-input", "warning",
-                f"{node_id} declares {', '.join(bad)}, not {rule.name}: whether this conflict blocks your release "
-                f"depends on the distribution; declare it ({', '.join(DISTRIBUTIONS)})", license=rule.id,
-                cite=cite, via=via, field="distribution")
+            f"{node_id} declares {', '.join(bad)}, not {rule.name}: whether this conflict blocks your release "
+            f"depends on the distribution; declare it ({', '.join(DISTRIBUTIONS)})")
 
 
 def distillations(ctx: Ctx, model_id: str, out: Findings) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from auditor.model import (
     Clause,
@@ -24,10 +23,7 @@ from auditor.policy import Policy
 from auditor.rules.loader import RuleSet
 from auditor.rules.normalize import Normalised, normalise_declared
 from auditor.rules.schema import Citation, LicenseRule
-from auditor.vocab import LICENSE_KINDS, RELATION_NATURE, FindingCode, Severity, remedy
-
-if TYPE_CHECKING:
-    import networkx as nx
+from auditor.vocab import LICENSE_KINDS, RELATION_NATURE, FindingCode, RelationNature, Severity, remedy
 
 
 def flows(rule: LicenseRule, relation: str) -> bool:
@@ -59,8 +55,8 @@ def via_text(via: list[str]) -> str:
 
 
 def clause(cite: Citation | None) -> Clause | None:
-    # Built from validated rule data: no need to validate again (this runs once per finding).
-    return Clause.model_construct(section=cite.section, quote=cite.quote) if cite is not None else None
+    # Built from validated rule data: no need to validate again.
+    return Clause.of({"section": cite.section, "quote": cite.quote}) if cite is not None else None
 
 
 @dataclass
@@ -77,13 +73,31 @@ class Ctx:
     datasets: dict[str, list[str]] = field(default_factory=dict)
     declared: dict[str, Normalised] = field(default_factory=dict)
     curated: set[str] = field(default_factory=set)  # nodes whose license comes from a curated fact
-    digraph: nx.DiGraph | None = None
-    conflicts: dict[str, list[tuple[list[str], EffectiveLicense]]] = field(default_factory=dict)
+    # node -> (inherited license, conflict message, needs-input message) (engine/checks.py)
+    conflicts: dict[str, list[tuple[EffectiveLicense, str, str]]] = field(default_factory=dict)
     _effective: dict[str, list[EffectiveLicense]] = field(default_factory=dict)
     _carriers: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     _ancestors: dict[str, list[str]] = field(default_factory=dict)
     _trees: dict[str, dict[str, str]] = field(default_factory=dict)
     _chosen: dict[str, list[str]] = field(default_factory=dict)
+    _clauses: dict[tuple[str, str], Clause] = field(default_factory=dict)
+    _replaces: dict[tuple[str, str], bool] = field(default_factory=dict)
+    relations: set[str] = field(default_factory=set)  # every relation of the graph's edges
+    _flowing: dict[str, frozenset[str]] = field(default_factory=dict)  # rule id -> the relations its terms flow along
+    # node -> (inherited license, its rule, (nature, message, path) of a relabelled copy) (engine/derivatives.py)
+    relabellings: dict[str, list[tuple[EffectiveLicense, LicenseRule, tuple[RelationNature, str, list[str]] | None]]] \
+        = field(default_factory=dict)
+
+    def clause(self, cite: Citation | None) -> Clause | None:
+        """The clause a citation quotes, one shared (immutable) object per citation for every finding and
+        obligation that quotes it."""
+        if cite is None:
+            return None
+        key = (cite.section, cite.quote)
+        found = self._clauses.get(key)
+        if found is None:
+            found = self._clauses[key] = Clause.built({"quote": cite.quote, "section": cite.section})
+        return found
 
     # ------------------------------------------------------------------ graph queries
 
@@ -95,14 +109,11 @@ class Ctx:
         return ids
 
     def ancestors(self, model_id: str) -> list[str]:
-        """Every model the given one derives from, sorted."""
-        import networkx as nx
-
-        if model_id not in self._ancestors:
-            g = self._graph()
-            found = nx.descendants(g, model_id) if model_id in g else set()
-            self._ancestors[model_id] = sorted(found - {model_id})
-        return self._ancestors[model_id]
+        """Every model the given one derives from, sorted (the nodes its breadth-first tree reaches)."""
+        found = self._ancestors.get(model_id)
+        if found is None:
+            found = self._ancestors[model_id] = sorted(n for n in self._bfs_tree(model_id) if n != model_id)
+        return found
 
     def path_to(self, model_id: str, target: str) -> list[str]:
         """The first shortest child -> parent path from the model to `target`, parents taken in sorted
@@ -130,27 +141,18 @@ class Ctx:
             self._trees[model_id] = tree
         return tree
 
-    def _graph(self) -> nx.DiGraph:
-        import networkx as nx
-
-        if self.digraph is None:
-            g = nx.DiGraph()
-            g.add_nodes_from(sorted(self.nodes))
-            for child in sorted(self.parents):
-                for parent, relation in self.parents[child]:
-                    g.add_edge(child, parent, relation=relation)
-            self.digraph = g
-        return self.digraph
-
     def replaces(self, node_id: str, rule: LicenseRule) -> bool:
         """The licensor's own release under another license replaces `rule`'s terms for it and everything
         downstream (e.g. Llama 3.3 §1.b.i: "a copy of *this* Agreement"): the node is in one of the rule's
         `licensor_orgs` and declares licenses of its own, not this one."""
-        orgs = rule.derivative_licensing.licensor_orgs
-        if not orgs or node_id.split("/", 1)[0].lower() not in {o.lower() for o in orgs}:
-            return False
-        own = self.chosen(node_id)
-        return bool(own) and rule.id not in own
+        key = (node_id, rule.id)
+        found = self._replaces.get(key)
+        if found is None:
+            orgs = rule.derivative_licensing.licensor_orgs
+            own = self.chosen(node_id)
+            found = self._replaces[key] = (bool(orgs) and node_id.split("/", 1)[0].lower() in {o.lower() for o in orgs}
+                                           and bool(own) and rule.id not in own)
+        return found
 
     def effective(self, model_id: str) -> list[EffectiveLicense]:
         """Own licenses plus flowing-down ancestor licenses, each with the shortest path that carries it."""
@@ -160,24 +162,38 @@ class Ctx:
 
     def _compute_effective(self, model_id: str) -> list[EffectiveLicense]:
         found: dict[str, EffectiveLicense] = {}
-        # BFS over (node, path); a license held by a node flows if every edge on the path lets it flow.
-        queue: deque[tuple[str, list[str], list[str]]] = deque([(model_id, [model_id], [])])
+        # BFS over (node, path, relations); a license held by a node flows if every edge on the path lets it flow
+        # and no node before its holder replaces it.
+        queue: deque[tuple[str, list[str], tuple[str, ...]]] = deque([(model_id, [model_id], ())])
         visited: set[tuple[str, tuple[str, ...]]] = set()
         while queue:
             node_id, path, relations = queue.popleft()
             for rid in self.chosen(node_id):
-                rule = self.rules.rules[rid]
-                if rid not in found and all(flows(rule, r) for r in relations) \
-                        and not any(self.replaces(n, rule) for n in path[:-1]):
-                    found[rid] = EffectiveLicense(license=rid, name=rule.name, spdx=rule.spdx, kind=rule.kind,
-                                                  via=path, own=node_id == model_id, url=rule.url)
-            for parent, relation in self.parents.get(node_id, []):
+                if rid not in found and self._reaches(self.rules.rules[rid], path, relations):
+                    rule = self.rules.rules[rid]
+                    found[rid] = EffectiveLicense.built({  # in EffectiveLicense.SORTED_FIELDS order
+                        "kind": rule.kind, "license": rid, "name": rule.name, "own": node_id == model_id,
+                        "spdx": rule.spdx, "url": rule.url, "via": path})
+            for parent, relation in self.parents.get(node_id, ()):
+                if parent in path:
+                    continue  # a cycle
                 key = (parent, (*relations, relation))
-                if parent in path or key in visited:
-                    continue  # a cycle, or a path already queued
+                if key in visited:
+                    continue  # a path already queued
                 visited.add(key)
-                queue.append((parent, [*path, parent], [*relations, relation]))
+                queue.append((parent, [*path, parent], key[1]))
         return sorted(found.values(), key=lambda e: (not e.own, len(e.via), e.license))
+
+    def _reaches(self, rule: LicenseRule, path: list[str], relations: tuple[str, ...]) -> bool:
+        """Do the terms of `rule`, held by the last node of `path`, reach its first node along it?"""
+        if not relations:
+            return True
+        flowing = self._flowing.get(rule.id)
+        if flowing is None:
+            flowing = self._flowing[rule.id] = frozenset(r for r in self.relations if flows(rule, r))
+        if not flowing.issuperset(relations):
+            return False
+        return not (rule.derivative_licensing.licensor_orgs and any(self.replaces(n, rule) for n in path[:-1]))
 
     def carriers(self, model_id: str, rule: LicenseRule) -> set[str]:
         """Every node on some path from the model to a holder of `rule` along which its terms flow.
@@ -222,7 +238,8 @@ class Ctx:
 class Findings:
     """The findings of one model, built by the checkers."""
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, ctx: Ctx, model: str) -> None:
+        self.ctx = ctx
         self.model = model
         self.items: list[Finding] = []
 
@@ -238,10 +255,10 @@ class Findings:
         field: str | None = None,
     ) -> None:
         # Every value is typed by this signature and the vocabulary: constructed without re-validation.
-        self.items.append(Finding.model_construct(
-            code=code, severity=severity, model=self.model, message=message, license=license, clause=clause(cite),
-            via=via or [self.model], remedy=remedy(code), field=field, waived=False, waiver=None,
-            default_severity=None))
+        self.items.append(Finding.built({  # in Finding.SORTED_FIELDS order
+            "clause": self.ctx.clause(cite), "code": code, "default_severity": None, "field": field,
+            "license": license, "message": message, "model": self.model, "remedy": remedy(code),
+            "severity": severity, "via": via or [self.model], "waived": False, "waiver": None}))
 
 
 def declared_map(
@@ -269,6 +286,7 @@ def build_ctx(graph: LineageGraph, rules: RuleSet, use: DeclaredUse, policy: Pol
             ctx.datasets.setdefault(edge.child, []).append(edge.parent)
             continue
         ctx.parents.setdefault(edge.child, []).append((edge.parent, edge.relation))
+        ctx.relations.add(edge.relation)
     for datasets in ctx.datasets.values():
         datasets.sort()
     for parents in ctx.parents.values():

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from itertools import pairwise
 
 from auditor.engine.context import Ctx, Findings, flows
+from auditor.model import EffectiveLicense
 from auditor.rules.schema import LicenseRule
 from auditor.vocab import DISTRIBUTIONS, RELATION_NATURE, RelationNature, Severity
 
@@ -58,6 +59,8 @@ def _edges(ctx: Ctx, model_id: str, rule: LicenseRule) -> Iterator[tuple[str, st
 
 def _copy_path(ctx: Ctx, model_id: str, rule: LicenseRule, natures: set[RelationNature]) -> list[str] | None:
     """The shortest path from the model to a node declaring the license whose edges are all of `natures`."""
+    if not any(RELATION_NATURE[relation] in natures for _, relation in ctx.parents.get(model_id, ())):
+        return None  # no first step (most models: adaptations), without computing the carriers
     steps: dict[str, list[tuple[str, str]]] = {}
     for child, parent, relation in _edges(ctx, model_id, rule):
         steps.setdefault(child, []).append((parent, relation))
@@ -85,8 +88,9 @@ def _relabel_severity(ctx: Ctx, model_id: str, node_id: str, nature: RelationNat
     return "warning"
 
 
-def _laundering(ctx: Ctx, model_id: str, node_id: str, rule: LicenseRule, out: Findings) -> bool:
-    """The node is a copy (or maybe a copy) of material under the rule and declares another license."""
+def _relabelled_copy(ctx: Ctx, node_id: str, rule: LicenseRule) -> tuple[RelationNature, str, list[str]] | None:
+    """(nature, message, path to the holder) when the node is a copy (or maybe a copy) of material under the
+    rule and declares another license."""
     copies = rule.derivative_licensing.copies
     assert copies is not None
     for natures in ({"copy"}, {"copy", "either"}):
@@ -99,12 +103,9 @@ def _laundering(ctx: Ctx, model_id: str, node_id: str, rule: LicenseRule, out: F
                 f"material under another label" if nature == "copy" else
                 f"it is {nature_text('unknown')} of {path[1]}: if a copy (a quantization or re-upload), the label "
                 f"misstates the terms; if an adaptation, {rule.name} may allow another license for it")
-        out.add("license-conflict", _relabel_severity(ctx, model_id, node_id, nature),
-                f"{node_id} declares {own}, not {rule.name}, which {path[-1]} declares: {case}. {rule.name} "
-                f"{copies.section} keeps a shared copy under {rule.name}, whose terms still apply",
-                license=rule.id, cite=copies, via=ctx.path_to(model_id, node_id)[:-1] + path)
-        return True
-    return False
+        return (nature, f"{node_id} declares {own}, not {rule.name}, which {path[-1]} declares: {case}. {rule.name} "
+                f"{copies.section} keeps a shared copy under {rule.name}, whose terms still apply", path)
+    return None
 
 
 def _relations(ctx: Ctx, path: list[str]) -> list[str]:
@@ -123,16 +124,32 @@ def _relabelled(ctx: Ctx, model_id: str, rule: LicenseRule, holder_via: list[str
 def relabelling(ctx: Ctx, model_id: str, out: Findings) -> None:
     """A derivative (the model or an ancestor) declaring another license than the material it holds."""
     for node_id in [model_id, *ctx.ancestors(model_id)]:
+        for eff, rule, copied in _relabellings(ctx, node_id):
+            if copied is not None:  # a copy relabelled: laundering
+                nature, message, path = copied
+                out.add("license-conflict", _relabel_severity(ctx, model_id, node_id, nature), message,
+                        license=rule.id, cite=rule.derivative_licensing.copies,
+                        via=ctx.path_to(model_id, node_id)[:-1] + path)
+            elif node_id == model_id and rule.derivative_licensing.policy == "any":
+                _relabelled(ctx, model_id, rule, eff.via, out)
+
+
+def _relabellings(ctx: Ctx, node_id: str) -> list[tuple[EffectiveLicense, LicenseRule,
+                                                            tuple[RelationNature, str, list[str]] | None]]:
+    """(inherited license, its rule, the relabelled copy if the node is one) for each license the node holds
+    from an ancestor whose rule keeps copies under it: once per node, whichever audited model it is in."""
+    found = ctx.relabellings.get(node_id)
+    if found is None:
+        found = ctx.relabellings[node_id] = []
         if not ctx.chosen(node_id):
-            continue  # declares nothing: missing-license says so
+            return found  # declares nothing: missing-license says so
         for eff in ctx.effective(node_id):
             rule = ctx.rules.rules[eff.license]
             dl = rule.derivative_licensing
             if eff.own or dl.copies is None or dl.policy == "listed":
                 continue  # `listed`: any relabelling is a license-conflict already (derivative_licenses)
-            laundered = _laundering(ctx, model_id, node_id, rule, out)
-            if not laundered and node_id == model_id and dl.policy == "any":
-                _relabelled(ctx, model_id, rule, eff.via, out)
+            found.append((eff, rule, _relabelled_copy(ctx, node_id, rule)))
+    return found
 
 
 # --------------------------------------------------------------------------- no shared adaptations

@@ -579,7 +579,18 @@ def _write_model(model: BaseModel, write: Callable[[bytes], object], depth: int)
 
 
 def _write_items(items: list[BaseModel], write: Callable[[bytes], object], depth: int) -> None:
-    _write_array(items, write, depth, lambda item: write(dumps_sorted(item.model_dump(mode="json"), depth + 1)))
+    _write_array(items, write, depth, lambda item: write(_item_json(item, depth + 1)))
+
+
+def _item_json(item: BaseModel, depth: int) -> bytes:
+    """One model as `dumps_sorted` writes its dump. A model whose JSON keys come out sorted as serialised
+    (`KEYS_SORTED`: graph records and result parts, auditor.model._Sorted) is encoded directly, without a Python copy."""
+    if not getattr(type(item), "KEYS_SORTED", False):
+        return dumps_sorted(item.model_dump(mode="json"), depth)
+    from pydantic_core import to_json
+
+    text: bytes = to_json(item, indent=2)
+    return text.replace(b"\n", b"\n" + b"  " * depth) if depth else text
 
 
 def _write_array(

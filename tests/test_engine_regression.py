@@ -1,0 +1,170 @@
+"""The engine's output is pinned while its internals change (issue 16: linear evaluation).
+
+Each case evaluates a synthetic lineage (the engine bench's forest of chains and merges, made harder:
+unreadable nodes, distillations, unknown relations, disagreements, a cycle, no-derivatives and
+research-only licenses) under one declared use and policy, and compares the sha256 of the canonical
+`audit.json` with the digest recorded in `tests/golden/engine/digests.json`, and the bundled example's
+`audit.json` with `tests/golden/engine/example-audit.json`.
+
+The pins were recorded by the engine as it stood before the rewrite for speed (main at 5684b4d): they
+say "same bytes as before", not that the bytes are right (the scenario, property and legal-semantics
+tests say that). After an intended change of findings, rules or the result's shape, regenerate and
+review the diff (`git diff tests/golden/engine`):
+
+    UPDATE_GOLDEN=1 python -m pytest tests/test_engine_regression.py
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auditor.audit import AuditEntry, build_result
+from auditor.model import (
+    DeclaredLicense,
+    DeclaredUse,
+    Disagreement,
+    EdgeRecord,
+    LineageGraph,
+    ModelRef,
+    NodeRecord,
+    Unresolved,
+)
+from auditor.policy import Policy, Waiver
+from auditor.reports._common import canonical_json
+from auditor.rules.loader import RuleSet, load_rules
+from bench.bench_engine import build_graph
+from tests.report_fixtures import run_example_audit
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden" / "engine"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+NODES = 700
+# Licenses added to the bench's mix: no-derivatives, research-only, registration, hosting, release-date
+# thresholds, distillation terms, conditional outputs training.
+EXTRA_LICENSES = ["cc-by-nd-4.0", "cc-by-nc-nd-3.0", "flux-1-dev-non-commercial-license", "mnpl",
+                  "stabilityai-ai-community", "falcon-180b-tii-license-1.0", "llama3.3", "gemma", "llama2",
+                  "tencent-hunyuan-community", "qwen-research", "yi-license", "codegeex4"]
+
+
+def _harder(graph: Any, ids: list[str]) -> LineageGraph:
+    """The bench lineage with every kind of node and edge the engine treats apart."""
+    merged = sorted({e.parent for e in graph.edges if e.relation == "merge"})
+    merge_licenses = {parent: ["gpl-3.0", "llama3", "openrail", "qwen"][k % 4] for k, parent in enumerate(merged)}
+    nodes: list[NodeRecord] = []
+    for i, node in enumerate(graph.nodes):
+        if i % 37 == 5:
+            nodes.append(NodeRecord(id=node.id, unresolved=Unresolved(
+                id=node.id, requested=node.id, source="hub", code="gated", reason="gated repo")))
+            continue
+        facts = node.facts
+        if node.id in merge_licenses and i % 3:
+            facts = facts.model_copy(update={"declared": DeclaredLicense(license=[merge_licenses[node.id]])})
+        elif i % 11 == 3:
+            facts = facts.model_copy(update={"declared": DeclaredLicense(license=[EXTRA_LICENSES[i // 11 % len(EXTRA_LICENSES)]])})
+        elif i % 53 == 7:
+            facts = facts.model_copy(update={"declared": DeclaredLicense()})
+        elif i % 59 == 9:
+            facts = facts.model_copy(update={"declared": DeclaredLicense(license=["apache-2.0"],
+                                                                         license_name="llama3.1")})
+        elif i % 31 == 2:
+            facts = facts.model_copy(update={"declared": DeclaredLicense(license=["mit", "cc-by-nc-4.0"])})
+        nodes.append(node.model_copy(update={"facts": facts}))
+    edges: list[EdgeRecord] = []
+    for j, edge in enumerate(graph.edges):
+        if edge.relation != "merge" and j % 13 == 4:
+            edge = edge.model_copy(update={"relation": "distillation"})
+        elif edge.relation != "merge" and j % 17 == 6:
+            edge = edge.model_copy(update={"relation": "unknown"})
+        edges.append(edge)
+    # a cycle between two early models, and a few disagreements / unusable lineage values
+    a, b = ids[1], ids[2]
+    edges.append(EdgeRecord(child=a, parent=b, relation="finetune", evidence=[]))
+    edges.append(EdgeRecord(child=b, parent=a, relation="finetune", evidence=[]))
+    disagreements = [Disagreement(model=ids[k], message=f"sources name different parents ({k})")
+                     for k in range(40, len(ids), 97)]
+    disagreements += [Disagreement(model=ids[k], message="base_model value names no model", kind="unusable")
+                      for k in range(60, len(ids), 131)]
+    return LineageGraph(roots=graph.roots, nodes=nodes, edges=edges, cycles=[[a, b]], disagreements=disagreements)
+
+
+USES: dict[str, dict[str, Any]] = {
+    "bench": dict(commercial=True, monthly_active_users=1_000_000, annual_revenue_usd=1_000_000,
+                  distribution="saas", regions=["DE", "US"], purposes=["chat-assistant"]),
+    "undeclared": {},
+    "weights": dict(commercial=False, distribution="weights", production=True, trains_on_outputs=True,
+                    registered=[], monthly_active_users_at_release=0, domicile=["EU"], markets=["KR", "US"],
+                    purposes=["military", "medical-advice"]),
+    "commercial-weights": dict(commercial=True, distribution="weights", production=False, trains_on_outputs=False,
+                               monthly_active_users=900_000_000, annual_revenue_usd=5_000_000, registered=[],
+                               monthly_active_users_at_release=800_000_000, regions=["US"]),
+}
+
+
+def _policy(ids: list[str]) -> Policy:
+    return Policy(
+        allow=["apache-2.0", "mit", "cc-by-*"], review=["llama*"], deny=["cc-by-nc-*"],
+        severity={"relabelled": "warning", "license-conflict": "error", "unresolved": "info"},
+        waivers=[
+            Waiver(model=ids[300], code="license-conflict", justification="reviewed by counsel in 2025",
+                   approver="legal@example.org", expires=dt.date(2030, 1, 1)),
+            Waiver(model="example-org/m0004*", code="unknown-license", justification="license read from the repo",
+                   approver="legal@example.org", expires=dt.date(2020, 1, 1)),
+            Waiver(model="example-org/m0005*", code="non-commercial", license="cc-by-nc-4.0",
+                   justification="separate commercial agreement", approver="cfo@example.org",
+                   expires=dt.date(2031, 6, 30)),
+        ])
+
+
+CASES = [(use, policy) for use in USES for policy in (False, True)]
+
+
+@pytest.fixture(scope="module")
+def lineage() -> tuple[LineageGraph, list[str], RuleSet]:
+    graph, ids = build_graph(NODES)
+    return _harder(graph, ids), ids, load_rules()
+
+
+def _digests() -> dict[str, str]:
+    path = GOLDEN / "digests.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+@pytest.mark.parametrize(("use", "with_policy"), CASES, ids=[f"{u}-{'policy' if p else 'plain'}" for u, p in CASES])
+def test_synthetic_lineage_gives_the_same_bytes(lineage: tuple[LineageGraph, list[str], RuleSet], use: str,
+                                                with_policy: bool) -> None:
+    graph, ids, rules = lineage
+    rng = random.Random(3)
+    audited = [*sorted(rng.sample(ids, NODES // 2)), ids[1], ids[2]]
+    entries = [AuditEntry(ref=ModelRef(kind="hub", id=rid), line=i + 1) for i, rid in enumerate(audited)]
+    result = build_result(graph, entries, rules, DeclaredUse(**USES[use]), _policy(ids) if with_policy else None,
+                          generated_at="2026-01-01T00:00:00Z")
+    text = canonical_json(result)
+    assert sum(len(m.findings) for m in result.models) > NODES  # the case exercises the checkers
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    key = f"{use}-{'policy' if with_policy else 'plain'}"
+    if UPDATE:
+        pins = _digests()
+        pins[key] = digest
+        GOLDEN.mkdir(parents=True, exist_ok=True)
+        (GOLDEN / "digests.json").write_text(json.dumps(pins, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    assert _digests().get(key) == digest
+
+
+def test_bundled_example_gives_the_same_audit_json(tmp_path: Path) -> None:
+    run = run_example_audit(tmp_path / "out", "--format", "json")
+    assert run.exit_code == 1, run.output
+    # the manifest's evidence names its file by absolute path: the clone's own folder is no part of the pin
+    produced = (tmp_path / "out" / "audit.json").read_bytes().replace(str(ROOT).encode("utf-8"), b"<repo>")
+    golden = GOLDEN / "example-audit.json"
+    if UPDATE:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_bytes(produced)
+    assert produced == golden.read_bytes()
