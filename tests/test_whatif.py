@@ -80,3 +80,13 @@ def test_a_saved_results_policy_is_never_silently_dropped(tmp_path: Path) -> Non
     assert run.code == 2 and "policy 'policy.yaml'" in run.err and "--policy" in run.err
     given = cli("matrix", moved, "--policy", "examples/policy.yaml", "--format", "json")
     assert given.code == 0 and "policy-deny" in given.out
+
+
+def test_check_what_if_prints_the_matrix_of_one_model(hub: HubServer) -> None:
+    run = cli("check", "CohereForAI/c4ai-command-r-plus", "--endpoint", hub.endpoint, "--what-if",
+              "--purpose", "chat")
+    assert run.code == 0, run.err
+    lines = run.out.splitlines()
+    assert lines[0] == "What-if: CohereForAI/c4ai-command-r-plus"
+    commercial = [line for line in lines if line.split()[1:2] == ["yes"]]
+    assert len(commercial) == 6 and all("non-commercial (cc-by-nc-4.0" in line for line in commercial)

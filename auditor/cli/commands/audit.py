@@ -154,6 +154,11 @@ def check(
     refresh: RefreshOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    what_if: Annotated[
+        bool, typer.Option("--what-if", help="Instead of one answer, the verdict under every distribution × "
+                                             "commercial × EU-or-not × user and revenue band (as `auditor matrix`); "
+                                             "the other declared fields are kept.")
+    ] = False,
 ) -> None:
     """One model, one answer: what it owes and forbids for your declared use.
 
@@ -178,7 +183,19 @@ def check(
         ref, use, source_options(snapshot, endpoint, no_cache, refresh), rule_dirs=extra, policy=policy,
         depth=depth, progress=progress(),
     )
+    if what_if:
+        _what_if(result, ref, extra, policy)
+        return
     _emit(ctx, result, formats, target, fail_on, quiet=quiet, verbose=verbose)
+
+
+def _what_if(result: AuditResult, ref: str, extra: list[Path] | None, policy: Path | None) -> None:
+    """`check --what-if`: the matrix of uses for the lineage just read (exit 0: it answers a question)."""
+    from auditor import service, whatif
+
+    rules = service.load_rules(extra)
+    cells = whatif.matrix(result, rules, service.load_policy(policy, rules))
+    typer.echo(whatif.render_text(cells, f"What-if: {ref}"), nl=False)
 
 
 @guarded
