@@ -293,6 +293,7 @@ def test_every_report_of_a_gguf_audit_shows_the_gguf_evidence(tmp_path: Path, hu
     assert any(p["name"].endswith("source") and p["value"] == "gguf" for p in component["properties"])
     sarif = json.loads(texts["audit.sarif"])
     assert {r["properties"]["source"] for r in sarif["runs"][0]["results"]} == {"gguf"}
+    assert "- `models/weights.bin`: read from its gguf source: general.license = llama3.1" in texts["audit.md"]
 
 
 def test_a_corrupt_gguf_file_never_passes(tmp_path: Path) -> None:

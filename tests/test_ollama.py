@@ -275,6 +275,7 @@ def test_audit_ollama_adds_every_tag_and_reports_show_the_ollama_evidence(store:
     assert any(p["name"].endswith("source") and p["value"] == "ollama" for p in component["properties"])
     sarif = json.loads(texts["audit.sarif"])
     assert "ollama" in {r["properties"]["source"] for r in sarif["runs"][0]["results"]}
+    assert "- `acme:1b`: read from its ollama source: license layer = " in texts["audit.md"]
 
 
 def test_manifest_ollama_entries_are_checked_where_they_are_written(tmp_path: Path) -> None:

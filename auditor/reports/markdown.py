@@ -175,6 +175,28 @@ def _training_data(result: AuditResult) -> list[str]:
     return lines
 
 
+MAX_READ_FROM = 20  # audited models not read from the Hub, listed with the evidence their terms come from
+
+
+def _read_from(result: AuditResult) -> list[str]:
+    """Where each audited model not read from the Hub was read (a GGUF header, the Ollama store, a folder), with
+    the license evidence found there: a reviewer sees the terms came from a file, not a Hub card."""
+    nodes = {node.id: node for node in result.graph.nodes}
+    lines = []
+    for model in result.models:
+        node = nodes.get(model.id)
+        source = c.node_source(node) if node is not None else ""
+        if node is None or source in ("", "hub", "snapshot", "manifest"):
+            continue
+        evidence = [f"{e.field} = {e.value}" for e in (node.facts.declared.evidence if node.facts else [])][:3]
+        said = f": {md('; '.join(evidence), 300)}" if evidence else ""
+        lines.append(f"- {code(model.id)}: read from its {md(source)} source{said}")
+    if not lines:
+        return []
+    more = [f"- … {len(lines) - MAX_READ_FROM} more in the full report"] if len(lines) > MAX_READ_FROM else []
+    return ["### Read from files", "", *lines[:MAX_READ_FROM], *more, ""]
+
+
 def render(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
     counts = c.severity_counts(result)
     word = c.VERDICT_WORDS.get(result.verdict, result.verdict.upper())
@@ -192,6 +214,7 @@ def render(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
     ]
     lines += _findings_sections(result, _Budget(sum(len(line) + 1 for line in lines) + 400))
     lines += _training_data(result)
+    lines += _read_from(result)
     url = report_url()
     lines += [f"Full report: [{HTML_REPORT}](<{url}>)" if url else f"Full report: {HTML_REPORT}", ""]
     return "\n".join(lines).encode("utf-8")
