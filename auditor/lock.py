@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from auditor.errors import AuditorError
 from auditor.model import LineageGraph, ModelFacts, ModelRef, NodeRecord, Unresolved
-from auditor.sources.base import Source
+from auditor.sources.base import Source, WrappedSource
 
 LOCK_NAME = "auditor.lock"
 MAX_LOCK_BYTES = 20_000_000  # ~40k nodes
@@ -131,21 +131,12 @@ def load_lock(path: Path) -> LockFile:
 # --------------------------------------------------------------------------- reading at the locked shas
 
 
-class PinnedSource:
+class PinnedSource(WrappedSource):
     """Reads each locked Hub node at its locked commit; everything else as the inner source would."""
 
     def __init__(self, inner: Source, pins: dict[str, str]) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.pins = pins
-        self.name = inner.name
-
-    @property
-    def requests(self) -> int:
-        return self.inner.requests
-
-    @property
-    def cache_hits(self) -> int:
-        return self.inner.cache_hits
 
     def fetch(self, ref: ModelRef) -> ModelFacts | Unresolved:
         sha = self.pins.get(ref.key) if ref.kind == "hub" and ref.revision is None else None

@@ -36,6 +36,31 @@ class Source(Stats, Protocol):
     def fetch(self, ref: ModelRef) -> ModelFacts | Unresolved: ...
 
 
+class WrappedSource:
+    """A source in front of another one (recording, pinning to commits…): the same name, counts and kinds
+    served as the source it wraps; subclasses change `fetch`."""
+
+    def __init__(self, inner: Source) -> None:
+        self.inner = inner
+        self.name = inner.name
+
+    @property
+    def requests(self) -> int:
+        return self.inner.requests
+
+    @property
+    def cache_hits(self) -> int:
+        return self.inner.cache_hits
+
+    def serves(self, kind: str) -> bool:
+        """The kinds the wrapped source reads (all, unless it says otherwise)."""
+        serves = getattr(self.inner, "serves", None)
+        return True if serves is None else bool(serves(kind))
+
+    def fetch(self, ref: ModelRef) -> ModelFacts | Unresolved:
+        return self.inner.fetch(ref)
+
+
 @dataclass(frozen=True)
 class SourceOptions:
     """The options shared by every source (`--snapshot`, `--endpoint`, `--no-cache`, …)."""

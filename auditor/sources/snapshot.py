@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from auditor.errors import AuditorError
 from auditor.model import ModelFacts, ModelRef, Unresolved
-from auditor.sources.base import Source, now_iso
+from auditor.sources.base import Source, WrappedSource, now_iso
 
 FORMAT = "auditor-snapshot/1"
 FILE_NAME = "snapshot.json"
@@ -99,27 +99,13 @@ class SnapshotSource:
         return None
 
 
-class RecordingSource:
+class RecordingSource(WrappedSource):
     """Wraps another source and remembers every answer, to be written as a snapshot."""
 
     def __init__(self, inner: Source) -> None:
-        self.inner = inner
-        self.name = inner.name
+        super().__init__(inner)
         self._lock = threading.Lock()
         self.records: dict[str, Record] = {}
-
-    @property
-    def requests(self) -> int:
-        return self.inner.requests
-
-    @property
-    def cache_hits(self) -> int:
-        return self.inner.cache_hits
-
-    def serves(self, kind: str) -> bool:
-        """The kinds the wrapped source reads (all, unless it says otherwise)."""
-        serves = getattr(self.inner, "serves", None)
-        return True if serves is None else bool(serves(kind))
 
     def fetch(self, ref: ModelRef) -> ModelFacts | Unresolved:
         result = self.inner.fetch(ref)

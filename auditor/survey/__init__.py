@@ -18,7 +18,7 @@ from auditor.audit import AuditEntry, build_result, crawl_entries
 from auditor.model import AuditResult, DeclaredUse, ModelFacts, ModelRef, Unresolved
 from auditor.policy import Policy
 from auditor.rules.loader import RuleSet
-from auditor.sources.base import Source, SourceOptions, now_iso
+from auditor.sources.base import Source, SourceOptions, WrappedSource, now_iso
 from auditor.sources.card import is_repo_id
 from auditor.survey.listing import Page, PageReader, SurveyQuery, check_query
 
@@ -116,26 +116,16 @@ class _OutsideListing:
                           retrieved_at=now_iso())
 
 
-class _HubParents:
+class _HubParents(WrappedSource):
     """With `--follow-parents`: Hub parents are read (cached, paced); a parent of another kind (a local path
     named by an untrusted card) is not."""
 
-    name = "hub"
-
     def __init__(self, hub: Source) -> None:
-        self.hub = hub
+        super().__init__(hub)
         self.outside = _OutsideListing()
 
-    @property
-    def requests(self) -> int:
-        return self.hub.requests
-
-    @property
-    def cache_hits(self) -> int:
-        return self.hub.cache_hits
-
     def fetch(self, ref: ModelRef) -> ModelFacts | Unresolved:
-        return self.hub.fetch(ref) if ref.kind == "hub" else self.outside.fetch(ref)
+        return self.inner.fetch(ref) if ref.kind == "hub" else self.outside.fetch(ref)
 
 
 def _parent_source(options: SourceOptions, follow: bool) -> Source:
