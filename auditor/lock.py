@@ -131,15 +131,24 @@ def load_lock(path: Path) -> LockFile:
 # --------------------------------------------------------------------------- reading at the locked shas
 
 
+def _pinnable(kind: str) -> bool:
+    """A kind whose source reads a given commit (Hub models, Hub datasets…); a local folder has none."""
+    from auditor.sources import registry
+
+    spec = registry.registered().get(kind)
+    return spec is not None and spec.revisions
+
+
 class PinnedSource(WrappedSource):
-    """Reads each locked Hub node at its locked commit; everything else as the inner source would."""
+    """Reads each locked node at its locked commit (every kind that has commits: Hub models and datasets);
+    everything else as the inner source would."""
 
     def __init__(self, inner: Source, pins: dict[str, str]) -> None:
         super().__init__(inner)
         self.pins = pins
 
     def fetch(self, ref: ModelRef) -> ModelFacts | Unresolved:
-        sha = self.pins.get(ref.key) if ref.kind == "hub" and ref.revision is None else None
+        sha = self.pins.get(ref.key) if ref.revision is None and _pinnable(ref.kind) else None
         if sha is None:
             return self.inner.fetch(ref)
         answer = self.inner.fetch(ref.model_copy(update={"revision": sha}))

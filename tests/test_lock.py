@@ -148,3 +148,25 @@ def test_manifest_only_check_gates_a_manifest_changed_without_its_lock(project: 
     assert run.code == 1 and "changed since" in run.err
     assert hub_state.total_requests() == before  # no network
     assert cli("lock", project, "--manifest-only").code == 2
+
+
+def test_training_data_is_read_at_its_locked_commit_too(hub_state: HubState, hub: HubServer, tmp_path: Path) -> None:
+    """A dataset relicensed after the lock (synthetic `example-org/…` ids): the locked audit keeps its old terms."""
+    data, model = "example-org/lock-data", "example-org/lock-trained"
+    old_sha, new_sha = "ffffffff" + "0" * 31 + "3", "ffffffff" + "0" * 31 + "4"
+    before = {k: v for k, v in api_body(data, {"license": "cc-by-4.0"}, sha=old_sha).items() if k != "pipeline_tag"}
+    hub_state.datasets[data] = before
+    hub_state.revisions[(f"datasets/{data}", old_sha)] = before
+    hub_state.models[model] = api_body(model, {"license": "apache-2.0", "datasets": [data]})
+    manifest = tmp_path / "auditor.yaml"
+    manifest.write_text("use:\n  commercial: true\n  distribution: saas\n  monthly_active_users: 10\n"
+                        "  annual_revenue_usd: 10\n  regions: [US]\nmodels:\n  - id: example-org/lock-trained\n")
+    assert cli("lock", manifest, "--endpoint", hub.endpoint).code == 0
+    assert any(n.id == f"datasets/{data}" and n.sha == old_sha for n in load_lock(tmp_path / "auditor.lock").nodes)
+    hub_state.datasets[data] = {**before, "sha": new_sha, "cardData": {"license": "cc-by-nc-4.0"},
+                                "tags": ["license:cc-by-nc-4.0"]}
+    locked = _audit(hub, manifest, tmp_path / "locked", "--refresh")
+    latest = _audit(hub, manifest, tmp_path / "latest", "--no-lock", "--refresh")
+    codes = {m.id: {f.code for f in m.findings} for m in (locked.models[0], latest.models[0])}
+    assert "dataset-license" not in {f.code for f in locked.models[0].findings}, codes
+    assert "dataset-license" in {f.code for f in latest.models[0].findings}, codes
