@@ -43,6 +43,7 @@ from auditor.vocab import SEVERITY_RANK
 
 TEMPLATE = "audit.html.j2"
 STYLESHEET = "report.css"
+STYLESHEET_LARGE = "report-large.css"  # added for a large audit only (a small page is as it was)
 OPEN_SECTIONS = 20  # model sections shown open; past this many models, the rest are folded
 LEFT_OUT_NAMED = 12  # families left out of the drawing that the note names (the largest)
 BLOCKING_NAMED = 25  # models with blocking findings named in the verdict's sentence (all are in the table)
@@ -416,6 +417,9 @@ def context(result: AuditResult, manifest_path: str | None = None) -> dict[str, 
     verdicts: dict[str, str] = {m.id: m.verdict for m in result.models}
     drawn, families = select_families(result.graph, verdicts)
     views = _model_views(result)
+    family_links = _family_links(result, families)
+    if len(views) > OPEN_SECTIONS or family_links:
+        css += (templates_dir() / STYLESHEET_LARGE).read_text(encoding="utf-8")
     return {
         "r": result,
         "css": Markup(css),  # our own stylesheet, not card data
@@ -440,7 +444,7 @@ def context(result: AuditResult, manifest_path: str | None = None) -> dict[str, 
         "budget": PageBudget(PAGE_CAP),
         "applies_named": APPLIES_NAMED,
         "family_listed": FAMILY_LISTED,
-        "family_links": _family_links(result, families),
+        "family_links": family_links,
         "family_max": FAMILY_MAX_NODES,
         "obligations": c.dedupe_obligations(result.obligations),
         "license_names": {
