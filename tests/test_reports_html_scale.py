@@ -105,13 +105,17 @@ def test_a_small_audit_has_no_cap_note_and_every_part_in_full() -> None:
     assert page.count('<section class="model"') == len(build_result().models)
 
 
-def test_budget_counts_the_bytes_written_not_the_characters(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_budget_counts_what_was_written_and_what_was_handed_out() -> None:
     budget = html.PageBudget(1000)
-    budget.used = 590
+    budget.wrote(580)
     assert budget.take("passing", lambda item: "x" * 10, "a") == "x" * 10
-    assert budget.take("passing", lambda item: "x" * 11, "b") == ""
-    assert budget.take("passing", lambda item: "", "c") == ""  # once full, a part stays closed (order kept)
-    assert budget.left_out["passing"] == ["b", "c"] and budget.left_out["failing"] == []
+    assert budget.pending == 10  # handed out, not yet written: counted
+    assert budget.take("passing", lambda item: "x" * 10, "b") == "x" * 10
+    assert budget.take("passing", lambda item: "x", "c") == ""  # 601 > 600: past the share of passing models
+    assert budget.take("passing", lambda item: "", "d") == ""  # once full, a part stays closed (order kept)
+    assert budget.left_out["passing"] == ["c", "d"] and budget.left_out["failing"] == []
+    budget.wrote(25)  # the two items and a few bytes around them
+    assert (budget.used, budget.pending) == (605, 0)
 
 
 # --------------------------------------------------------------------------- many models
@@ -220,3 +224,18 @@ def test_the_large_stylesheet_is_added_to_large_pages_only(large: AuditResult) -
     assert ".capped-note {" in extra and "section.not-shown { break-before: page;" in extra  # printed on its own page
     assert extra in _page(large)
     assert ".capped-note" not in _page(build_result())  # a small page keeps the stylesheet it had
+
+
+def test_the_table_of_models_past_its_share_counts_the_rest(
+    large: AuditResult, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    page = _page(large)
+    start = page.index('<table class="glance">')
+    middle = (start + page.index("</table>", start)) // 2
+    monkeypatch.setitem(html.SHARES, "glance", middle / html.PAGE_CAP)
+    page = _page(large)
+    table = page[start : page.index("</table>", start)]
+    shown = table.count("<tr>") - 1
+    assert 0 < shown < len(large.models)
+    note = _flat(page[page.index("</table>", start) :])
+    assert note.startswith(f'</table> <p class="capped-note"><strong>… {len(large.models) - shown} more models not in this table</strong>')

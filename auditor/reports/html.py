@@ -13,8 +13,8 @@ to draw is listed as text.
 
 A very large audit (more than `MANY_MODELS` audited models) puts the sections of the models with
 blocking findings first and open, every other section folded. The page has a size cap
-(`PAGE_CAP` bytes, `PageBudget`): each repeated part (blocking rows, model sections, evidence and
-link rows) is written while the page is under its share of the cap; past it, the rest is named
+(`PAGE_CAP` bytes, `PageBudget`): each repeated part (blocking rows, the table of models, model sections,
+evidence and link rows) is written while the page is under its share of the cap; past it, the rest is named
 (models by name only) with a note pointing to audit.json.
 """
 
@@ -53,7 +53,7 @@ APPLIES_NAMED = 50  # models named under each obligation of the whole manifest (
 FAMILY_LISTED = 2000  # links of a family too large to draw listed as text (the rest counted)
 PAGE_CAP = 50_000_000  # bytes: the page stays under this; past its shares, parts are named only
 # The share of the cap the page may have reached when each repeated part is written (in page order):
-SHARES = {"blocking": 0.35, "failing": 0.7, "passing": 0.6, "evidence": 0.88, "link": 0.95}
+SHARES = {"blocking": 0.3, "glance": 0.4, "failing": 0.7, "passing": 0.6, "evidence": 0.88, "link": 0.95}
 VERDICT_ORDER = {"fail": 0, "review": 1}  # sections of a very large audit: failing, then review, then the rest
 
 
@@ -343,21 +343,30 @@ def _binding_kinds(graph: GraphLayout, result: AuditResult) -> GraphLayout:
 
 
 class PageBudget:
-    """The page's size so far (bytes written, counted by `write` as the template produces them)
-    against `PAGE_CAP`. `take` renders one repeated item (a macro call) when the page is under the
-    item's share of the cap (`SHARES`) and would stay under it; otherwise the item is recorded as
-    left out (by kind) and nothing is written for it. Per render, never shared."""
+    """The page's size so far against `PAGE_CAP`: the bytes written (`used`, counted by `write` as
+    the template produces them) and the items handed out but not written yet (`pending`: the rows
+    of a table built inside a macro are written only when the whole macro is). `take` renders one
+    repeated item (a macro call) when the page is under the item's share of the cap (`SHARES`) and
+    would stay under it; otherwise the item is recorded as left out (by kind) and nothing is
+    written for it. Per render, never shared."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.used = 0
+        self.pending = 0
         self.left_out: dict[str, list[Any]] = {kind: [] for kind in SHARES}
+
+    def wrote(self, size: int) -> None:
+        """`size` bytes of the page written (what was pending is written first)."""
+        self.used += size
+        self.pending = max(0, self.pending - size)
 
     def take(self, kind: str, macro: Any, item: Any, *args: Any) -> str:
         bound = self.limit * SHARES[kind]
-        if self.used < bound and not self.left_out[kind]:
+        if self.used + self.pending < bound and not self.left_out[kind]:
             html = macro(item, *args)
-            if self.used + len(html) <= bound:
+            if self.used + self.pending + len(html) <= bound:
+                self.pending += len(html)
                 return html
         self.left_out[kind].append(item)
         return ""
@@ -482,7 +491,7 @@ def write(result: AuditResult, fp: IO[bytes], *, manifest_path: str | None = Non
     for chunk in template.generate(**values):
         data = chunk.encode("utf-8")
         pending.append(data)
-        budget.used += len(data)
+        budget.wrote(len(data))
         size += len(data)
         if size >= 65536:
             fp.write(b"".join(pending))
