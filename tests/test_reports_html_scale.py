@@ -164,6 +164,7 @@ def test_a_family_too_large_to_draw_is_listed_as_text(
     assert len(links) == BIG_FAMILY - 1
     assert ("example-org/big-001", "example-org/big-000") in links
     assert page.index('<details class="family-text"') < page.index('<section id="evidence"')
+    assert "(as far as the page's size cap allows) and in audit.json" in page
     monkeypatch.setattr(html, "FAMILY_LISTED", 10)
     block = _flat(_page(large).split('<details class="family-text"', 1)[1].split("</details>", 1)[0])
     assert block.count("<li><code>") == 10 and f"… and {BIG_FAMILY - 1 - 10} more links; see audit.json" in block
