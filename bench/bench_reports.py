@@ -13,7 +13,9 @@ peak resident memory is its own (the child starts holding the result, as `audito
 Prints, per case and format: the median wall time over `--repeat` runs, the file size, and the
 peak RSS of the writing process (`held` = RSS with just the result held, before any report).
 Target (issue "Scale"): every format linear in the result; a few seconds for the corpus; writing
-`audit.json` adds little to the held memory (it is streamed).
+`audit.json` adds little to the held memory (it is streamed); the HTML page stays under its size
+cap (`auditor.reports.html.PAGE_CAP`, 50 MB) with a note naming what it leaves out (printed per case:
+model sections in full, models named only, size-cap notes, families listed as text).
 """
 
 from __future__ import annotations
@@ -107,6 +109,15 @@ def corpus_result() -> Any:
                         generated_at=GENERATED_AT)
 
 
+def html_parts(path: Path) -> dict[str, int]:
+    """What the HTML page holds: model sections in full, models named only, cap notes (issue 16:
+    a very large audit's page stays under `html.PAGE_CAP` with a note)."""
+    page = path.read_text(encoding="utf-8")
+    return {"full": len(re.findall(r'<(?:section|details) class="model" id=', page)),
+            "named": len(re.findall(r'<li id="m-[^"]*"><span class="verdict-chip', page)),
+            "notes": page.count('<p class="capped-note"'), "family_text": page.count('<details class="family-text"')}
+
+
 def _write_in_child(result: Any, fmt: str, out: Path, timeout: float) -> dict[str, Any]:
     """Write one format in a forked child; its time, file size and peak RSS (or a timeout)."""
     read_fd, write_fd = os.pipe()
@@ -122,6 +133,8 @@ def _write_in_child(result: Any, fmt: str, out: Path, timeout: float) -> dict[st
             written = write_reports(result, out, [fmt])
             seconds = time.perf_counter() - start
             report: dict[str, Any] = {"s": seconds, "mb": written[fmt].stat().st_size / 1e6, "peak": _rss_mib("VmHWM")}
+            if fmt == "html":
+                report["html"] = html_parts(written[fmt])
         except BaseException as err:  # reported to the parent
             report, code = {"error": f"{type(err).__name__}: {err}"[:300]}, 1
         os.write(write_fd, json.dumps(report).encode())
@@ -166,7 +179,8 @@ def run_case(case: str, formats: list[str], repeat: int, timeout: float) -> dict
             ok = [r for r in runs if "s" in r]
             if len(ok) == len(runs):
                 out["formats"][fmt] = {"s": statistics.median(r["s"] for r in ok), "mb": ok[0]["mb"],
-                                       "peak": statistics.median(r["peak"] for r in ok)}
+                                       "peak": statistics.median(r["peak"] for r in ok),
+                                       **({"html": ok[0]["html"]} if "html" in ok[0] else {})}
             else:
                 out["formats"][fmt] = runs[-1]
             print(json.dumps({"progress": case, "format": fmt, **out["formats"][fmt]}), file=sys.stderr, flush=True)
@@ -208,6 +222,10 @@ def main() -> None:
         print(f"{case:>8} {r['nodes']:>7} {r['models']:>7} {r['held']:>5.0f}MiB  {cells}", flush=True)
         sizes = "  ".join(f"{f}={r['formats'][f].get('mb', 0):.1f}MB" for f in formats if "mb" in r["formats"][f])
         print(f"{'':>8} files: {sizes}", flush=True)
+        parts = r["formats"].get("html", {}).get("html")
+        if parts:
+            print(f"{'':>8} html: {parts['full']:,} model sections in full, {parts['named']:,} named only, "
+                  f"{parts['notes']} size-cap notes, {parts['family_text']} families as text", flush=True)
 
 
 if __name__ == "__main__":

@@ -551,6 +551,11 @@ class Family:
     name: str
     size: int
     verdict: str  # worst verdict of its audited models ("fail", "review", "pass"), "" when none
+    members: tuple[str, ...] = field(default=(), compare=False, repr=False)  # its models' ids
+
+    def too_large(self, max_family: int = FAMILY_MAX_NODES) -> bool:
+        """More models than one drawing holds legibly: listed as text instead."""
+        return self.size > max_family
 
 
 @dataclass
@@ -590,7 +595,7 @@ def select_families(
     families: list[tuple[Family, list[str]]] = []
     for members in _components(ids, parents):
         worst = min((verdicts[m] for m in members if m in verdicts), key=lambda v: _VERDICT_ORDER.get(v, 3), default="")
-        families.append((Family(members[0], len(members), worst), members))
+        families.append((Family(members[0], len(members), worst, tuple(members)), members))
     order = sorted(range(len(families)), key=lambda i: (_VERDICT_ORDER.get(families[i][0].verdict, 3), i))
     selection = FamilySelection(families=len(families), nodes=len(ids))
     keep: set[str] = set()

@@ -8,7 +8,14 @@ A large audit stays usable: with more than `OPEN_SECTIONS` audited models, the s
 what blocks release and the table of every model is folded, as are the model sections past the
 first `OPEN_SECTIONS` and the evidence tables (`<details>`: the browser opens one when it is
 linked to); a lineage too large to draw legibly is drawn in part, whole families, the failing ones
-first, with a note naming the families left out (`_graph.select_families`).
+first, with a note naming the families left out (`_graph.select_families`), and a family too large
+to draw is listed as text.
+
+A very large audit (more than `MANY_MODELS` audited models) puts the sections of the models with
+blocking findings first and open, every other section folded. The page has a size cap
+(`PAGE_CAP` bytes, `PageBudget`): each repeated part (blocking rows, the table of models, model sections,
+evidence and link rows) is written while the page is under its share of the cap; past it, the rest is named
+(models by name only) with a note pointing to audit.json.
 """
 
 from __future__ import annotations
@@ -22,15 +29,32 @@ from typing import IO, Any
 from auditor.model import AuditResult, EdgeRecord, Evidence, Finding, ModelAudit, NodeRecord
 from auditor.paths import templates_dir
 from auditor.reports import _common as c
-from auditor.reports._graph import GraphLayout, NodeBox, fit, layout, select_families
+from auditor.reports._graph import (
+    FAMILY_MAX_NODES,
+    Family,
+    FamilySelection,
+    GraphLayout,
+    NodeBox,
+    fit,
+    layout,
+    select_families,
+)
 from auditor.vocab import SEVERITY_RANK
 
 TEMPLATE = "audit.html.j2"
 STYLESHEET = "report.css"
+STYLESHEET_LARGE = "report-large.css"  # added for a large audit only (a small page is as it was)
 OPEN_SECTIONS = 20  # model sections shown open; past this many models, the rest are folded
 LEFT_OUT_NAMED = 12  # families left out of the drawing that the note names (the largest)
 BLOCKING_NAMED = 25  # models with blocking findings named in the verdict's sentence (all are in the table)
 NEEDED_NAMED = 25  # audited models named for each unread model in the incomplete banner
+MANY_MODELS = 500  # past this many audited models: blocking models first and open, the rest folded
+APPLIES_NAMED = 50  # models named under each obligation of the whole manifest (the rest counted)
+FAMILY_LISTED = 2000  # links of a family too large to draw listed as text (the rest counted)
+PAGE_CAP = 50_000_000  # bytes: the page stays under this; past its shares, parts are named only
+# The share of the cap the page may have reached when each repeated part is written (in page order):
+SHARES = {"blocking": 0.3, "glance": 0.4, "failing": 0.7, "passing": 0.6, "evidence": 0.88, "link": 0.95}
+VERDICT_ORDER = {"fail": 0, "review": 1}  # sections of a very large audit: failing, then review, then the rest
 
 
 @lru_cache(maxsize=1)
@@ -318,6 +342,75 @@ def _binding_kinds(graph: GraphLayout, result: AuditResult) -> GraphLayout:
     return replace(graph, nodes=boxes, kinds=ordered)
 
 
+class PageBudget:
+    """The page's size so far against `PAGE_CAP`: the bytes written (`used`, counted by `write` as
+    the template produces them) and the items handed out but not written yet (`pending`: the rows
+    of a table built inside a macro are written only when the whole macro is). `take` renders one
+    repeated item (a macro call) when the page is under the item's share of the cap (`SHARES`) and
+    would stay under it; otherwise the item is recorded as left out (by kind) and nothing is
+    written for it. Per render, never shared."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self.pending = 0
+        self.left_out: dict[str, list[Any]] = {kind: [] for kind in SHARES}
+
+    def wrote(self, size: int) -> None:
+        """`size` bytes of the page written (what was pending is written first)."""
+        self.used += size
+        self.pending = max(0, self.pending - size)
+
+    def take(self, kind: str, macro: Any, item: Any, *args: Any) -> str:
+        bound = self.limit * SHARES[kind]
+        if self.used + self.pending < bound and not self.left_out[kind]:
+            html = macro(item, *args)
+            if self.used + self.pending + len(html) <= bound:
+                self.pending += len(html)
+                return html
+        self.left_out[kind].append(item)
+        return ""
+
+    def section(self, macro: Any, mv: ModelView, *args: Any) -> str:
+        """A model's section; a passing model's has the smaller share (it goes first when the page is full)."""
+        return self.take("passing" if mv.audit.verdict == "pass" else "failing", macro, mv, *args)
+
+
+def _sections(views: list[ModelView]) -> list[tuple[ModelView, bool]]:
+    """Each model's section and whether it is folded. Up to `OPEN_SECTIONS` models: all open, in
+    manifest order. Up to `MANY_MODELS`: the first `OPEN_SECTIONS` open. Past it: the models with
+    blocking findings first and open, then those needing review, then the rest, all folded."""
+    if len(views) <= MANY_MODELS:
+        return [(mv, len(views) > OPEN_SECTIONS and i >= OPEN_SECTIONS) for i, mv in enumerate(views)]
+    ordered = sorted(views, key=lambda mv: VERDICT_ORDER.get(mv.audit.verdict, 2))
+    return [(mv, not mv.counts["error"]) for mv in ordered]
+
+
+@dataclass
+class FamilyText:
+    """A family too large to draw, listed as text: its links (the first `FAMILY_LISTED`) and how many."""
+
+    family: Family
+    links: list[EdgeRecord]
+    total: int
+
+
+def _family_links(result: AuditResult, families: FamilySelection | None) -> list[FamilyText]:
+    """The families left out of the drawing because each is too large for one, largest first."""
+    if families is None:
+        return []
+    large = sorted((f for f in families.left_out if f.too_large()), key=lambda f: -f.size)
+    if not large:
+        return []
+    family_of = {mid: i for i, f in enumerate(large) for mid in f.members}
+    links: list[list[EdgeRecord]] = [[] for _ in large]
+    for edge in _edges(result):
+        i = family_of.get(edge.child)
+        if i is not None:
+            links[i].append(edge)
+    return [FamilyText(f, found[:FAMILY_LISTED], len(found)) for f, found in zip(large, links, strict=True)]
+
+
 def _edges(result: AuditResult) -> list[EdgeRecord]:
     return sorted(result.graph.edges, key=lambda e: (e.child, e.parent, e.relation))
 
@@ -332,6 +425,10 @@ def context(result: AuditResult, manifest_path: str | None = None) -> dict[str, 
     unresolved = [n for n in result.graph.nodes if n.facts is None]
     verdicts: dict[str, str] = {m.id: m.verdict for m in result.models}
     drawn, families = select_families(result.graph, verdicts)
+    views = _model_views(result)
+    family_links = _family_links(result, families)
+    if len(views) > OPEN_SECTIONS or family_links:
+        css += (templates_dir() / STYLESHEET_LARGE).read_text(encoding="utf-8")
     return {
         "r": result,
         "css": Markup(css),  # our own stylesheet, not card data
@@ -350,7 +447,14 @@ def context(result: AuditResult, manifest_path: str | None = None) -> dict[str, 
         "large": len(result.models) > OPEN_SECTIONS,
         "open_sections": OPEN_SECTIONS,
         "kind_labels": c.KIND_LABELS,
-        "models": _model_views(result),
+        "models": views,
+        "sections": _sections(views),
+        "many": len(views) > MANY_MODELS,
+        "budget": PageBudget(PAGE_CAP),
+        "applies_named": APPLIES_NAMED,
+        "family_listed": FAMILY_LISTED,
+        "family_links": family_links,
+        "family_max": FAMILY_MAX_NODES,
         "obligations": c.dedupe_obligations(result.obligations),
         "license_names": {
             info.license: info.name for infos in licenses.values() for info in infos
@@ -368,20 +472,28 @@ def context(result: AuditResult, manifest_path: str | None = None) -> dict[str, 
 
 
 def render(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
-    template = _environment().get_template(TEMPLATE)
-    return template.render(**context(result, manifest_path)).encode("utf-8")
+    import io
+
+    buffer = io.BytesIO()
+    write(result, buffer, manifest_path=manifest_path)
+    return buffer.getvalue()
 
 
 def write(result: AuditResult, fp: IO[bytes], *, manifest_path: str | None = None) -> None:
-    """`render`, written as the template produces it (in pieces of about 64 KiB): the page of a
-    large audit is never held whole, as text and again as bytes."""
+    """The page, written as the template produces it (in pieces of about 64 KiB): the page of a
+    large audit is never held whole, as text and again as bytes. Each piece is counted into the
+    page's `PageBudget` before the template goes on, so the size cap sees the page as written."""
     template = _environment().get_template(TEMPLATE)
-    pending: list[str] = []
+    values = context(result, manifest_path)
+    budget: PageBudget = values["budget"]
+    pending: list[bytes] = []
     size = 0
-    for chunk in template.generate(**context(result, manifest_path)):
-        pending.append(chunk)
-        size += len(chunk)
+    for chunk in template.generate(**values):
+        data = chunk.encode("utf-8")
+        pending.append(data)
+        budget.wrote(len(data))
+        size += len(data)
         if size >= 65536:
-            fp.write("".join(pending).encode("utf-8"))
+            fp.write(b"".join(pending))
             pending, size = [], 0
-    fp.write("".join(pending).encode("utf-8"))
+    fp.write(b"".join(pending))
