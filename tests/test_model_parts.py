@@ -181,3 +181,17 @@ def test_evaluation_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -
         assert gc.isenabled() is enabled
     finally:
         gc.enable() if was else gc.disable()
+
+
+def test_evaluation_hands_its_objects_to_the_permanent_generation() -> None:
+    """What evaluation built is frozen (`gc.freeze`): the next collection does not walk the whole result again."""
+    ctx = _ctx()
+    try:
+        audits = evaluate(ctx.graph, ctx.rules, DeclaredUse())
+        finding = audits[0].findings[0]
+        assert gc.get_freeze_count() > 0
+        assert not any(gc.is_tracked(o) and o is finding for g in range(3) for o in gc.get_objects(generation=g))
+        gc.collect()
+        assert audits[0].findings[0] is finding  # still alive and whole after a full collection
+    finally:
+        gc.unfreeze()
