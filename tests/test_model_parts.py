@@ -195,3 +195,19 @@ def test_evaluation_hands_its_objects_to_the_permanent_generation() -> None:
         assert audits[0].findings[0] is finding  # still alive and whole after a full collection
     finally:
         gc.unfreeze()
+
+
+def test_a_declared_value_is_read_once_but_a_curated_fact_still_picks_its_models_text() -> None:
+    """Nodes declaring the same value share one reading; a node a curated license fact names (a name several
+    texts share) is read on its own, so the fact picks its text and the others keep the stricter reading."""
+    from auditor.engine.context import declared_map
+
+    rules = load_rules()
+    shared = DeclaredLicense(license=["tencent-hunyuan-community"])
+    ids = ["tencent/Tencent-Hunyuan-Large", "example-org/a", "example-org/b"]
+    nodes = [NodeRecord(id=i, facts=ModelFacts(id=i, requested=i, source="hub", declared=shared)) for i in ids]
+    declared, _ = declared_map(LineageGraph(roots=ids, nodes=nodes, edges=[]), rules, {})
+    assert declared["tencent/Tencent-Hunyuan-Large"].rule_ids == ["tencent-hunyuan-community-large"]
+    assert not declared["tencent/Tencent-Hunyuan-Large"].ambiguous
+    assert declared["example-org/a"] is declared["example-org/b"]
+    assert declared["example-org/a"].ambiguous and declared["example-org/a"].rule_ids != ["tencent-hunyuan-community-large"]

@@ -266,16 +266,29 @@ _REMEDIES: Mapping[str, str] = MappingProxyType({code: remedy(code) for code in 
 def declared_map(
     graph: LineageGraph, rules: RuleSet, fallback: dict[str, DeclaredLicense]
 ) -> tuple[dict[str, Normalised], set[str]]:
-    """Each node's declared license, normalised; curated facts stand in where a node can't be read."""
+    """Each node's declared license, normalised; curated facts stand in where a node can't be read.
+
+    Most nodes declare one of a few values: each value is normalised once and its (read-only) reading shared. The
+    node's id matters only through a curated license fact for it (a shared name's text), so such a node is read
+    on its own."""
     out: dict[str, Normalised] = {}
     curated: set[str] = set()
+    readings: dict[tuple[tuple[str, ...], str | None, str | None, tuple[str, ...]], Normalised] = {}
     for node in graph.nodes:
         declared = node.facts.declared if node.facts is not None else None
         if (declared is None or declared.is_empty) and node.id in fallback:
             declared = fallback[node.id]
             curated.add(node.id)
-        if declared is not None:
+        if declared is None:
+            continue
+        if node.id.lower() in rules.license_facts:
             out[node.id] = normalise_declared(declared, rules, node.id)
+            continue
+        key = (tuple(declared.license), declared.license_name, declared.license_link, tuple(declared.tag_licenses))
+        found = readings.get(key)
+        if found is None:
+            found = readings[key] = normalise_declared(declared, rules, node.id)
+        out[node.id] = found
     return out, curated
 
 
