@@ -181,3 +181,33 @@ def test_evaluation_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -
         assert gc.isenabled() is enabled
     finally:
         gc.enable() if was else gc.disable()
+
+
+def test_evaluation_hands_its_objects_to_the_permanent_generation() -> None:
+    """What evaluation built is frozen (`gc.freeze`): the next collection does not walk the whole result again."""
+    ctx = _ctx()
+    try:
+        audits = evaluate(ctx.graph, ctx.rules, DeclaredUse())
+        finding = audits[0].findings[0]
+        assert gc.get_freeze_count() > 0
+        assert not any(gc.is_tracked(o) and o is finding for g in range(3) for o in gc.get_objects(generation=g))
+        gc.collect()
+        assert audits[0].findings[0] is finding  # still alive and whole after a full collection
+    finally:
+        gc.unfreeze()
+
+
+def test_a_declared_value_is_read_once_but_a_curated_fact_still_picks_its_models_text() -> None:
+    """Nodes declaring the same value share one reading; a node a curated license fact names (a name several
+    texts share) is read on its own, so the fact picks its text and the others keep the stricter reading."""
+    from auditor.engine.context import declared_map
+
+    rules = load_rules()
+    shared = DeclaredLicense(license=["tencent-hunyuan-community"])
+    ids = ["tencent/Tencent-Hunyuan-Large", "example-org/a", "example-org/b"]
+    nodes = [NodeRecord(id=i, facts=ModelFacts(id=i, requested=i, source="hub", declared=shared)) for i in ids]
+    declared, _ = declared_map(LineageGraph(roots=ids, nodes=nodes, edges=[]), rules, {})
+    assert declared["tencent/Tencent-Hunyuan-Large"].rule_ids == ["tencent-hunyuan-community-large"]
+    assert not declared["tencent/Tencent-Hunyuan-Large"].ambiguous
+    assert declared["example-org/a"] is declared["example-org/b"]
+    assert declared["example-org/a"].ambiguous and declared["example-org/a"].rule_ids != ["tencent-hunyuan-community-large"]

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from auditor.model import (
     Clause,
@@ -23,7 +25,7 @@ from auditor.policy import Policy
 from auditor.rules.loader import RuleSet
 from auditor.rules.normalize import Normalised, normalise_declared
 from auditor.rules.schema import Citation, LicenseRule
-from auditor.vocab import LICENSE_KINDS, RELATION_NATURE, FindingCode, RelationNature, Severity, remedy
+from auditor.vocab import CODES, LICENSE_KINDS, RELATION_NATURE, FindingCode, RelationNature, Severity, remedy
 
 
 def flows(rule: LicenseRule, relation: str) -> bool:
@@ -78,7 +80,7 @@ class Ctx:
     _effective: dict[str, list[EffectiveLicense]] = field(default_factory=dict)
     _carriers: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     _ancestors: dict[str, list[str]] = field(default_factory=dict)
-    _trees: dict[str, dict[str, str]] = field(default_factory=dict)
+    _trees: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     _chosen: dict[str, list[str]] = field(default_factory=dict)
     _clauses: dict[tuple[str, str], Clause] = field(default_factory=dict)
     _replaces: dict[tuple[str, str], bool] = field(default_factory=dict)
@@ -117,26 +119,22 @@ class Ctx:
 
     def path_to(self, model_id: str, target: str) -> list[str]:
         """The first shortest child -> parent path from the model to `target`, parents taken in sorted
-        order (the model alone if there is none)."""
-        tree = self._bfs_tree(model_id)
-        if target not in tree:
-            return [model_id]
-        path = [target]
-        while path[-1] != model_id:
-            path.append(tree[path[-1]])
-        return path[::-1]
+        order (the model alone if there is none). One shared list per (model, target): never mutate it."""
+        path = self._bfs_tree(model_id).get(target)
+        return path if path is not None else [model_id]
 
-    def _bfs_tree(self, model_id: str) -> dict[str, str]:
-        """Breadth-first predecessors from the model (parents in sorted order), computed once per model."""
+    def _bfs_tree(self, model_id: str) -> dict[str, list[str]]:
+        """Breadth-first from the model (parents in sorted order), computed once per model: each node reached,
+        with the path that first reached it (its tree path, so a query is one lookup, not a walk back)."""
         tree = self._trees.get(model_id)
         if tree is None:
-            tree = {model_id: model_id}
+            tree = {model_id: [model_id]}
             queue = deque([model_id])
             while queue:
                 node = queue.popleft()
                 for parent, _ in self.parents.get(node, []):
                     if parent not in tree:
-                        tree[parent] = node
+                        tree[parent] = [*tree[node], parent]
                         queue.append(parent)
             self._trees[model_id] = tree
         return tree
@@ -255,25 +253,42 @@ class Findings:
         field: str | None = None,
     ) -> None:
         # Every value is typed by this signature and the vocabulary: constructed without re-validation.
-        self.items.append(Finding.built({  # in Finding.SORTED_FIELDS order
-            "clause": self.ctx.clause(cite), "code": code, "default_severity": None, "field": field,
-            "license": license, "message": message, "model": self.model, "remedy": remedy(code),
+        self.items.append(_built_finding({  # in Finding.SORTED_FIELDS order
+            "clause": self.ctx.clause(cite) if cite is not None else None, "code": code, "default_severity": None,
+            "field": field, "license": license, "message": message, "model": self.model, "remedy": _REMEDIES[code],
             "severity": severity, "via": via or [self.model], "waived": False, "waiver": None}))
+
+
+_built_finding = Finding.built
+_REMEDIES: Mapping[str, str] = MappingProxyType({code: remedy(code) for code in CODES})
 
 
 def declared_map(
     graph: LineageGraph, rules: RuleSet, fallback: dict[str, DeclaredLicense]
 ) -> tuple[dict[str, Normalised], set[str]]:
-    """Each node's declared license, normalised; curated facts stand in where a node can't be read."""
+    """Each node's declared license, normalised; curated facts stand in where a node can't be read.
+
+    Most nodes declare one of a few values: each value is normalised once and its (read-only) reading shared. The
+    node's id matters only through a curated license fact for it (a shared name's text), so such a node is read
+    on its own."""
     out: dict[str, Normalised] = {}
     curated: set[str] = set()
+    readings: dict[tuple[tuple[str, ...], str | None, str | None, tuple[str, ...]], Normalised] = {}
     for node in graph.nodes:
         declared = node.facts.declared if node.facts is not None else None
         if (declared is None or declared.is_empty) and node.id in fallback:
             declared = fallback[node.id]
             curated.add(node.id)
-        if declared is not None:
+        if declared is None:
+            continue
+        if node.id.lower() in rules.license_facts:
             out[node.id] = normalise_declared(declared, rules, node.id)
+            continue
+        key = (tuple(declared.license), declared.license_name, declared.license_link, tuple(declared.tag_licenses))
+        found = readings.get(key)
+        if found is None:
+            found = readings[key] = normalise_declared(declared, rules, node.id)
+        out[node.id] = found
     return out, curated
 
 
