@@ -146,6 +146,11 @@ else:
     _KindKeys = create_model("_KindKeys", __config__=ConfigDict(frozen=True, extra="forbid"), **_kind_fields())
 
 
+def _a(word: str) -> str:
+    """The indefinite article before a source label ("an Ollama", "a GGUF")."""
+    return "an" if word[:1].lower() in "aeio" else "a"
+
+
 class ModelEntry(_KindKeys):
     """One model the product uses, named by exactly one registered kind's key: a Hub repo (`id`), a
     local folder (`path`), …"""
@@ -189,7 +194,7 @@ class ModelEntry(_KindKeys):
         specs = list(registry.registered().values())
         named = self._named_by()
         if not named:
-            adds = " or ".join(f"`{s.manifest_key}: {s.example}` for a {s.label} model" for s in specs)
+            adds = " or ".join(f"`{s.manifest_key}: {s.example}` for {_a(s.label)} {s.label} model" for s in specs)
             raise PydanticCustomError(
                 "entry", "{message}",
                 {"message": f"neither {_joined([f'`{s.manifest_key}`' for s in specs], 'nor')} is set. Add {adds}"},
@@ -197,7 +202,7 @@ class ModelEntry(_KindKeys):
         if len(named) > 1:
             keys = [f"`{spec.manifest_key}`" for spec, _ in named]
             which = f"both {keys[0]} and {keys[1]} are" if len(keys) == 2 else f"{_joined(keys, 'and')} are all"
-            ones = ", ".join(f"`{s.manifest_key}` for a {s.label} model" for s in specs)
+            ones = ", ".join(f"`{s.manifest_key}` for {_a(s.label)} {s.label} model" for s in specs)
             raise PydanticCustomError(
                 "entry", "{message}",
                 {"message": f"{which} set. Keep exactly one: {ones}", "field": named[1][0].manifest_key},

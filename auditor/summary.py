@@ -101,7 +101,7 @@ def render_summary(result: AuditResult, *, verbose: bool = False, quiet: bool = 
     if not verbose:
         warnings = sum(1 for m in result.models for f in m.findings if f.severity == "warning" and not f.waived)
         if warnings:
-            lines.append(f"({warnings} warnings not shown; use --verbose or open the report)")
+            lines.append(f"({warnings} warning{'s' if warnings != 1 else ''} not shown; use --verbose or open the report)")
     return "\n".join(lines) + "\n"
 
 
