@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -70,3 +70,21 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # Reports read these (a run's link, the SARIF artifact root): a CI runner's own must not leak in.
     for name in ("AUDITOR_REPORT_URL", "GITHUB_WORKSPACE", "GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="module")
+def bundled_rules_once() -> Iterator[None]:
+    """The bundled rule files parsed once for the requesting module (each in-process CLI run would spend
+    1–2 s parsing them); a call with organisation folders still loads them."""
+    from auditor.rules import loader
+
+    real = loader.load_rules
+    bundled = real()
+
+    def load_rules(extra_dirs: Iterable[Path] = ()) -> loader.RuleSet:
+        extra = list(extra_dirs)
+        return real(extra) if extra else bundled
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(loader, "load_rules", load_rules)
+        yield

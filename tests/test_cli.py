@@ -18,7 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,8 +33,6 @@ from typer.testing import CliRunner
 from auditor import __version__
 from auditor.cli import app
 from auditor.manifest import starter_manifest
-from auditor.rules import loader
-from auditor.rules.loader import RuleSet
 from tests.conftest import default_state
 from tests.hub.server import HubServer
 
@@ -55,25 +53,7 @@ FULL_USE = [  # every `use` field declared, so no term is left as needs-input
 
 # --------------------------------------------------------------------------- helpers
 
-_real_load_rules = loader.load_rules
-_bundled: list[RuleSet] = []
-
-
-def _load_rules_once(extra_dirs: Iterable[Path] = ()) -> RuleSet:
-    """Parsing the bundled rule files takes ~2 s; parse them once for this module (extra folders: always)."""
-    extra = list(extra_dirs)
-    if extra:
-        return _real_load_rules(extra)
-    if not _bundled:
-        _bundled.append(_real_load_rules())
-    return _bundled[0]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _bundled_rules_once() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(loader, "load_rules", _load_rules_once)
-        yield
+pytestmark = pytest.mark.usefixtures("bundled_rules_once")  # rule files parsed once per module
 
 
 @dataclass(frozen=True)
@@ -163,7 +143,7 @@ class ExampleRun:
 
 
 @pytest.fixture(scope="module")
-def example_fail(tmp_path_factory: pytest.TempPathFactory, _bundled_rules_once: None) -> ExampleRun:
+def example_fail(tmp_path_factory: pytest.TempPathFactory, bundled_rules_once: None) -> ExampleRun:
     """README's quick start, verbatim but for --out: `auditor audit examples/auditor.yaml --snapshot …`."""
     out = tmp_path_factory.mktemp("example") / "audit-out"
     with pytest.MonkeyPatch.context() as mp:

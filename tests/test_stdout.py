@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +19,6 @@ import pytest
 from typer.testing import CliRunner
 
 from auditor.cli import app
-from auditor.rules import loader
-from auditor.rules.loader import RuleSet
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -30,24 +27,7 @@ PASSING = "Qwen/Qwen2.5-7B-Instruct"  # apache-2.0 in the snapshot: passes a com
 FAILING = "CohereForAI/c4ai-command-r-plus"  # cc-by-nc-4.0: fails a commercial use
 USE = ["--commercial", "--snapshot", str(SNAPSHOT)]
 
-_real_load_rules = loader.load_rules
-_bundled: list[RuleSet] = []
-
-
-def _load_rules_once(extra_dirs: Iterable[Path] = ()) -> RuleSet:
-    extra = list(extra_dirs)
-    if extra:
-        return _real_load_rules(extra)
-    if not _bundled:
-        _bundled.append(_real_load_rules())
-    return _bundled[0]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _bundled_rules_once() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(loader, "load_rules", _load_rules_once)
-        yield
+pytestmark = pytest.mark.usefixtures("bundled_rules_once")  # rule files parsed once per module
 
 
 @pytest.fixture(autouse=True)

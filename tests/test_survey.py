@@ -23,8 +23,6 @@ from typer.testing import CliRunner
 
 from auditor.cli import app
 from auditor.errors import AuditorError
-from auditor.rules import loader
-from auditor.rules.loader import RuleSet
 from auditor.sources.cache import MetadataCache
 from auditor.sources.hub import RetryPolicy
 from auditor.survey import read_listing
@@ -38,24 +36,7 @@ CORPUS = 3405
 PAGE = 500
 
 
-_real_load_rules = loader.load_rules
-_bundled: list[RuleSet] = []
-
-
-def _load_rules_once(extra_dirs: Any = ()) -> RuleSet:
-    """The bundled rules parsed once for this module (each CLI run would take ~1 s to parse them)."""
-    if list(extra_dirs):
-        return _real_load_rules(list(extra_dirs))
-    if not _bundled:
-        _bundled.append(_real_load_rules())
-    return _bundled[0]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _bundled_rules_once() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(loader, "load_rules", _load_rules_once)
-        yield
+pytestmark = pytest.mark.usefixtures("bundled_rules_once")  # rule files parsed once per module
 
 
 @dataclass(frozen=True)
