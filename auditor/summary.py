@@ -10,14 +10,22 @@ from auditor.vocab import REGION_QUESTION_WORDS, RELATIONS, SEVERITIES, SEVERITY
 
 
 def exit_code(result: AuditResult, fail_on: str) -> int:
-    """0 pass; 1 findings at or above --fail-on; 3 incomplete when nothing worse was found."""
+    """0 pass; 1 findings at or above --fail-on; 3 when nothing worse was found but the audit could not decide:
+    a model was not read, or a license term depends on a use field left undeclared (doubt is never a pass)."""
     if fail_on == "never":
         return ExitCode.OK
     threshold = SEVERITY_RANK[fail_on]
     for model in result.models:
         if any(not f.waived and SEVERITY_RANK[f.severity] >= threshold for f in model.findings):
             return ExitCode.FINDINGS
-    return ExitCode.OK if result.complete else ExitCode.INCOMPLETE
+    return ExitCode.OK if result.complete and not undecided(result) else ExitCode.INCOMPLETE
+
+
+def undecided(result: AuditResult) -> list[Finding]:
+    """Unwaived findings saying a term that decides the verdict depends on a use field the manifest does not
+    declare (an info-level `needs-input` only says which duties would apply: it decides nothing)."""
+    return [f for m in result.models for f in m.findings
+            if f.code == "needs-input" and not f.waived and f.severity != "info"]
 
 
 def problem_lines(result: AuditResult) -> list[str]:
@@ -74,6 +82,9 @@ def render_summary(result: AuditResult, *, verbose: bool = False, quiet: bool = 
     if not result.complete:
         overall += (f"; INCOMPLETE: release cannot be cleared until {unresolved} "
                     f"model{'s' if unresolved != 1 else ''} {'are' if unresolved != 1 else 'is'} read")
+    fields = sorted({f.field or "use" for f in undecided(result)})
+    if fields:
+        overall += f"; UNDECIDED until the manifest declares: {', '.join(fields)}"
     if quiet:
         # Quiet means silent when there is nothing to say: a complete audit that passed.
         return "" if result.verdict == "pass" and result.complete else overall + "\n"

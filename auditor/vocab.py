@@ -127,7 +127,7 @@ class ExitCode(enum.IntEnum):
     OK = 0  # passed (or --fail-on never)
     FINDINGS = 1  # a finding at or above --fail-on
     USAGE = 2  # bad input or usage: the message names the file, line, field and fix
-    INCOMPLETE = 3  # some model could not be read, and nothing worse was found
+    INCOMPLETE = 3  # undecided (a model not read, or a needs-input term), and nothing worse was found
     INTERNAL = 4  # a bug in the auditor (never caused by input)
     INTERRUPTED = 130
     BROKEN_PIPE = 141  # the reader of stdout went away

@@ -65,8 +65,9 @@ def exit_codes_markdown() -> str:
         "OK": "pass (always, with `--fail-on never`)",
         "FINDINGS": "findings at or above `--fail-on` (default `error`)",
         "USAGE": "bad input or usage: one line on stderr naming the file, line and field (or the option) and the fix",
-        "INCOMPLETE": "the audit is incomplete (a model or a file naming a parent could not be read) and nothing "
-                      "worse was found",
+        "INCOMPLETE": "the audit could not decide, and nothing worse was found: a model or a file naming a parent "
+                      "could not be read, or a license term depends on a use field you did not declare "
+                      "(`needs-input`)",
         "INTERNAL": "a bug in the auditor (never caused by input; set AUDITOR_DEBUG=1 for a traceback)",
         "INTERRUPTED": "interrupted (Ctrl-C)",
         "BROKEN_PIPE": "the reader of stdout went away (`auditor … | head`)",

@@ -498,13 +498,37 @@ def build_result(*, complete: bool = False) -> AuditResult:
 EXAMPLE_MANIFEST = "examples/auditor.yaml"  # relative to the repository root, as in the README
 EXAMPLE_SNAPSHOT = "examples/snapshot"
 EXAMPLE_EPOCH = "1750000000"  # SOURCE_DATE_EPOCH of the example runs: 2025-06-15T15:06:40Z
+# The example's two Meta bases: recorded in the snapshot, but gated on the Hub (an audit without access
+# cannot read them). `unread_snapshot` drops them to make the incomplete audit the reports must flag.
+EXAMPLE_GATED_BASES = ("meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.2-11B-Vision-Instruct")
 
 
-def run_example_audit(out: Path, *args: str, manifest: str | Path = EXAMPLE_MANIFEST) -> Any:
+def unread_snapshot(folder: Path, unread: tuple[str, ...] = EXAMPLE_GATED_BASES) -> Path:
+    """A copy of the example snapshot in `folder` in which the models `unread` answer as the Hub answers an
+    account without access to a gated repository (not-found), so an audit of the example is incomplete on
+    purpose. Returns the snapshot folder."""
+    import json
+
+    root = Path(__file__).resolve().parent.parent
+    doc = json.loads((root / EXAMPLE_SNAPSHOT / "snapshot.json").read_text(encoding="utf-8"))
+    for model_id in unread:
+        facts = doc["records"][model_id]["facts"]
+        doc["records"][model_id] = {"unresolved": {
+            "code": "not-found", "id": model_id, "requested": model_id, "source": "hub",
+            "reason": "repository not found (or private: set HF_TOKEN if you have access)",
+            "retrieved_at": facts["retrieved_at"],
+        }}
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "snapshot.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return folder
+
+
+def run_example_audit(out: Path, *args: str, manifest: str | Path = EXAMPLE_MANIFEST,
+                      snapshot: str | Path = EXAMPLE_SNAPSHOT) -> Any:
     """Run the README's quick start in-process (`auditor audit examples/auditor.yaml --snapshot
     examples/snapshot --out OUT --format all`) from the repository root, offline, with
     SOURCE_DATE_EPOCH fixed; `args`, when given, replace `--format all`; `manifest` replaces the
-    example manifest (its models must be in the snapshot or on disk). Returns the click `Result`
+    example manifest (its models must be in the snapshot or on disk), `snapshot` the example snapshot. Returns the click `Result`
     (exit code, output)."""
     import pytest
     from typer.testing import CliRunner
@@ -519,5 +543,5 @@ def run_example_audit(out: Path, *args: str, manifest: str | Path = EXAMPLE_MANI
         mp.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # the snapshot stands in for the Hub
         mp.setenv("HF_HUB_OFFLINE", "1")
         mp.delenv("HF_TOKEN", raising=False)
-        command = ["audit", str(manifest), "--snapshot", EXAMPLE_SNAPSHOT, "--out", str(out)]
+        command = ["audit", str(manifest), "--snapshot", str(snapshot), "--out", str(out)]
         return CliRunner().invoke(app, [*command, *(args or ("--format", "all"))])

@@ -194,7 +194,7 @@ def test_example_audit_json_matches_the_declared_use(example_fail: ExampleRun) -
     # The DeepSeek distill is derived from Llama 3.1 8B (curated lineage): Llama 3.1 binds it.
     licenses = {e["license"] for e in models["deepseek-ai/DeepSeek-R1-Distill-Llama-8B"]["effective_licenses"]}
     assert licenses == {"mit", "llama3.1"}
-    # The waiver in examples/policy.yaml (expires 2026-06-30) is in force on 2025-12-04.
+    # The waiver in examples/policy.yaml (expires 2027-06-30) is in force on 2025-12-04.
     distill = models["deepseek-ai/DeepSeek-R1-Distill-Llama-8B"]["findings"]
     assert [f["waived"] for f in distill if f["code"] == "license-conflict"] == [True]
 
@@ -948,6 +948,9 @@ def cli_on_a_terminal(monkeypatch: pytest.MonkeyPatch, *args: object) -> Run:
 def test_a_terminal_shows_verdicts_and_severities_in_colour(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    # Dated after the example waiver's expiry (2027-06-30): the DeepSeek distill's license-conflict applies
+    # again, so the table has all three verdicts.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1830000000")  # 2027-12-27
     coloured = cli_on_a_terminal(monkeypatch, *EXAMPLE_AUDIT, "--out", tmp_path)
     plain = cli(*EXAMPLE_AUDIT, "--out", tmp_path)
     assert coloured.code == plain.code == 1

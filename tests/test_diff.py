@@ -37,7 +37,7 @@ def yi_history(hub_state: HubState) -> HubState:
 def _check(hub: HubServer, ref: str, out: Path) -> AuditResult:
     run = cli("check", ref, "--commercial", "--distribution", "saas", "--mau", "1000", "--revenue", "1000",
               "--region", "US", "--endpoint", hub.endpoint, "--format", "json", "--out", out)
-    assert run.code in (0, 1), run.err
+    assert run.code in (0, 1, 3), run.err  # 3: a term waits on an undeclared field
     return AuditResult.model_validate_json((out / "audit.json").read_text())
 
 

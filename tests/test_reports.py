@@ -552,8 +552,8 @@ def test_canonical_json_is_the_standard_librarys_sorted_indented_json() -> None:
 # --------------------------------------------------------------------------- incomplete audits
 #
 # Results the engine produces (the bundled example, offline): a complete audit that passes, the
-# example (incomplete: the two Meta bases are gated, and errors block release), and a one-model
-# manifest whose only problem is an unread parent (incomplete, no error): the case where a report
+# example read without access to its two gated Meta bases (incomplete, and errors block release), and a
+# one-model manifest whose only problem is an unread parent (incomplete, no error): the case where a report
 # must not say "Nothing blocks release".
 
 HUMAN_FORMATS = ("html", "markdown", "notice", "sarif", "spdx-json", "spdx-tv", "cyclonedx")
@@ -561,24 +561,25 @@ UNREAD_ONLY_MANIFEST = """\
 product: Acme Support Assistant
 use: {commercial: true, monthly_active_users: 2000000, distribution: saas, regions: [EU, US]}
 models:
-  - id: deepseek-ai/DeepSeek-R1-Distill-Llama-8B   # tagged MIT; its Llama 3.1 parent is not in the snapshot
+  - id: deepseek-ai/DeepSeek-R1-Distill-Llama-8B   # tagged MIT; its Llama 3.1 parent cannot be read
 """
 
 
 @pytest.fixture(scope="module")
 def engine_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, AuditResult]:
-    from tests.report_fixtures import EXAMPLE_MANIFEST, run_example_audit
+    from tests.report_fixtures import EXAMPLE_MANIFEST, EXAMPLE_SNAPSHOT, run_example_audit, unread_snapshot
 
     folder = tmp_path_factory.mktemp("engine")
     (folder / "unread-only.yaml").write_text(UNREAD_ONLY_MANIFEST, encoding="utf-8")
-    manifests = {
-        "complete-pass": "examples/auditor-pass.yaml",
-        "incomplete-fail": EXAMPLE_MANIFEST,
-        "incomplete-no-error": str(folder / "unread-only.yaml"),
+    gated = unread_snapshot(folder / "snapshot-without-access")
+    manifests: dict[str, tuple[str, str | Path]] = {
+        "complete-pass": ("examples/auditor-pass.yaml", EXAMPLE_SNAPSHOT),
+        "incomplete-fail": (EXAMPLE_MANIFEST, gated),
+        "incomplete-no-error": (str(folder / "unread-only.yaml"), gated),
     }
     results = {}
-    for name, manifest in manifests.items():
-        run = run_example_audit(folder / name, "--format", "json", manifest=manifest)
+    for name, (manifest, snapshot) in manifests.items():
+        run = run_example_audit(folder / name, "--format", "json", manifest=manifest, snapshot=snapshot)
         assert run.exit_code in (0, 1, 3), run.output
         results[name] = AuditResult.model_validate_json((folder / name / "audit.json").read_text(encoding="utf-8"))
     return results

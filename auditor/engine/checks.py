@@ -345,7 +345,8 @@ def _conflict_texts(ctx: Ctx, node_id: str, bad: list[str], inherited: Effective
     rule = ctx.rules.rules[inherited.license]
     parent, holder = inherited.via[1], inherited.via[-1]
     relation = next(r for p, r in ctx.parents.get(node_id, []) if p == parent)
-    held = "which declares it" if parent == holder else f"which holds {holder}'s material under it"
+    held = (f"which holds {holder}'s material under it" if parent != holder
+            else "which is under it by a curated lineage fact" if parent in ctx.curated else "which declares it")
     return (f"{node_id} declares {', '.join(bad)}, not {rule.name}, though it is {nature_text(relation)} of "
             f"{parent}, {held}; {clause_text(rule)}. {rule.name} still applies to that material",
             f"{node_id} declares {', '.join(bad)}, not {rule.name}: whether this conflict blocks your release "
