@@ -176,7 +176,10 @@ def bigger(draw: st.DrawFn, use: DeclaredUse) -> DeclaredUse:
         "trains_on_outputs": use.trains_on_outputs or draw(st.booleans()),
         "monthly_active_users": use.monthly_active_users + draw(st.integers(0, 1_000_000_000)),
         "annual_revenue_usd": use.annual_revenue_usd + draw(st.integers(0, 5_000_000)),
-        "distribution": draw(st.sampled_from(DISTRIBUTIONS[DISTRIBUTIONS.index(use.distribution):])),
+        # From internal use, offering a service or the weights is bigger; saas and weights are not ordered: a text
+        # may bar hosting and allow handing out the weights (Stability NC Research Community §1.b).
+        "distribution": draw(st.sampled_from(DISTRIBUTIONS if use.distribution == "internal"
+                                             else (use.distribution,))),
         "regions": use.regions + [r for r in draw(st.lists(st.sampled_from(REGIONS), max_size=2))
                                   if r not in use.regions],
         "purposes": use.purposes + [p for p in draw(st.lists(st.sampled_from(PURPOSES), max_size=2))

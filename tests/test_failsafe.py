@@ -157,7 +157,7 @@ def test_a_broken_card_is_unresolved_and_unlicensed(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("card", [
-    "license: h-research", "license: intel-research", "license: acme-unheard-of-1.0",
+    "license: h-research", "license: acme-research-use", "license: acme-unheard-of-1.0",
     "license: example-model-license-9", "license: other\nlicense_name: acme-secret-terms",
 ])
 def test_an_unrecognised_license_fails_like_other(tmp_path: Path, card: str) -> None:
