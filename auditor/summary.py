@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from auditor.model import AuditResult, Finding
+from auditor.reports._common import undecided_fields, undecided_findings
 from auditor.rules.schema import FieldOfUse, LicenseRule
 from auditor.vocab import REGION_QUESTION_WORDS, RELATIONS, SEVERITIES, SEVERITY_RANK, ExitCode
 
@@ -18,14 +19,8 @@ def exit_code(result: AuditResult, fail_on: str) -> int:
     for model in result.models:
         if any(not f.waived and SEVERITY_RANK[f.severity] >= threshold for f in model.findings):
             return ExitCode.FINDINGS
-    return ExitCode.OK if result.complete and not undecided(result) else ExitCode.INCOMPLETE
+    return ExitCode.OK if result.complete and not undecided_findings(result) else ExitCode.INCOMPLETE
 
-
-def undecided(result: AuditResult) -> list[Finding]:
-    """Unwaived findings saying a term that decides the verdict depends on a use field the manifest does not
-    declare (an info-level `needs-input` only says which duties would apply: it decides nothing)."""
-    return [f for m in result.models for f in m.findings
-            if f.code == "needs-input" and not f.waived and f.severity != "info"]
 
 
 def problem_lines(result: AuditResult) -> list[str]:
@@ -82,7 +77,7 @@ def render_summary(result: AuditResult, *, verbose: bool = False, quiet: bool = 
     if not result.complete:
         overall += (f"; INCOMPLETE: release cannot be cleared until {unresolved} "
                     f"model{'s' if unresolved != 1 else ''} {'are' if unresolved != 1 else 'is'} read")
-    fields = sorted({f.field or "use" for f in undecided(result)})
+    fields = undecided_fields(result)
     if fields:
         overall += f"; UNDECIDED until the manifest declares: {', '.join(fields)}"
     if quiet:

@@ -95,6 +95,17 @@ def test_an_undecided_term_never_exits_0(tmp_path: Path) -> None:
     assert audit(manifest(tmp_path, "  purposes: [chat-assistant]\n  markets: [US]\n"), "--fail-on", "never")[0] == 0
 
 
+def test_reports_of_an_undecided_term_never_say_nothing_blocks_release(tmp_path: Path) -> None:
+    path = manifest(tmp_path, "  purposes: [chat-assistant]\n  markets: [US]\n")
+    out = tmp_path / "reports"
+    assert cli("audit", path, "--snapshot", SNAPSHOT, "--format", "markdown,html", "--out", out).code == 3
+    markdown = (out / "audit.md").read_text(encoding="utf-8")
+    html = (out / "audit.html").read_text(encoding="utf-8")
+    assert "Nothing blocks release" not in markdown + html
+    assert "release cannot be cleared until the manifest declares `domicile`" in markdown
+    assert "Release cannot be cleared until the manifest declares <code>domicile</code>" in html
+
+
 # --------------------------------------------------------------------------- purposes
 
 

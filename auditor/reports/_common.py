@@ -476,10 +476,22 @@ def incomplete_summary(result: AuditResult) -> str:
     return text
 
 
+def undecided_findings(result: AuditResult) -> list[Finding]:
+    """Unwaived findings saying a term that decides the verdict depends on a use field the manifest does not
+    declare (an info-level `needs-input` only says which duties would apply: it decides nothing)."""
+    return [f for m in result.models for f in m.findings
+            if f.code == "needs-input" and not f.waived and f.severity != "info"]
+
+
+def undecided_fields(result: AuditResult) -> list[str]:
+    """The use fields the undecided terms wait on, sorted."""
+    return sorted({f.field or "use" for f in undecided_findings(result)})
+
+
 def release_cleared(result: AuditResult) -> bool:
-    """True only when nothing blocks release: the audit is complete and no error stands unwaived.
-    Only then may a report say "Nothing blocks release"."""
-    return result.complete and not blocking_findings(result)
+    """True only when nothing blocks release: the audit is complete, no error stands unwaived and no term waits
+    on an undeclared use field. Only then may a report say "Nothing blocks release"."""
+    return result.complete and not blocking_findings(result) and not undecided_findings(result)
 
 
 @dataclass

@@ -467,6 +467,7 @@ def context(result: AuditResult, manifest_path: str | None = None) -> dict[str, 
         "unread": c.unread_models(result),
         "incomplete_headline": "" if result.complete else c.incomplete_headline(result),
         "cleared": c.release_cleared(result),
+        "undecided": c.undecided_fields(result),
         "generated": c.iso_utc(result.generated_at),
     }
 

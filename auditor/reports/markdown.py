@@ -147,6 +147,10 @@ def _findings_sections(result: AuditResult, budget: _Budget) -> list[str]:
         lines += budget.section("Blocking findings", items, len(blocking), "blocking findings")
     elif c.release_cleared(result):
         lines += ["Nothing blocks release.", ""]
+    elif result.complete:
+        fields = ", ".join(f"`{name}`" for name in c.undecided_fields(result))
+        lines += [f"No blocking finding, but release cannot be cleared until the manifest declares {fields}: "
+                  "a license term depends on it (see the warnings).", ""]
     else:
         n = len(c.unread_models(result))
         missing = "the unread model above is" if n == 1 else f"the {n} unread models above are" if n else "all is"
