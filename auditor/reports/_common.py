@@ -515,6 +515,13 @@ def dedupe_obligations(obligations: Iterable[Obligation]) -> list[ObligationView
     return list(views.values())
 
 
+def model_obligations(result: AuditResult, model: ModelAudit) -> list[Obligation]:
+    """The obligations that bind one model, each as the result lists it but naming only this model (the model's
+    `obligations` are ids of the result's obligations, schema 1.2)."""
+    by_id = per_result(result, "obligations_by_id", lambda: {ob.id: ob for ob in result.obligations})
+    return [Obligation.of({**by_id[oid].__dict__, "models": [model.id]}) for oid in model.obligations]
+
+
 def license_name(result: AuditResult, rule_id: str | None) -> str:
     if not rule_id:
         return ""
