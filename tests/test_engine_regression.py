@@ -39,7 +39,7 @@ from auditor.model import (
     Unresolved,
 )
 from auditor.policy import Policy, Waiver
-from auditor.reports._common import canonical_json
+from auditor.reports._common import canonical_json, write_canonical_json
 from auditor.rules.loader import RuleSet, load_rules
 from bench.bench_engine import build_graph
 from tests.report_fixtures import run_example_audit
@@ -220,3 +220,13 @@ def test_a_1_1_result_reads_as_ids_and_loses_nothing() -> None:
     assert all(isinstance(oid, str) for m in result.models for oid in m.obligations)
     assert sum(len(m.obligations) for m in result.models) > len(result.models)
     assert _dumped(_as_1_1(json.loads(canonical_json(result)))) == saved
+
+
+def test_a_large_result_reaches_the_file_in_chunks(lineage: tuple[LineageGraph, list[str], RuleSet]) -> None:
+    """`audit.json` is handed to the file about a megabyte at a time, not in several small writes per model."""
+    result = _case_result(lineage, "bench", False)
+    calls: list[bytes] = []
+    write_canonical_json(result, calls.append)
+    written = b"".join(calls)
+    assert written == canonical_json(result).encode("utf-8")
+    assert len(written) > 2 << 20 and len(calls) <= len(written) // (1 << 20) + 1

@@ -146,13 +146,13 @@ def _rule_obligations(ctx: Ctx, rule: LicenseRule) -> list[_Template]:
 
 class _Obligations:
     """Each model's obligations as ids of the result's obligations: the obligations a set of effective licenses
-    brings are built once per set (its id list shared by every model with that set, never mutated), and each id
-    collects the models it binds; the result's obligations are made once, at the end (`merged`)."""
+    brings are built once per set (its id list shared by every model with that set, never mutated), and each set
+    collects its models; the result's obligations, each with every model it binds, are made once (`merged`)."""
 
     def __init__(self) -> None:
         self.by_key: dict[tuple[str, ...], list[str]] = {}
+        self.members: dict[tuple[str, ...], list[str]] = {}  # set of effective licenses -> its models
         self.templates: dict[str, _Template] = {}
-        self.models: dict[str, set[str]] = {}
 
     def of(self, ctx: Ctx, model_id: str) -> list[str]:
         """The model's obligation ids, sorted."""
@@ -162,17 +162,21 @@ class _Obligations:
             merged = {t[0]: t for rid in key for t in _rule_obligations(ctx, ctx.rules.rules[rid])}
             self.templates.update(merged)
             ids = self.by_key[key] = sorted(merged)
-        for oid in ids:
-            self.models.setdefault(oid, set()).add(model_id)
+            self.members[key] = []
+        self.members[key].append(model_id)
         return ids
 
     def merged(self) -> list[Obligation]:
         """One obligation per id, with every model it binds, sorted by id."""
+        models: dict[str, list[str]] = {}
+        for key, ids in self.by_key.items():
+            for oid in ids:
+                models.setdefault(oid, []).extend(self.members[key])
         out = []
-        for oid in sorted(self.models):
+        for oid in sorted(models):
             _, rid, text, quote = self.templates[oid]
             out.append(Obligation.built({"clause": quote, "id": oid, "license": rid,
-                                         "models": sorted(self.models[oid]), "text": text}))
+                                         "models": sorted(set(models[oid])), "text": text}))
         return out
 
 
