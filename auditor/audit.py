@@ -151,8 +151,8 @@ def build_result(
             lines[model_id] = entry.line
     fallback = curated_licenses(rules)
     audits, obligations, licenses = evaluate_with_licenses(graph, rules, use, policy, today=_today(stamp),
-                                                           models=ordered, fallback_licenses=fallback)
-    audits = [a.model_copy(update={"manifest_line": lines.get(a.id)}) for a in audits]
+                                                           models=ordered, fallback_licenses=fallback,
+                                                           manifest_lines=lines)
     return AuditResult(
         tool_version=__version__,
         generated_at=stamp,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import NamedTuple
 
@@ -204,7 +204,7 @@ def node_licenses(
     return {node_id: chosen_ids(norm, rules) for node_id, norm in sorted(declared.items())}
 
 
-def _audit_model(ctx: Ctx, model_id: str, obligations: _Obligations) -> ModelAudit:
+def _audit_model(ctx: Ctx, model_id: str, obligations: _Obligations, line: int | None) -> ModelAudit:
     out = Findings(ctx, model_id)
     effective = ctx.effective(model_id)
     for check in MODEL_CHECKERS[:3]:  # the model's own readability and declarations come first
@@ -227,7 +227,7 @@ def _audit_model(ctx: Ctx, model_id: str, obligations: _Obligations) -> ModelAud
         "obligations": obligations.of(ctx, model_id),
         "resolved": record is not None and record.unresolved is None,
         "requested_as": record.facts.requested if record is not None and record.facts is not None else None,
-        "manifest_line": None,
+        "manifest_line": line,
     })
 
 
@@ -259,13 +259,15 @@ def evaluate_with_licenses(
     today: dt.date | None = None,
     models: list[str] | None = None,
     fallback_licenses: dict[str, DeclaredLicense] | None = None,
+    manifest_lines: Mapping[str, int | None] | None = None,
 ) -> Evaluation:
     """`evaluate`, the obligations its models' ids name, and the rule ids each node declares (for reports), from
-    one normalisation pass."""
+    one normalisation pass. `manifest_lines`: the manifest line each model was listed on."""
     with _cyclic_gc_paused():
         ctx = build_ctx(graph, rules, use, policy, today or dt.date.today(), fallback_licenses or {})
         obligations = _Obligations()
-        audits = [_audit_model(ctx, model_id, obligations)
+        lines = manifest_lines or {}
+        audits = [_audit_model(ctx, model_id, obligations, lines.get(model_id))
                   for model_id in (models if models is not None else graph.roots)]
         licenses = {node_id: ctx.chosen(node_id) for node_id in sorted(ctx.declared)}
         merged = obligations.merged()
