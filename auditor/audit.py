@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from auditor import __version__
-from auditor.engine import evaluate_with_licenses, merge_obligations
+from auditor.engine import evaluate_with_licenses
 from auditor.model import (
     AuditResult,
     CatalogueLicense,
@@ -20,6 +20,7 @@ from auditor.model import (
     ModelFacts,
     ModelRef,
     Notice,
+    Obligation,
     ParentClaim,
     RuleSetInfo,
     Verdict,
@@ -87,7 +88,8 @@ def policy_notices(policy: Policy | None, rules: RuleSet, graph: LineageGraph) -
     return notices
 
 
-def mentioned_rule_ids(audits: list[ModelAudit], node_licenses: dict[str, list[str]]) -> set[str]:
+def mentioned_rule_ids(audits: list[ModelAudit], node_licenses: dict[str, list[str]],
+                       obligations: list[Obligation]) -> set[str]:
     """Every license id the result names: declared by a node or a model, effective, in a finding or an
     obligation (ids no rule encodes are among them; the catalogue leaves those out)."""
     ids = {rid for rids in node_licenses.values() for rid in rids}
@@ -95,7 +97,7 @@ def mentioned_rule_ids(audits: list[ModelAudit], node_licenses: dict[str, list[s
         ids.update(audit.declared)
         ids.update(el.license for el in audit.effective_licenses)
         ids.update(f.license for f in audit.findings if f.license)
-        ids.update(ob.license for ob in audit.obligations)
+    ids.update(ob.license for ob in obligations)  # every obligation a model names is one of these
     return ids
 
 
@@ -148,9 +150,9 @@ def build_result(
             ordered.append(model_id)
             lines[model_id] = entry.line
     fallback = curated_licenses(rules)
-    audits, licenses = evaluate_with_licenses(graph, rules, use, policy, today=_today(stamp), models=ordered,
-                                              fallback_licenses=fallback)
-    audits = [a.model_copy(update={"manifest_line": lines.get(a.id)}) for a in audits]
+    audits, obligations, licenses = evaluate_with_licenses(graph, rules, use, policy, today=_today(stamp),
+                                                           models=ordered, fallback_licenses=fallback,
+                                                           manifest_lines=lines)
     return AuditResult(
         tool_version=__version__,
         generated_at=stamp,
@@ -160,13 +162,13 @@ def build_result(
         product=product,
         manifest=manifest,
         models=audits,
-        obligations=merge_obligations(a.obligations for a in audits),
+        obligations=obligations,
         graph=graph,
         rules=RuleSetInfo(version=rules.version, digest=rules.digest, licenses=len(rules.rules)),
         policy=policy_name,
         node_licenses=licenses,
         notices=policy_notices(policy, rules, graph),
-        license_catalogue=license_catalogue(rules, mentioned_rule_ids(audits, licenses)),
+        license_catalogue=license_catalogue(rules, mentioned_rule_ids(audits, licenses, obligations)),
     )
 
 

@@ -485,6 +485,15 @@ class EffectiveLicense(_Part):
     url: str = ""  # the license text
 
 
+def _obligation_ids(value: Any) -> Any:
+    """A model's obligations as written before schema 1.2 (each in full, the same as the result's obligation of
+    that id) read as their ids."""
+    if not isinstance(value, list):
+        return value
+    return [item.get("id", item) if isinstance(item, dict) else item.id if isinstance(item, Obligation) else item
+            for item in value]
+
+
 class ModelAudit(_Part):
     id: str
     verdict: Verdict
@@ -492,7 +501,9 @@ class ModelAudit(_Part):
     effective_licenses: list[EffectiveLicense]
     lineage: list[str]  # ancestor ids
     findings: list[Finding]
-    obligations: list[Obligation]
+    # Ids of the result's obligations (`AuditResult.obligations`) that bind the model, sorted (schema 1.2; older
+    # results listed each obligation in full here, and read as their ids).
+    obligations: Annotated[list[str], BeforeValidator(_obligation_ids)]
     resolved: bool
     requested_as: str | None = None
     manifest_line: int | None = None
@@ -535,7 +546,8 @@ LEGACY_SCHEMA_VERSIONS = frozenset({"1.0"})
 
 
 class AuditResult(_Frozen):
-    schema_version: str = "1.1"
+    # 1.2: each model's obligations are ids of `obligations` (in 1.0 and 1.1, each model listed them in full).
+    schema_version: str = "1.2"
     tool: str = "model-license-auditor"
     tool_version: str
     generated_at: str
@@ -555,3 +567,15 @@ class AuditResult(_Frozen):
     # Every rule id the result mentions (declared by a node, effective, in a finding or obligation), as the
     # rules said at audit time: reports read licenses from here only (schema 1.1; empty in 1.0 results).
     license_catalogue: dict[str, CatalogueLicense] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _obligations_named(self) -> Self:
+        """Every obligation id a model names is one of the result's obligations."""
+        known = {ob.id for ob in self.obligations}
+        for i, model in enumerate(self.models):
+            unknown = [oid for oid in model.obligations if oid not in known]
+            if unknown:
+                raise PydanticCustomError(
+                    "obligation_id", "models.{i}.obligations: '{oid}' names no obligation of the result's "
+                    "`obligations` (give its id, as listed there)", {"i": i, "oid": unknown[0]})
+        return self

@@ -28,6 +28,7 @@ import pytest
 
 from auditor.audit import AuditEntry, build_result
 from auditor.model import (
+    AuditResult,
     DeclaredLicense,
     DeclaredUse,
     Disagreement,
@@ -38,7 +39,7 @@ from auditor.model import (
     Unresolved,
 )
 from auditor.policy import Policy, Waiver
-from auditor.reports._common import canonical_json
+from auditor.reports._common import canonical_json, write_canonical_json
 from auditor.rules.loader import RuleSet, load_rules
 from bench.bench_engine import build_graph
 from tests.report_fixtures import run_example_audit
@@ -137,15 +138,22 @@ def _digests() -> dict[str, str]:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
-@pytest.mark.parametrize(("use", "with_policy"), CASES, ids=[f"{u}-{'policy' if p else 'plain'}" for u, p in CASES])
-def test_synthetic_lineage_gives_the_same_bytes(lineage: tuple[LineageGraph, list[str], RuleSet], use: str,
-                                                with_policy: bool) -> None:
+def _case_result(lineage: tuple[LineageGraph, list[str], RuleSet], use: str, with_policy: bool) -> AuditResult:
     graph, ids, rules = lineage
     rng = random.Random(3)
     audited = [*sorted(rng.sample(ids, NODES // 2)), ids[1], ids[2]]
     entries = [AuditEntry(ref=ModelRef(kind="hub", id=rid), line=i + 1) for i, rid in enumerate(audited)]
-    result = build_result(graph, entries, rules, DeclaredUse(**USES[use]), _policy(ids) if with_policy else None,
-                          generated_at="2026-01-01T00:00:00Z")
+    return build_result(graph, entries, rules, DeclaredUse(**USES[use]), _policy(ids) if with_policy else None,
+                        generated_at="2026-01-01T00:00:00Z")
+
+
+CASE_IDS = [f"{u}-{'policy' if p else 'plain'}" for u, p in CASES]
+
+
+@pytest.mark.parametrize(("use", "with_policy"), CASES, ids=CASE_IDS)
+def test_synthetic_lineage_gives_the_same_bytes(lineage: tuple[LineageGraph, list[str], RuleSet], use: str,
+                                                with_policy: bool) -> None:
+    result = _case_result(lineage, use, with_policy)
     text = canonical_json(result)
     assert sum(len(m.findings) for m in result.models) > NODES  # the case exercises the checkers
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -168,3 +176,57 @@ def test_bundled_example_gives_the_same_audit_json(tmp_path: Path) -> None:
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_bytes(produced)
     assert produced == golden.read_bytes()
+
+
+# --------------------------------------------------------------------------- schema 1.2: obligations by id
+# Schema 1.2 lists each model's obligations as ids of the result's `obligations`; 1.1 listed each in full. The
+# 1.1 pins below were recorded before that change (main at 897b63a, `digests-1.1.json` = the old `digests.json`;
+# `example-audit-1.1.json` = the old bundled example's audit.json): the 1.2 result, its ids resolved back, must be
+# those bytes exactly, so the change drops no content.
+
+
+def _as_1_1(data: dict[str, Any]) -> dict[str, Any]:
+    """A 1.2 result (as JSON data) in the 1.1 shape: each model's obligation ids replaced by the result's obligation
+    of that id, naming only that model."""
+    by_id = {ob["id"]: ob for ob in data["obligations"]}
+    models = [{**m, "obligations": [{**by_id[oid], "models": [m["id"]]} for oid in m["obligations"]]}
+              for m in data["models"]]
+    return {**data, "models": models, "schema_version": "1.1"}
+
+
+def _dumped(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+@pytest.mark.parametrize(("use", "with_policy"), CASES, ids=CASE_IDS)
+def test_obligation_ids_resolve_to_the_1_1_result(lineage: tuple[LineageGraph, list[str], RuleSet], use: str,
+                                                  with_policy: bool) -> None:
+    result = _case_result(lineage, use, with_policy)
+    data = json.loads(canonical_json(result))
+    assert data["schema_version"] == "1.2"
+    assert all(isinstance(oid, str) for m in data["models"] for oid in m["obligations"])
+    assert sum(len(m["obligations"]) for m in data["models"]) > NODES  # the case has obligations to resolve
+    old = json.loads((GOLDEN / "digests-1.1.json").read_text(encoding="utf-8"))
+    key = f"{use}-{'policy' if with_policy else 'plain'}"
+    assert hashlib.sha256(_dumped(_as_1_1(data))).hexdigest() == old[key]
+
+
+def test_a_1_1_result_reads_as_ids_and_loses_nothing() -> None:
+    """A result saved by 1.1 (`auditor report`, `diff`, `lock` read saved results) reads into the 1.2 shape:
+    every model's obligations become ids, and resolving them gives the saved file back byte for byte."""
+    saved = (GOLDEN / "example-audit-1.1.json").read_bytes()
+    result = AuditResult.model_validate_json(saved)
+    assert result.schema_version == "1.1"
+    assert all(isinstance(oid, str) for m in result.models for oid in m.obligations)
+    assert sum(len(m.obligations) for m in result.models) > len(result.models)
+    assert _dumped(_as_1_1(json.loads(canonical_json(result)))) == saved
+
+
+def test_a_large_result_reaches_the_file_in_chunks(lineage: tuple[LineageGraph, list[str], RuleSet]) -> None:
+    """`audit.json` is handed to the file about a megabyte at a time, not in several small writes per model."""
+    result = _case_result(lineage, "bench", False)
+    calls: list[bytes] = []
+    write_canonical_json(result, calls.append)
+    written = b"".join(calls)
+    assert written == canonical_json(result).encode("utf-8")
+    assert len(written) > 2 << 20 and len(calls) <= len(written) // (1 << 20) + 1

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from pydantic_core import to_json
 
 from auditor import model
-from auditor.engine import evaluate
+from auditor.engine import evaluate, evaluate_with_licenses
 from auditor.engine.context import Ctx, Findings, build_ctx
 from auditor.model import (
     Clause,
@@ -160,8 +160,10 @@ def test_the_engines_unchecked_builds_are_complete_and_sorted() -> None:
     effective = ctx.effective("example-org/child")
     clause = ctx.clause(cite)
     assert clause is not None and clause is ctx.clause(cite)  # one shared clause per citation
-    [audit] = evaluate(ctx.graph, ctx.rules, DeclaredUse())
-    parts: list[BaseModel] = [*out.items, *effective, clause, *audit.findings, *audit.obligations, audit]
+    run = evaluate_with_licenses(ctx.graph, ctx.rules, DeclaredUse())
+    [audit] = run.audits
+    assert run.obligations and audit.obligations == [o.id for o in run.obligations]
+    parts: list[BaseModel] = [*out.items, *effective, clause, *audit.findings, *run.obligations, audit]
     for part in parts:
         assert tuple(part.__dict__) == type(part).SORTED_FIELDS  # type: ignore[attr-defined]
         assert type(part).model_validate(part.model_dump()) == part

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from auditor.model import AuditResult, EdgeRecord, Evidence, Finding, LineageGraph, NodeRecord, Unresolved
+from auditor.reports._common import model_obligations
 from auditor.reports.base import REPORTERS, render, write_reports
 from tests.report_fixtures import (
     ADAPTER,
@@ -335,7 +336,8 @@ def test_notice_lists_each_obligation_once_per_section(
 ) -> None:
     text = rendered["notice"].decode()
     for ob in result.obligations:
-        sections = 1 + sum(1 for m in result.models if any(o.text == ob.text for o in m.obligations))
+        sections = 1 + sum(1 for m in result.models
+                           if any(o.text == ob.text for o in model_obligations(result, m)))
         assert text.count(ob.text) == sections, ob.id
     assert "(Example Community License 1.0, § 1.b.i)" in text
     assert "ALL MODELS IN THE MANIFEST" in text

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import NamedTuple
 
 from auditor.engine.checks import MODEL_CHECKERS, TERM_CHECKERS
 from auditor.engine.context import Ctx, Findings, build_ctx, chosen_ids, declared_map
@@ -20,7 +21,7 @@ from auditor.rules.loader import RuleSet
 from auditor.rules.schema import LicenseRule
 from auditor.vocab import SEVERITY_RANK, Verdict, remedy
 
-__all__ = ["evaluate", "evaluate_with_licenses", "merge_obligations", "node_licenses", "verdict_of"]
+__all__ = ["Evaluation", "evaluate", "evaluate_with_licenses", "node_licenses", "verdict_of"]
 
 
 def _names(ctx: Ctx, model_id: str) -> list[str]:
@@ -143,15 +144,47 @@ def _rule_obligations(ctx: Ctx, rule: LicenseRule) -> list[_Template]:
     return out + [g for g in general if g is not None]
 
 
-def _obligations(ctx: Ctx, model_id: str, templates: dict[tuple[str, ...], list[_Template]]) -> list[Obligation]:
-    """The model's obligations, sorted by id: built once per set of effective licenses, bound to the model."""
-    key = tuple(eff.license for eff in ctx.effective(model_id))
-    found = templates.get(key)
-    if found is None:
-        merged = {t[0]: t for rid in key for t in _rule_obligations(ctx, ctx.rules.rules[rid])}
-        found = templates[key] = [merged[oid] for oid in sorted(merged)]
-    return [Obligation.built({"clause": quote, "id": oid, "license": rid, "models": [model_id], "text": text})
-            for oid, rid, text, quote in found]
+class _Obligations:
+    """Each model's obligations as ids of the result's obligations: the obligations a set of effective licenses
+    brings are built once per set (its id list shared by every model with that set, never mutated), and each set
+    collects its models; the result's obligations, each with every model it binds, are made once (`merged`)."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[tuple[str, ...], list[str]] = {}
+        self.members: dict[tuple[str, ...], list[str]] = {}  # set of effective licenses -> its models
+        self.templates: dict[str, _Template] = {}
+
+    def of(self, ctx: Ctx, model_id: str) -> list[str]:
+        """The model's obligation ids, sorted."""
+        key = tuple(eff.license for eff in ctx.effective(model_id))
+        ids = self.by_key.get(key)
+        if ids is None:
+            merged = {t[0]: t for rid in key for t in _rule_obligations(ctx, ctx.rules.rules[rid])}
+            self.templates.update(merged)
+            ids = self.by_key[key] = sorted(merged)
+            self.members[key] = []
+        self.members[key].append(model_id)
+        return ids
+
+    def merged(self) -> list[Obligation]:
+        """One obligation per id, with every model it binds, sorted by id."""
+        models: dict[str, list[str]] = {}
+        for key, ids in self.by_key.items():
+            for oid in ids:
+                models.setdefault(oid, []).extend(self.members[key])
+        out = []
+        for oid in sorted(models):
+            _, rid, text, quote = self.templates[oid]
+            out.append(Obligation.built({"clause": quote, "id": oid, "license": rid,
+                                         "models": sorted(set(models[oid])), "text": text}))
+        return out
+
+
+class Evaluation(NamedTuple):
+    audits: list[ModelAudit]
+    # One per id a model names (`ModelAudit.obligations`), with every model it binds, sorted by id.
+    obligations: list[Obligation]
+    licenses: dict[str, list[str]]  # the rule ids each node declares
 
 
 def verdict_of(findings: Iterable[Finding]) -> Verdict:
@@ -163,17 +196,6 @@ def verdict_of(findings: Iterable[Finding]) -> Verdict:
     return "pass"
 
 
-def merge_obligations(per_model: Iterable[list[Obligation]]) -> list[Obligation]:
-    """One obligation per id across models, with every model it binds: one pass, one sort."""
-    first: dict[str, Obligation] = {}
-    models: dict[str, set[str]] = {}
-    for obligations in per_model:
-        for ob in obligations:
-            first.setdefault(ob.id, ob)
-            models.setdefault(ob.id, set()).update(ob.models)
-    return [first[oid].model_copy(update={"models": sorted(models[oid])}) for oid in sorted(first)]
-
-
 def node_licenses(
     graph: LineageGraph, rules: RuleSet, fallback_licenses: dict[str, DeclaredLicense] | None = None
 ) -> dict[str, list[str]]:
@@ -182,7 +204,7 @@ def node_licenses(
     return {node_id: chosen_ids(norm, rules) for node_id, norm in sorted(declared.items())}
 
 
-def _audit_model(ctx: Ctx, model_id: str, templates: dict[tuple[str, ...], list[_Template]]) -> ModelAudit:
+def _audit_model(ctx: Ctx, model_id: str, obligations: _Obligations, line: int | None) -> ModelAudit:
     out = Findings(ctx, model_id)
     effective = ctx.effective(model_id)
     for check in MODEL_CHECKERS[:3]:  # the model's own readability and declarations come first
@@ -202,10 +224,10 @@ def _audit_model(ctx: Ctx, model_id: str, templates: dict[tuple[str, ...], list[
         "effective_licenses": effective,
         "lineage": ctx.ancestors(model_id),
         "findings": findings,
-        "obligations": _obligations(ctx, model_id, templates),
+        "obligations": obligations.of(ctx, model_id),
         "resolved": record is not None and record.unresolved is None,
         "requested_as": record.facts.requested if record is not None and record.facts is not None else None,
-        "manifest_line": None,
+        "manifest_line": line,
     })
 
 
@@ -224,9 +246,8 @@ def evaluate(
     `fallback_licenses` (curated, with evidence) stand in for the declared license of a node that
     could not be read or declares nothing.
     """
-    audits, _ = evaluate_with_licenses(graph, rules, use, policy, today=today, models=models,
-                                       fallback_licenses=fallback_licenses)
-    return audits
+    return evaluate_with_licenses(graph, rules, use, policy, today=today, models=models,
+                                  fallback_licenses=fallback_licenses).audits
 
 
 def evaluate_with_licenses(
@@ -238,14 +259,19 @@ def evaluate_with_licenses(
     today: dt.date | None = None,
     models: list[str] | None = None,
     fallback_licenses: dict[str, DeclaredLicense] | None = None,
-) -> tuple[list[ModelAudit], dict[str, list[str]]]:
-    """`evaluate`, and the rule ids each node declares (for reports), from one normalisation pass."""
+    manifest_lines: Mapping[str, int | None] | None = None,
+) -> Evaluation:
+    """`evaluate`, the obligations its models' ids name, and the rule ids each node declares (for reports), from
+    one normalisation pass. `manifest_lines`: the manifest line each model was listed on."""
     with _cyclic_gc_paused():
         ctx = build_ctx(graph, rules, use, policy, today or dt.date.today(), fallback_licenses or {})
-        templates: dict[tuple[str, ...], list[_Template]] = {}
-        audits = [_audit_model(ctx, model_id, templates) for model_id in (models if models is not None else graph.roots)]
+        obligations = _Obligations()
+        lines = manifest_lines or {}
+        audits = [_audit_model(ctx, model_id, obligations, lines.get(model_id))
+                  for model_id in (models if models is not None else graph.roots)]
         licenses = {node_id: ctx.chosen(node_id) for node_id in sorted(ctx.declared)}
-    return audits, licenses
+        merged = obligations.merged()
+    return Evaluation(audits, merged, licenses)
 
 
 @contextmanager

@@ -78,6 +78,10 @@ class Ctx:
     # node -> (inherited license, conflict message, needs-input message) (engine/checks.py)
     conflicts: dict[str, list[tuple[EffectiveLicense, str, str]]] = field(default_factory=dict)
     _effective: dict[str, list[EffectiveLicense]] = field(default_factory=dict)
+    # node -> {rule id: the path that brings it}, by one pass in topological order (`_vias`); None once a cycle
+    # or a relicensing licensor makes the breadth-first search the only exact answer.
+    _via: dict[str, dict[str, list[str]]] | None = field(default_factory=dict)
+    _via_checked: bool = False  # `_relicensing` asked once
     _carriers: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     _ancestors: dict[str, list[str]] = field(default_factory=dict)
     _trees: dict[str, dict[str, list[str]]] = field(default_factory=dict)
@@ -154,9 +158,73 @@ class Ctx:
 
     def effective(self, model_id: str) -> list[EffectiveLicense]:
         """Own licenses plus flowing-down ancestor licenses, each with the shortest path that carries it."""
-        if model_id not in self._effective:
-            self._effective[model_id] = self._compute_effective(model_id)
-        return self._effective[model_id]
+        found = self._effective.get(model_id)
+        if found is None:
+            vias = self._vias(model_id)
+            found = self._effective[model_id] = (self._compute_effective(model_id) if vias is None
+                                                 else self._from_vias(model_id, vias))
+        return found
+
+    def _from_vias(self, model_id: str, vias: dict[str, list[str]]) -> list[EffectiveLicense]:
+        out = []
+        for rid, via in vias.items():
+            rule = self.rules.rules[rid]
+            out.append(EffectiveLicense.built({  # in EffectiveLicense.SORTED_FIELDS order
+                "kind": rule.kind, "license": rid, "name": rule.name, "own": len(via) == 1, "spdx": rule.spdx,
+                "url": rule.url, "via": via}))
+        return sorted(out, key=lambda e: (not e.own, len(e.via), e.license))
+
+    def _vias(self, model_id: str) -> dict[str, list[str]] | None:
+        """For each license reaching the model, the path `_compute_effective`'s breadth-first search finds, from
+        its parents' answers: a node's own licenses, else through the first parent (sorted) with the shortest
+        path whose edge lets the license flow. The same answer where the graph below the model has no cycle and
+        no licensor relicenses its own release (`replaces`); None elsewhere (the search is then the answer)."""
+        if self._via is None:
+            return None
+        found = self._via.get(model_id)
+        if found is not None:
+            return found
+        if not self._via_checked:
+            self._via_checked = True
+            if self._relicensing():
+                self._via = None
+                return None
+        done, open_ = self._via, set()
+        stack = [(model_id, False)]
+        while stack:
+            node_id, expanded = stack.pop()
+            if expanded:
+                open_.discard(node_id)
+                done[node_id] = self._combine(node_id, done)
+            elif node_id not in done:
+                if node_id in open_:  # a cycle
+                    self._via = None
+                    return None
+                open_.add(node_id)
+                stack.append((node_id, True))
+                stack.extend((p, False) for p, _ in self.parents.get(node_id, ()) if p not in done)
+        return done[model_id]
+
+    def _combine(self, node_id: str, done: dict[str, dict[str, list[str]]]) -> dict[str, list[str]]:
+        vias = {rid: [node_id] for rid in self.chosen(node_id)}
+        for parent, relation in self.parents.get(node_id, ()):
+            for rid, via in done[parent].items():
+                current = vias.get(rid)
+                if (current is None or len(via) + 1 < len(current)) and relation in self._flows_along(rid):
+                    vias[rid] = [node_id, *via]
+        return vias
+
+    def _flows_along(self, rid: str) -> frozenset[str]:
+        flowing = self._flowing.get(rid)
+        if flowing is None:
+            rule = self.rules.rules[rid]
+            flowing = self._flowing[rid] = frozenset(r for r in self.relations if flows(rule, r))
+        return flowing
+
+    def _relicensing(self) -> bool:
+        """Does some node of the graph release under its own licenses what a rule names it the licensor of?"""
+        orgs = {o.lower() for rule in self.rules.rules.values() for o in rule.derivative_licensing.licensor_orgs}
+        return any(node_id.split("/", 1)[0].lower() in orgs and self.chosen(node_id) for node_id in self.nodes)
 
     def _compute_effective(self, model_id: str) -> list[EffectiveLicense]:
         found: dict[str, EffectiveLicense] = {}
@@ -186,10 +254,7 @@ class Ctx:
         """Do the terms of `rule`, held by the last node of `path`, reach its first node along it?"""
         if not relations:
             return True
-        flowing = self._flowing.get(rule.id)
-        if flowing is None:
-            flowing = self._flowing[rule.id] = frozenset(r for r in self.relations if flows(rule, r))
-        if not flowing.issuperset(relations):
+        if not self._flows_along(rule.id).issuperset(relations):
             return False
         return not (rule.derivative_licensing.licensor_orgs and any(self.replaces(n, rule) for n in path[:-1]))
 

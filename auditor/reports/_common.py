@@ -527,6 +527,13 @@ def dedupe_obligations(obligations: Iterable[Obligation]) -> list[ObligationView
     return list(views.values())
 
 
+def model_obligations(result: AuditResult, model: ModelAudit) -> list[Obligation]:
+    """The obligations that bind one model, each as the result lists it but naming only this model (the model's
+    `obligations` are ids of the result's obligations, schema 1.2)."""
+    by_id = per_result(result, "obligations_by_id", lambda: {ob.id: ob for ob in result.obligations})
+    return [Obligation.of({**by_id[oid].__dict__, "models": [model.id]}) for oid in model.obligations]
+
+
 def license_name(result: AuditResult, rule_id: str | None) -> str:
     if not rule_id:
         return ""
@@ -549,9 +556,32 @@ def write_canonical_json(value: BaseModel, write: Callable[[bytes], object]) -> 
     indenting encoder is pure Python and was the slowest step of a warm 200-model audit), and
     never whole: each item of a list of models (every audited model, graph node and edge…) is
     dumped and written on its own, so writing holds one item's copy at a time, not several copies
-    of the whole result (tests/test_reports.py checks the bytes)."""
-    _write_model(value, write, 0)
-    write(b"\n")
+    of the whole result (tests/test_reports.py checks the bytes). The pieces reach `write` about a
+    megabyte at a time (a large audit's file is written in a thousand calls, not several per model)."""
+    chunks = _Chunks(write)
+    _write_model(value, chunks.add, 0)
+    chunks.add(b"\n")
+    chunks.flush()
+
+
+class _Chunks:
+    """Small pieces of bytes handed on to `write` in chunks of about `size` bytes, in order."""
+
+    def __init__(self, write: Callable[[bytes], object], size: int = 1 << 20) -> None:
+        self.write, self.size = write, size
+        self.pieces: list[bytes] = []
+        self.held = 0
+
+    def add(self, piece: bytes) -> None:
+        self.pieces.append(piece)
+        self.held += len(piece)
+        if self.held >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pieces:
+            self.write(b"".join(self.pieces))
+            self.pieces, self.held = [], 0
 
 
 def dumps_sorted(value: Any, depth: int = 0) -> bytes:

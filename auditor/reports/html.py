@@ -263,7 +263,7 @@ def _model_views(result: AuditResult) -> list[ModelView]:
             ModelView(
                 audit=model,
                 findings=group_findings([FindingView(f, c.license_name(result, f.license)) for f in findings]),
-                obligations=c.dedupe_obligations(model.obligations),
+                obligations=c.dedupe_obligations(c.model_obligations(result, model)),
                 counts=counts,
                 node=nodes.get(model.id),
             )

@@ -78,7 +78,7 @@ def render(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
         lines.append("")
         if model.obligations:
             lines += ["Obligations:", ""]
-            lines += _block(result, model.obligations, with_models=False)
+            lines += _block(result, c.model_obligations(result, model), with_models=False)
         else:
             lines += ["Obligations: none recorded", ""]
     lines += [RULE, "ALL MODELS IN THE MANIFEST", RULE]
