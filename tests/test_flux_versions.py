@@ -48,9 +48,9 @@ def test_the_2024_text_has_no_content_filter_duty() -> None:
     rules = load_rules()
     [audit] = evaluate(_graph("example-org/flux-ft", V1), rules, USE)
     assert [e.license for e in audit.effective_licenses] == [V1]
-    assert not any(o.id.endswith(":content-filters") for o in audit.obligations)
+    assert not any(oid.endswith(":content-filters") for oid in audit.obligations)
     [audit] = evaluate(_graph("example-org/flux-ft"), rules, USE)
-    assert f"{CURRENT}:content-filters" in {o.id for o in audit.obligations}
+    assert f"{CURRENT}:content-filters" in set(audit.obligations)
 
 
 def test_v1_1_bans_training_competitors_on_the_model_and_its_output() -> None:

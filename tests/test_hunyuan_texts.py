@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from auditor.engine import evaluate
+from auditor.engine import evaluate, evaluate_with_licenses
 from auditor.model import DeclaredLicense, DeclaredUse, LineageGraph, ModelFacts, NodeRecord
 from auditor.rules.loader import load_rules
 
@@ -91,9 +91,11 @@ def test_the_2025_texts_ask_a_service_to_name_its_provider(model: str, rule_id: 
     Section 4 measures at."""
     rules = load_rules()
     graph = _graph(model)
-    [audit] = evaluate(graph, rules, SERVICE.model_copy(update={"monthly_active_users_at_release": None}))
+    [audit], obligations, _ = evaluate_with_licenses(
+        graph, rules, SERVICE.model_copy(update={"monthly_active_users_at_release": None}))
     assert [e.license for e in audit.effective_licenses] == [rule_id]
-    [duty] = [o for o in audit.obligations if o.id == f"{rule_id}:disclose-provider"]
+    assert f"{rule_id}:disclose-provider" in audit.obligations
+    [duty] = [o for o in obligations if o.id == f"{rule_id}:disclose-provider"]
     assert duty.license == rule_id and duty.clause is not None and duty.clause.section == "Section 3(e)"
     [ask] = [f for f in audit.findings if f.field == "monthly_active_users_at_release"]
     assert release in ask.message
