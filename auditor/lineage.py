@@ -9,8 +9,9 @@ level. How many requests are in flight adapts (`auditor.sources.pacing`): it sta
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+import queue
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,7 +30,7 @@ from auditor.model import (
     Unresolved,
 )
 from auditor.sources import pacing, registry
-from auditor.sources.base import Source, Stats
+from auditor.sources.base import KindHandler, Source, Stats
 from auditor.sources.routing import RoutingSource
 from auditor.vocab import RELATION_NATURE
 
@@ -96,15 +97,21 @@ class CrawlOptions:
     progress: Callable[[int, int, str], None] | None = None  # (done, submitted, model id)
 
 
-def _parent_ref(claim: ParentClaim) -> ModelRef | None:
-    """The reference a parent claim names: the first kind (in precedence order) that recognises it."""
+def _parent_ref(claim: ParentClaim, handlers: Sequence[KindHandler] | None = None) -> ModelRef | None:
+    """The reference a parent claim names: the first kind (in precedence order) that recognises it.
+    `handlers`: the kinds' handlers in that order, when the caller made them once (`_handlers`)."""
     if claim.unreadable:
         return None
-    for spec in registry.in_parse_order():
-        ref = spec.handler().parent_ref(claim.parent)
+    for handler in _handlers() if handlers is None else handlers:
+        ref = handler.parent_ref(claim.parent)
         if ref is not None:
             return ref
     return None
+
+
+def _handlers() -> list[KindHandler]:
+    """Every registered kind's handler, in precedence order (a crawl makes them once, not once per claim)."""
+    return [spec.handler() for spec in registry.in_parse_order()]
 
 
 def _reads_training_data(source: Source, claim: ParentClaim, ref: ModelRef) -> bool:
@@ -156,6 +163,10 @@ class _Crawl:
         self.depth_of: dict[str, int] = {}
         self.invalid: dict[str, Unresolved] = {}
         self.pending: dict[Future[ModelFacts | Unresolved], tuple[ModelRef, int]] = {}
+        # Finished fetches, in the order they finish: the crawl takes one at a time (a `wait` over every
+        # pending future per answer costs the crawl's own thread O(pending) each time).
+        self.finished: queue.SimpleQueue[Future[ModelFacts | Unresolved]] = queue.SimpleQueue()
+        self.handlers = _handlers()
         self.done = 0
 
     def fetch(self, ref: ModelRef) -> ModelFacts | Unresolved:
@@ -178,15 +189,15 @@ class _Crawl:
         if depth > self.opts.max_depth:
             self.results[ref.key] = _depth_unresolved(ref, self.opts.max_depth)
             return
-        self.pending[self.pool.submit(self.fetch, ref)] = (ref, depth)
+        future = self.pool.submit(self.fetch, ref)
+        self.pending[future] = (ref, depth)
+        future.add_done_callback(self.finished.put)
 
     def run(self, roots: list[ModelRef]) -> None:
         for ref in roots:
             self.submit(ref, 0)
         while self.pending:
-            finished, _ = wait(list(self.pending), return_when=FIRST_COMPLETED)
-            for future in finished:
-                self.finish(future)
+            self.finish(self.finished.get())
 
     def finish(self, future: Future[ModelFacts | Unresolved]) -> None:
         ref, depth = self.pending.pop(future)
@@ -200,7 +211,7 @@ class _Crawl:
 
     def follow(self, facts: ModelFacts, depth: int) -> None:
         for claim in facts.parents:
-            parent = _parent_ref(claim)
+            parent = _parent_ref(claim, self.handlers)
             if parent is not None and not _reads_training_data(self.source, claim, parent):
                 continue
             if parent is not None:
