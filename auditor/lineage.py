@@ -9,6 +9,7 @@ level. How many requests are in flight adapts (`auditor.sources.pacing`): it sta
 
 from __future__ import annotations
 
+import heapq
 import queue
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -159,6 +160,11 @@ class _Crawl:
         self.opts = opts
         self.pool = pool
         self.limit = limit
+        # Models found but not handed to the pool yet, deepest first (then in the order found): the pool gets
+        # at most `limit.ceiling` at once, so a parent found late goes out before the rest of a wide level
+        # and a long chain is not left for the end, when too few requests remain to fill the pipe.
+        self.waiting: list[tuple[int, int, ModelRef]] = []
+        self.found = 0
         self.results: dict[str, ModelFacts | Unresolved] = {}  # by requested ref key
         self.depth_of: dict[str, int] = {}
         self.invalid: dict[str, Unresolved] = {}
@@ -189,15 +195,24 @@ class _Crawl:
         if depth > self.opts.max_depth:
             self.results[ref.key] = _depth_unresolved(ref, self.opts.max_depth)
             return
-        future = self.pool.submit(self.fetch, ref)
-        self.pending[future] = (ref, depth)
-        future.add_done_callback(self.finished.put)
+        heapq.heappush(self.waiting, (-depth, self.found, ref))
+        self.found += 1
+
+    def dispatch(self) -> None:
+        """Hand the deepest waiting models to the pool while it has fewer than `limit.ceiling`."""
+        while self.waiting and len(self.pending) < self.limit.ceiling:
+            negative_depth, _, ref = heapq.heappop(self.waiting)
+            future = self.pool.submit(self.fetch, ref)
+            self.pending[future] = (ref, -negative_depth)
+            future.add_done_callback(self.finished.put)
 
     def run(self, roots: list[ModelRef]) -> None:
         for ref in roots:
             self.submit(ref, 0)
+        self.dispatch()
         while self.pending:
             self.finish(self.finished.get())
+            self.dispatch()
 
     def finish(self, future: Future[ModelFacts | Unresolved]) -> None:
         ref, depth = self.pending.pop(future)
@@ -205,7 +220,7 @@ class _Crawl:
         self.results[ref.key] = result
         self.done += 1
         if self.opts.progress is not None:
-            self.opts.progress(self.done, self.done + len(self.pending), ref.key)
+            self.opts.progress(self.done, self.done + len(self.pending) + len(self.waiting), ref.key)
         if isinstance(result, ModelFacts):
             self.follow(result, depth)
 

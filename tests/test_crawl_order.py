@@ -1,0 +1,82 @@
+"""How a crawl hands work to its workers (issue 16, a crawl at its limit): the deepest model found goes out
+first, the kinds' handlers are made once per crawl, and the progress counts every model found.
+
+Observed through the order of answers and call counts against the loopback Hub, never timed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from auditor.lineage import CrawlOptions, crawl, make_limit
+from auditor.model import ModelRef
+from auditor.sources import registry
+from auditor.sources.hub import HubSource
+from tests.conftest import FAST_RETRY
+from tests.hub.recorded import api_body
+from tests.hub.server import HubServer, HubState
+
+
+def _card(parent: str | None = None) -> dict[str, Any]:
+    return {"license": "mit", **({"base_model": parent} if parent else {})}
+
+
+def _state(cards: dict[str, dict[str, Any]]) -> HubState:
+    return HubState(models={rid: api_body(rid, card) for rid, card in cards.items()})
+
+
+def _crawl_in_order(state: HubState, roots: list[str], concurrency: int = 1) -> list[tuple[int, int, str]]:
+    """Crawl `roots` (one request at a time by default); the progress calls (done, submitted, model id)."""
+    calls: list[tuple[int, int, str]] = []
+    with HubServer(state) as hub:
+        source = HubSource(endpoint=hub.endpoint, token=False, retry=FAST_RETRY, seed=1)
+        options = CrawlOptions(limit=make_limit(concurrency, concurrency),
+                               progress=lambda done, submitted, rid: calls.append((done, submitted, rid)))
+        crawl([ModelRef(kind="hub", id=r) for r in roots], source, options)
+    return calls
+
+
+def test_a_parent_found_goes_out_before_the_rest_of_a_wide_level() -> None:
+    # one request at a time: once `a` is read, its parent (a level deeper) is asked for before the other roots,
+    # so a long chain is not left for the end of the crawl, when too few requests remain to fill the pipe
+    state = _state({"example-org/a": _card("example-org/a-parent"), "example-org/a-parent": _card("example-org/a-base"),
+                    "example-org/a-base": _card(), "example-org/b": _card(), "example-org/c": _card()})
+    calls = _crawl_in_order(state, ["example-org/a", "example-org/b", "example-org/c"])
+    assert [rid for _, _, rid in calls] == ["example-org/a", "example-org/a-parent", "example-org/a-base",
+                                            "example-org/b", "example-org/c"]
+    assert state.total_requests() == 5
+
+
+def test_models_of_one_depth_go_out_in_the_order_found() -> None:
+    roots = [f"example-org/wide-{i}" for i in (3, 1, 2)]
+    calls = _crawl_in_order(_state({rid: _card() for rid in roots}), roots)
+    assert [rid for _, _, rid in calls] == roots
+
+
+def test_progress_counts_the_models_waiting_for_a_worker() -> None:
+    roots = [f"example-org/wide-{i}" for i in range(6)]
+    cards = {rid: _card("example-org/shared-base") for rid in roots} | {"example-org/shared-base": _card()}
+    calls = _crawl_in_order(_state(cards), roots, concurrency=2)
+    # every root is known from the start, though only two are handed to the workers at once
+    assert calls[0][1] >= 6
+    assert [done for done, _, _ in calls] == list(range(1, 8))
+    assert calls[-1][:2] == (7, 7)
+
+
+@pytest.mark.parametrize("models", [1, 12])
+def test_kind_handlers_are_made_once_per_crawl_not_once_per_claim(models: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    roots = [f"example-org/child-{i:02d}" for i in range(models)]
+    cards = {rid: _card("example-org/base") for rid in roots} | {"example-org/base": _card()}
+    made: list[str] = []
+    original = registry.SourceSpec.handler
+
+    def counting(spec: registry.SourceSpec) -> Any:
+        made.append(spec.kind)
+        return original(spec)
+
+    monkeypatch.setattr(registry.SourceSpec, "handler", counting)
+    calls = _crawl_in_order(_state(cards), roots, concurrency=4)
+    assert len(calls) == models + 1
+    assert sorted(made) == sorted(registry.registered())  # each kind once, however many claims were followed
