@@ -56,6 +56,7 @@ DEFAULT_CONCURRENCY = 8
 KEEPALIVE_CONNECTIONS = 20
 CONCURRENCY_GROWTH = 4  # … and to at most this many times where it started
 DEFAULT_MAX_DEPTH = 10
+QUEUED_PER_WORKER = 2  # models handed to the crawl's pool at once, per worker (see `_Crawl.waiting`)
 
 
 class RefError(AuditorError):
@@ -160,9 +161,10 @@ class _Crawl:
         self.opts = opts
         self.pool = pool
         self.limit = limit
-        # Models found but not handed to the pool yet, deepest first (then in the order found): the pool gets
-        # at most `limit.ceiling` at once, so a parent found late goes out before the rest of a wide level
-        # and a long chain is not left for the end, when too few requests remain to fill the pipe.
+        # Models found but not handed to the pool yet, deepest first (then in the order found). The pool holds
+        # at most `QUEUED_PER_WORKER` × `limit.ceiling`: enough that a worker never waits for this thread to
+        # hand it the next model, few enough that a parent found late goes out before the rest of a wide
+        # level, and a long chain is not left for the end, when too few requests remain to fill the pipe.
         self.waiting: list[tuple[int, int, ModelRef]] = []
         self.found = 0
         self.results: dict[str, ModelFacts | Unresolved] = {}  # by requested ref key
@@ -199,8 +201,8 @@ class _Crawl:
         self.found += 1
 
     def dispatch(self) -> None:
-        """Hand the deepest waiting models to the pool while it has fewer than `limit.ceiling`."""
-        while self.waiting and len(self.pending) < self.limit.ceiling:
+        """Hand the deepest waiting models to the pool while it holds fewer than its share."""
+        while self.waiting and len(self.pending) < QUEUED_PER_WORKER * self.limit.ceiling:
             negative_depth, _, ref = heapq.heappop(self.waiting)
             future = self.pool.submit(self.fetch, ref)
             self.pending[future] = (ref, -negative_depth)

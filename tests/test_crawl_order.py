@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from auditor.lineage import CrawlOptions, crawl, make_limit
+from auditor.lineage import QUEUED_PER_WORKER, CrawlOptions, crawl, make_limit
 from auditor.model import ModelRef
 from auditor.sources import registry
 from auditor.sources.hub import HubSource
@@ -39,14 +39,19 @@ def _crawl_in_order(state: HubState, roots: list[str], concurrency: int = 1) -> 
 
 
 def test_a_parent_found_goes_out_before_the_rest_of_a_wide_level() -> None:
-    # one request at a time: once `a` is read, its parent (a level deeper) is asked for before the other roots,
-    # so a long chain is not left for the end of the crawl, when too few requests remain to fill the pipe
-    state = _state({"example-org/a": _card("example-org/a-parent"), "example-org/a-parent": _card("example-org/a-base"),
-                    "example-org/a-base": _card(), "example-org/b": _card(), "example-org/c": _card()})
-    calls = _crawl_in_order(state, ["example-org/a", "example-org/b", "example-org/c"])
-    assert [rid for _, _, rid in calls] == ["example-org/a", "example-org/a-parent", "example-org/a-base",
-                                            "example-org/b", "example-org/c"]
-    assert state.total_requests() == 5
+    # one request at a time, and two models handed to the worker at once (`QUEUED_PER_WORKER`): once `a` is read,
+    # its parent (a level deeper) goes out right after the model already queued, before the other roots, so a
+    # long chain is not left for the end of the crawl, when too few requests remain to fill the pipe
+    roots = [f"example-org/{name}" for name in "abcdef"]
+    cards = {rid: _card() for rid in roots} | {"example-org/a": _card("example-org/a-parent"),
+                                               "example-org/a-parent": _card("example-org/a-base"),
+                                               "example-org/a-base": _card()}
+    state = _state(cards)
+    calls = _crawl_in_order(state, roots)
+    assert QUEUED_PER_WORKER == 2
+    assert [rid.removeprefix("example-org/") for _, _, rid in calls] == ["a", "b", "a-parent", "c", "a-base", "d",
+                                                                         "e", "f"]
+    assert state.total_requests() == 8
 
 
 def test_models_of_one_depth_go_out_in_the_order_found() -> None:
