@@ -6,14 +6,17 @@ Observed through the order of answers and call counts against the loopback Hub, 
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from auditor.lineage import QUEUED_PER_WORKER, CrawlOptions, crawl, make_limit
-from auditor.model import ModelRef
+from auditor.model import ModelFacts, ModelRef
 from auditor.sources import registry
-from auditor.sources.hub import HubSource
+from auditor.sources.cache import MetadataCache
+from auditor.sources.hub import EXPAND, HubSource
 from tests.conftest import FAST_RETRY
 from tests.hub.recorded import api_body
 from tests.hub.server import HubServer, HubState
@@ -85,3 +88,22 @@ def test_kind_handlers_are_made_once_per_crawl_not_once_per_claim(models: int, m
     calls = _crawl_in_order(_state(cards), roots, concurrency=4)
     assert len(calls) == models + 1
     assert sorted(made) == sorted(registry.registered())  # each kind once, however many claims were followed
+
+
+def test_each_request_asks_only_for_the_fields_the_parser_reads(tmp_path: Path) -> None:
+    # the Hub's full answer carries the file list (thousands of entries for some repos) and more: the request's
+    # `expand` keeps the answer to what `facts_from_api` reads, and the cache stores that answer as it came
+    rid = "example-org/with-files"
+    siblings = [{"rfilename": f"shard-{i:05d}.safetensors"} for i in range(2000)]
+    state = HubState(models={rid: api_body(rid, _card(), siblings=siblings, downloads=5, spaces=["x/y"])})
+    cache = MetadataCache(tmp_path)
+    with HubServer(state) as hub:
+        source = HubSource(endpoint=hub.endpoint, token=False, retry=FAST_RETRY, cache=cache)
+        facts = source.fetch(ModelRef(kind="hub", id=rid))
+        entry = cache.get(MetadataCache.key(hub.endpoint, rid, None), pinned=False)
+    assert isinstance(facts, ModelFacts) and facts.declared is not None
+    assert entry is not None
+    stored = json.loads(entry.body)
+    assert "siblings" not in stored and "downloads" not in stored and "spaces" not in stored
+    assert set(EXPAND) - {"pipeline_tag", "library_name"} <= set(stored)  # the card names neither of those two
+    assert state.total_requests() == 1
