@@ -6,7 +6,7 @@ The scale targets of issue 16 in one output: the synthetic engine series 1k → 
 memory), the crawl's level bound beside the naive `HfApi.model_info` loop and our cold and warm audits
 of the same 200-model manifest, the survey of the corpus listing (requests made vs models read); then the
 lock (0 requests warm), the GGUF header read and the reports, with their own output. `--quick` stops the
-engine series at 10k nodes.
+engine series (and the reports bench) at 10k nodes.
 
 Each bench stays runnable on its own and returns its figures as data: the engine bench's `run_one` (its
 `--one N` prints them as JSON, one fresh process per size so each peak memory is its own), `bench_crawl.run`
@@ -37,6 +37,7 @@ ENGINE_TARGET_MIB = 2048.0
 CRAWL_TARGET_BOUND = 1.2  # cold crawl ÷ level bound at the concurrency it reached, at most
 CRAWL_TARGET_NAIVE = 8.0  # naive loop ÷ cold crawl, at least
 OTHER_BENCHES = ["bench_lock.py", "bench_gguf.py", "bench_reports.py"]
+QUICK_ARGS = {"bench_reports.py": ["--sizes", ",".join(str(n) for n in QUICK_SIZES)]}  # --quick: up to 10k too
 
 Row = tuple[str, str, str, str]  # figure, measured, target, met
 
@@ -174,7 +175,7 @@ def collect(quick: bool, step: Callable[[str], None] = lambda name: print(f"\n==
     for script in OTHER_BENCHES:
         if (HERE / script).exists():
             step(script)
-            code, _, wall = _run([str(HERE / script)])
+            code, _, wall = _run([str(HERE / script), *(QUICK_ARGS.get(script, []) if quick else [])])
             print(f"--- {script}: {wall:.1f} s wall, exit {code}", flush=True)
             others[script] = code
     figures["others"] = others
