@@ -2,7 +2,7 @@
 
 Each distinct model is fetched once; fetches run concurrently; a parent is submitted as soon as its
 child is read (a work queue, no barrier between lineage levels), so a slow branch never holds the next
-level. How many requests are in flight adapts (`auditor.sources.pacing`): it starts at
+level; of the models waiting, the deepest goes out first, so long chains are not left for the end. How many requests are in flight adapts (`auditor.sources.pacing`): it starts at
 `CrawlOptions.concurrency`, rises while the Hub answers fast, up to `max_concurrency`, and halves on
 429/5xx. Failures become `unresolved` nodes and the crawl goes on.
 """
