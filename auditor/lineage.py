@@ -190,15 +190,31 @@ class _Crawl:
         return result
 
     def submit(self, ref: ModelRef, depth: int) -> None:
-        if ref.key in self.depth_of:
-            self.depth_of[ref.key] = min(self.depth_of[ref.key], depth)
+        known = self.depth_of.get(ref.key)
+        if known is not None:
+            if depth < known:
+                self.found_shallower(ref, depth)
             return
         self.depth_of[ref.key] = depth
+        self.queue(ref, depth)
+
+    def queue(self, ref: ModelRef, depth: int) -> None:
         if depth > self.opts.max_depth:
             self.results[ref.key] = _depth_unresolved(ref, self.opts.max_depth)
             return
         heapq.heappush(self.waiting, (-depth, self.found, ref))
         self.found += 1
+
+    def found_shallower(self, ref: ModelRef, depth: int) -> None:
+        """A model reached again by a shorter path (answers come in any order, the deepest go out first): its
+        depth and its ancestors' follow the shortest path; one left at the depth limit is read after all."""
+        self.depth_of[ref.key] = depth
+        result = self.results.get(ref.key)
+        if isinstance(result, Unresolved) and result.code == "depth-limit":
+            del self.results[ref.key]
+            self.queue(ref, depth)
+        elif isinstance(result, ModelFacts):
+            self.follow(result, depth)
 
     def dispatch(self) -> None:
         """Hand the deepest waiting models to the pool while it holds fewer than its share."""
@@ -217,7 +233,8 @@ class _Crawl:
             self.dispatch()
 
     def finish(self, future: Future[ModelFacts | Unresolved]) -> None:
-        ref, depth = self.pending.pop(future)
+        ref, _ = self.pending.pop(future)
+        depth = self.depth_of[ref.key]  # it may have been reached by a shorter path since it was handed out
         result = future.result()
         self.results[ref.key] = result
         self.done += 1

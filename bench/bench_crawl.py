@@ -300,7 +300,7 @@ def report(f: dict[str, Any]) -> None:
     crawls = ", ".join(f"{c:.2f}" for c in f["cold_crawls_s"])
     print(f"cold audit               {f['cold_audit_s']:.2f} s  (crawl {f['cold_crawl_s']:.2f} s + evaluation of "
           f"{f['cold_models']} models; median of {len(f['cold_crawls_s'])}: {crawls} s crawl)")
-    print(f"  crawl vs level bound   {f['crawl_vs_bound_peak']:.2f}× the bound at {peak} (reached); "
+    print(f"  crawl vs level bound   {f['crawl_vs_bound_peak']:.3f}× the bound at {peak} (reached); "
           f"{f['crawl_vs_bound_start']:.2f}× at {start}, {f['crawl_vs_bound_ceiling']:.2f}× at {ceiling}")
     print(f"  vs naive loop          {f['naive_vs_crawl']:.1f}× faster (crawl), {f['naive_vs_audit']:.1f}× (whole audit)")
     print(f"  CPU (cold crawl)       client {f['cold_crawl_cpu_s']:.2f} s ({f['client_cpu_ms_per_request']:.2f} ms a "

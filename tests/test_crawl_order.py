@@ -107,3 +107,34 @@ def test_each_request_asks_only_for_the_fields_the_parser_reads(tmp_path: Path) 
     assert "siblings" not in stored and "downloads" not in stored and "spaces" not in stored
     assert set(EXPAND) - {"pipeline_tag", "library_name"} <= set(stored)  # the card names neither of those two
     assert state.total_requests() == 1
+
+
+def _depths(state: HubState, roots: list[str], max_depth: int = 10) -> dict[str, tuple[int, bool]]:
+    """Crawl one request at a time: each node's (depth, read?)."""
+    with HubServer(state) as hub:
+        source = HubSource(endpoint=hub.endpoint, token=False, retry=FAST_RETRY, seed=1)
+        graph = crawl([ModelRef(kind="hub", id=r) for r in roots], source,
+                      CrawlOptions(limit=make_limit(1, 1), max_depth=max_depth))
+    return {n.id.removeprefix("example-org/"): (n.depth, n.facts is not None) for n in graph.nodes}
+
+
+def _two_paths() -> HubState:
+    # `shared` is reached through `a -> x1 -> shared` (read first: deepest first) and through `d -> shared`
+    return _state({"example-org/a": _card("example-org/x1"), "example-org/x1": _card("example-org/shared"),
+                   "example-org/shared": _card("example-org/shared-base"), "example-org/shared-base": _card(),
+                   "example-org/b": _card(), "example-org/c": _card(), "example-org/d": _card("example-org/shared")})
+
+
+ROOTS = [f"example-org/{name}" for name in "abcd"]
+
+
+def test_depths_follow_the_shortest_path_whatever_order_the_answers_came_in() -> None:
+    depths = _depths(_two_paths(), ROOTS)
+    assert depths["shared"] == (1, True) and depths["shared-base"] == (2, True) and depths["x1"] == (1, True)
+
+
+def test_a_model_first_reached_past_the_depth_limit_is_read_when_a_shorter_path_reaches_it() -> None:
+    state = _two_paths()
+    depths = _depths(state, ROOTS, max_depth=2)
+    assert depths["shared-base"] == (2, True)  # 3 deep through x1, 2 through d
+    assert state.total_requests() == 7
