@@ -2,15 +2,17 @@
 
 Each distinct model is fetched once; fetches run concurrently; a parent is submitted as soon as its
 child is read (a work queue, no barrier between lineage levels), so a slow branch never holds the next
-level. How many requests are in flight adapts (`auditor.sources.pacing`): it starts at
+level; of the models waiting, the deepest goes out first, so long chains are not left for the end. How many requests are in flight adapts (`auditor.sources.pacing`): it starts at
 `CrawlOptions.concurrency`, rises while the Hub answers fast, up to `max_concurrency`, and halves on
 429/5xx. Failures become `unresolved` nodes and the crawl goes on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+import heapq
+import queue
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,7 +31,7 @@ from auditor.model import (
     Unresolved,
 )
 from auditor.sources import pacing, registry
-from auditor.sources.base import Source, Stats
+from auditor.sources.base import KindHandler, Source, Stats
 from auditor.sources.routing import RoutingSource
 from auditor.vocab import RELATION_NATURE
 
@@ -54,6 +56,7 @@ DEFAULT_CONCURRENCY = 8
 KEEPALIVE_CONNECTIONS = 20
 CONCURRENCY_GROWTH = 4  # … and to at most this many times where it started
 DEFAULT_MAX_DEPTH = 10
+QUEUED_PER_WORKER = 2  # models handed to the crawl's pool at once, per worker (see `_Crawl.waiting`)
 
 
 class RefError(AuditorError):
@@ -96,15 +99,21 @@ class CrawlOptions:
     progress: Callable[[int, int, str], None] | None = None  # (done, submitted, model id)
 
 
-def _parent_ref(claim: ParentClaim) -> ModelRef | None:
-    """The reference a parent claim names: the first kind (in precedence order) that recognises it."""
+def _parent_ref(claim: ParentClaim, handlers: Sequence[KindHandler] | None = None) -> ModelRef | None:
+    """The reference a parent claim names: the first kind (in precedence order) that recognises it.
+    `handlers`: the kinds' handlers in that order, when the caller made them once (`_handlers`)."""
     if claim.unreadable:
         return None
-    for spec in registry.in_parse_order():
-        ref = spec.handler().parent_ref(claim.parent)
+    for handler in _handlers() if handlers is None else handlers:
+        ref = handler.parent_ref(claim.parent)
         if ref is not None:
             return ref
     return None
+
+
+def _handlers() -> list[KindHandler]:
+    """Every registered kind's handler, in precedence order (a crawl makes them once, not once per claim)."""
+    return [spec.handler() for spec in registry.in_parse_order()]
 
 
 def _reads_training_data(source: Source, claim: ParentClaim, ref: ModelRef) -> bool:
@@ -152,10 +161,20 @@ class _Crawl:
         self.opts = opts
         self.pool = pool
         self.limit = limit
+        # Models found but not handed to the pool yet, deepest first (then in the order found). The pool holds
+        # at most `QUEUED_PER_WORKER` × `limit.ceiling`: enough that a worker never waits for this thread to
+        # hand it the next model, few enough that a parent found late goes out before the rest of a wide
+        # level, and a long chain is not left for the end, when too few requests remain to fill the pipe.
+        self.waiting: list[tuple[int, int, ModelRef]] = []
+        self.found = 0
         self.results: dict[str, ModelFacts | Unresolved] = {}  # by requested ref key
         self.depth_of: dict[str, int] = {}
         self.invalid: dict[str, Unresolved] = {}
         self.pending: dict[Future[ModelFacts | Unresolved], tuple[ModelRef, int]] = {}
+        # Finished fetches, in the order they finish: the crawl takes one at a time (a `wait` over every
+        # pending future per answer costs the crawl's own thread O(pending) each time).
+        self.finished: queue.SimpleQueue[Future[ModelFacts | Unresolved]] = queue.SimpleQueue()
+        self.handlers = _handlers()
         self.done = 0
 
     def fetch(self, ref: ModelRef) -> ModelFacts | Unresolved:
@@ -171,36 +190,62 @@ class _Crawl:
         return result
 
     def submit(self, ref: ModelRef, depth: int) -> None:
-        if ref.key in self.depth_of:
-            self.depth_of[ref.key] = min(self.depth_of[ref.key], depth)
+        known = self.depth_of.get(ref.key)
+        if known is not None:
+            if depth < known:
+                self.found_shallower(ref, depth)
             return
         self.depth_of[ref.key] = depth
+        self.queue(ref, depth)
+
+    def queue(self, ref: ModelRef, depth: int) -> None:
         if depth > self.opts.max_depth:
             self.results[ref.key] = _depth_unresolved(ref, self.opts.max_depth)
             return
-        self.pending[self.pool.submit(self.fetch, ref)] = (ref, depth)
+        heapq.heappush(self.waiting, (-depth, self.found, ref))
+        self.found += 1
+
+    def found_shallower(self, ref: ModelRef, depth: int) -> None:
+        """A model reached again by a shorter path (answers come in any order, the deepest go out first): its
+        depth and its ancestors' follow the shortest path; one left at the depth limit is read after all."""
+        self.depth_of[ref.key] = depth
+        result = self.results.get(ref.key)
+        if isinstance(result, Unresolved) and result.code == "depth-limit":
+            del self.results[ref.key]
+            self.queue(ref, depth)
+        elif isinstance(result, ModelFacts):
+            self.follow(result, depth)
+
+    def dispatch(self) -> None:
+        """Hand the deepest waiting models to the pool while it holds fewer than its share."""
+        while self.waiting and len(self.pending) < QUEUED_PER_WORKER * self.limit.ceiling:
+            negative_depth, _, ref = heapq.heappop(self.waiting)
+            future = self.pool.submit(self.fetch, ref)
+            self.pending[future] = (ref, -negative_depth)
+            future.add_done_callback(self.finished.put)
 
     def run(self, roots: list[ModelRef]) -> None:
         for ref in roots:
             self.submit(ref, 0)
+        self.dispatch()
         while self.pending:
-            finished, _ = wait(list(self.pending), return_when=FIRST_COMPLETED)
-            for future in finished:
-                self.finish(future)
+            self.finish(self.finished.get())
+            self.dispatch()
 
     def finish(self, future: Future[ModelFacts | Unresolved]) -> None:
-        ref, depth = self.pending.pop(future)
+        ref, _ = self.pending.pop(future)
+        depth = self.depth_of[ref.key]  # it may have been reached by a shorter path since it was handed out
         result = future.result()
         self.results[ref.key] = result
         self.done += 1
         if self.opts.progress is not None:
-            self.opts.progress(self.done, self.done + len(self.pending), ref.key)
+            self.opts.progress(self.done, self.done + len(self.pending) + len(self.waiting), ref.key)
         if isinstance(result, ModelFacts):
             self.follow(result, depth)
 
     def follow(self, facts: ModelFacts, depth: int) -> None:
         for claim in facts.parents:
-            parent = _parent_ref(claim)
+            parent = _parent_ref(claim, self.handlers)
             if parent is not None and not _reads_training_data(self.source, claim, parent):
                 continue
             if parent is not None:

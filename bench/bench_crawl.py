@@ -1,25 +1,29 @@
 """Crawl benchmark: a 200-model manifest over a generated lineage forest behind the loopback Hub.
 
-    python bench/bench_crawl.py [--models 200] [--latency 0.05] [--concurrency 8] [--repeat 3]
+    python bench/bench_crawl.py [--models 200] [--latency 0.05] [--concurrency 8] [--repeat 3] [--json-out F]
 
-Prints, in one run, for the same manifest:
-- the level bound Σ over lineage levels ⌈models at that level ÷ concurrency⌉ × latency, at the concurrency the
-  crawl starts with and at the most it may rise to (adaptive concurrency);
+Prints, in one run, for the same manifest (`run()` returns the same figures as a dict, for `run_all.py`):
+- the level bound Σ over lineage levels ⌈models at that level ÷ concurrency⌉ × latency at the concurrency the
+  cold crawl really reached (the most requests the test Hub had in flight at once), and at the concurrency
+  it starts with and the most it may rise to (adaptive concurrency);
 - a naive sequential `HfApi.model_info` loop over the same distinct models;
 - our cold audit (`run_audit`: crawl + evaluation, empty cache; the crawl alone timed to its last answer),
   and the warm audit in-process and as a new `auditor audit` process on a fresh HF_HOME;
 - requests made cold and warm, counted by the server (every path, `/api/agent-harnesses` included),
-  connections accepted and requests in flight at most.
+  connections accepted and requests in flight at most;
+- the CPU seconds of the cold crawl: this process's to the crawl's last answer, and the test Hub process's
+  (on a shared machine they tell more than wall times).
 
 The test Hub runs in its own process, as the real Hub would: the client's time is not shared with the
 server's under one interpreter lock. Cold and warm figures are medians of `--repeat` runs (each cold run on
-an empty cache). Targets (issue 16): cold crawl ≤ 1.2× the level bound and ≥ 8× faster than the naive loop;
-0 requests warm.
+an empty cache). Targets (issue 16): cold crawl ≤ 1.2× the level bound at the concurrency it reached and ≥ 8×
+faster than the naive loop; 0 requests warm.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import multiprocessing
 import os
@@ -86,10 +90,12 @@ class HubCounts:
     agent_registry: int  # requests for huggingface_hub's agent registry
     connections: int
     peak_in_flight: int
+    cpu_seconds: float = 0.0  # the Hub process's CPU time
 
     def __sub__(self, other: HubCounts) -> HubCounts:
         return HubCounts(self.requests - other.requests, self.agent_registry - other.agent_registry,
-                         self.connections - other.connections, self.peak_in_flight)
+                         self.connections - other.connections, self.peak_in_flight,
+                         self.cpu_seconds - other.cpu_seconds)
 
 
 def _serve(conn: Connection, models: int, latency: float) -> None:
@@ -108,7 +114,7 @@ def _serve(conn: Connection, models: int, latency: float) -> None:
                     state.peak_in_flight = 0
             with state.lock:
                 conn.send(HubCounts(sum(state.paths.values()), state.paths[AGENT_REGISTRY], state.connections,
-                                    state.peak_in_flight))
+                                    state.peak_in_flight, time.process_time()))
 
 
 class HubProcess:
@@ -141,6 +147,7 @@ class AuditRun:
     crawl_seconds: float  # to the last answer of the crawl
     hub: HubCounts
     models: int
+    crawl_cpu_seconds: float = 0.0  # this process's CPU time to the last answer of the crawl
 
 
 def audit_once(hub: HubProcess, refs: list[Any], cache_dir: Path, concurrency: int) -> AuditRun:
@@ -154,17 +161,18 @@ def audit_once(hub: HubProcess, refs: list[Any], cache_dir: Path, concurrency: i
     use = DeclaredUse(commercial=True, monthly_active_users=1000, annual_revenue_usd=10_000,
                       distribution="saas", regions=["US"], purposes=["chat"])
     source = HubSource(endpoint=hub.endpoint, token=False, cache=MetadataCache(cache_dir))
-    last_answer = [0.0]
+    last_answer = [0.0, 0.0]  # wall clock, CPU time
 
     def progress(done: int, submitted: int, model_id: str) -> None:
-        last_answer[0] = time.perf_counter()
+        last_answer[:] = [time.perf_counter(), time.process_time()]
 
     before = hub.counts(reset_peak=True)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = run_audit([AuditEntry(ref=r) for r in refs], source, rules, use, concurrency=concurrency,
                        progress=progress)
     seconds = time.perf_counter() - start
-    return AuditRun(seconds, max(0.0, last_answer[0] - start), hub.counts() - before, len(result.models))
+    return AuditRun(seconds, max(0.0, last_answer[0] - start), hub.counts() - before, len(result.models),
+                    max(0.0, last_answer[1] - cpu))
 
 
 def naive_loop(endpoint: str, ids: list[str]) -> float:
@@ -204,35 +212,25 @@ def median_run(runs: list[AuditRun]) -> AuditRun:
     return sorted(runs, key=lambda r: r.crawl_seconds)[len(runs) // 2]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", type=int, default=200)
-    parser.add_argument("--latency", type=float, default=0.05)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-
-    from auditor.lineage import make_limit
+def run(models: int = 200, latency: float = 0.05, concurrency: int = 8, repeat: int = 3) -> dict[str, Any]:
+    """Every figure of the bench, as data (`report` prints them; `bench/run_all.py` collects them)."""
+    from auditor.lineage import crawl, make_limit
     from auditor.model import ModelRef
+    from auditor.sources.cache import MetadataCache
+    from auditor.sources.hub import HubSource
 
-    _cards, manifest = generate_forest(args.models)
+    _cards, manifest = generate_forest(models)
     refs = [ModelRef(kind="hub", id=rid) for rid in manifest]
-    ceiling = make_limit(args.concurrency).ceiling
-    with HubProcess(args.models, args.latency) as hub, tempfile.TemporaryDirectory() as tmp_name:
+    ceiling = make_limit(concurrency).ceiling
+    load_before = os.getloadavg()[0]
+    with HubProcess(models, latency) as hub, tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         # Everything in this process talks to the loopback Hub only, on an HF_HOME of its own.
         os.environ.update(HF_ENDPOINT=hub.endpoint, HF_HOME=str(tmp / "hf-home"))
-        colds = [audit_once(hub, refs, tmp / f"cold-{i}", args.concurrency) for i in range(max(1, args.repeat))]
-        cold = median_run(colds)
+        colds = [audit_once(hub, refs, tmp / f"cold-{i}", concurrency) for i in range(max(1, repeat))]
         warm_cache = tmp / "cold-0"
-        warms = [audit_once(hub, refs, warm_cache, args.concurrency) for _ in range(max(1, args.repeat))]
-        warm = median_run(warms)
+        warms = [audit_once(hub, refs, warm_cache, concurrency) for _ in range(max(1, repeat))]
         cli_seconds, cli_counts = cli_warm(hub, manifest, tmp, warm_cache)
-
-        from auditor.lineage import crawl
-        from auditor.sources.cache import MetadataCache
-        from auditor.sources.hub import HubSource
-
         graph = crawl(refs, HubSource(endpoint=hub.endpoint, token=False, cache=MetadataCache(warm_cache)))
         depths = {n.id: n.depth for n in graph.nodes}
         naive = naive_loop(hub.endpoint, sorted(depths))
@@ -240,34 +238,97 @@ def main() -> None:
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "auditor", "--help"], check=True, capture_output=True, cwd=ROOT)
     help_time = time.perf_counter() - start
+    return _figures(colds, warms, depths, naive, {
+        "manifest_models": len(manifest), "latency_s": latency, "concurrency_start": concurrency,
+        "concurrency_ceiling": ceiling, "cli_warm_s": cli_seconds, "cli_warm_requests": cli_counts.requests,
+        "cli_warm_agent_registry": cli_counts.agent_registry, "help_s": help_time,
+        "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+    })
 
-    bound = lower_bound(depths, args.concurrency, args.latency)
-    bound_ceiling = lower_bound(depths, ceiling, args.latency)
-    ms = args.latency * 1000
-    levels = dict(sorted(Counter(depths.values()).items()))
-    print(f"manifest models          {len(manifest)}; distinct models {len(depths)} (per level: {levels})")
-    print(f"level bound              {bound:.2f} s at {args.concurrency} in flight (Σ⌈n/{args.concurrency}⌉×{ms:.0f} ms); "
-          f"{bound_ceiling:.2f} s at {ceiling} (the most the crawl rises to)")
-    print(f"naive sequential loop    {naive:.2f} s  (HfApi.model_info × {len(depths)}, one at a time)")
-    print(f"cold audit               {cold.seconds:.2f} s  (crawl {cold.crawl_seconds:.2f} s + evaluation of "
-          f"{cold.models} models; median of {len(colds)}: "
-          f"{', '.join(f'{r.crawl_seconds:.2f}' for r in sorted(colds, key=lambda r: r.crawl_seconds))} s crawl)")
-    print(f"  crawl vs level bound   {cold.crawl_seconds / bound:.2f}× the bound at {args.concurrency}, "
-          f"{cold.crawl_seconds / bound_ceiling:.2f}× the bound at {ceiling}")
-    print(f"  vs naive loop          {naive / cold.crawl_seconds:.1f}× faster (crawl), "
-          f"{naive / cold.seconds:.1f}× (whole audit)")
-    print(f"  requests (cold)        {cold.hub.requests} (agent registry {cold.hub.agent_registry}), "
-          f"at most {cold.hub.peak_in_flight} in flight (server); {colds[0].hub.connections} connections opened by "
-          f"the first cold run, {sum(r.hub.connections for r in colds[1:])} by the next (keep-alive)")
-    print(f"warm audit               {warm.seconds:.2f} s  (crawl from cache {warm.crawl_seconds:.2f} s); "
-          f"requests (warm) {warm.hub.requests}")
-    print(f"warm `auditor audit`     {cli_seconds:.2f} s  (new process, fresh HF_HOME: rules, crawl from cache, "
-          f"evaluate, audit.json); requests {cli_counts.requests} (agent registry {cli_counts.agent_registry})")
-    print(f"auditor --help           {help_time:.3f} s  (python -m auditor --help, incl. interpreter start)")
-    ok = (cold.hub.requests == len(depths) and warm.hub.requests == 0 and cli_counts.requests == 0
-          and cold.crawl_seconds <= 1.2 * bound and naive >= 8 * cold.crawl_seconds)
-    print(f"targets met              {'yes' if ok else 'NO'}  (cold requests = distinct models, 0 warm, "
-          f"crawl ≤ 1.2× bound at {args.concurrency}, ≥ 8× the naive loop)")
+
+def _figures(colds: list[AuditRun], warms: list[AuditRun], depths: dict[str, int], naive: float,
+             extra: dict[str, Any]) -> dict[str, Any]:
+    cold, warm = median_run(colds), median_run(warms)
+    latency, start, ceiling = extra["latency_s"], extra["concurrency_start"], extra["concurrency_ceiling"]
+    peak = cold.hub.peak_in_flight  # the most requests the server had in flight in that run
+    bound_peak = lower_bound(depths, max(1, peak), latency)
+    requests = max(1, cold.hub.requests)
+    out: dict[str, Any] = {
+        **extra,
+        "distinct_models": len(depths),
+        "per_level": dict(sorted(Counter(depths.values()).items())),
+        "bound_start_s": lower_bound(depths, start, latency),
+        "bound_ceiling_s": lower_bound(depths, ceiling, latency),
+        "peak_in_flight": peak,
+        "bound_peak_s": bound_peak,
+        "naive_s": naive,
+        "cold_audit_s": cold.seconds,
+        "cold_crawl_s": cold.crawl_seconds,
+        "cold_crawls_s": sorted(r.crawl_seconds for r in colds),
+        "cold_models": cold.models,
+        "cold_crawl_cpu_s": cold.crawl_cpu_seconds,
+        "client_cpu_ms_per_request": cold.crawl_cpu_seconds / requests * 1000,
+        "hub_cpu_s": cold.hub.cpu_seconds,
+        "cold_requests": cold.hub.requests,
+        "cold_agent_registry": cold.hub.agent_registry,
+        "connections_first_cold": colds[0].hub.connections,
+        "connections_next_colds": sum(r.hub.connections for r in colds[1:]),
+        "warm_audit_s": warm.seconds,
+        "warm_crawl_s": warm.crawl_seconds,
+        "warm_requests": max(r.hub.requests for r in warms),
+    }
+    out["crawl_vs_bound_peak"] = cold.crawl_seconds / bound_peak
+    out["crawl_vs_bound_start"] = cold.crawl_seconds / out["bound_start_s"]
+    out["crawl_vs_bound_ceiling"] = cold.crawl_seconds / out["bound_ceiling_s"]
+    out["naive_vs_crawl"] = naive / cold.crawl_seconds
+    out["naive_vs_audit"] = naive / cold.seconds
+    out["targets_met"] = (cold.hub.requests == len(depths) and out["warm_requests"] == 0
+                          and extra["cli_warm_requests"] == 0 and out["crawl_vs_bound_peak"] <= 1.2
+                          and out["naive_vs_crawl"] >= 8)
+    return out
+
+
+def report(f: dict[str, Any]) -> None:
+    """The figures of `run`, one per line."""
+    ms, start, ceiling, peak = f["latency_s"] * 1000, f["concurrency_start"], f["concurrency_ceiling"], f["peak_in_flight"]
+    print(f"manifest models          {f['manifest_models']}; distinct models {f['distinct_models']} "
+          f"(per level: {f['per_level']})")
+    print(f"level bound              {f['bound_peak_s']:.2f} s at {peak} in flight, the most the cold crawl had "
+          f"(Σ⌈n/{peak}⌉×{ms:.0f} ms); {f['bound_start_s']:.2f} s at {start} (where it starts), "
+          f"{f['bound_ceiling_s']:.2f} s at {ceiling} (the most it may rise to)")
+    print(f"naive sequential loop    {f['naive_s']:.2f} s  (HfApi.model_info × {f['distinct_models']}, one at a time)")
+    crawls = ", ".join(f"{c:.2f}" for c in f["cold_crawls_s"])
+    print(f"cold audit               {f['cold_audit_s']:.2f} s  (crawl {f['cold_crawl_s']:.2f} s + evaluation of "
+          f"{f['cold_models']} models; median of {len(f['cold_crawls_s'])}: {crawls} s crawl)")
+    print(f"  crawl vs level bound   {f['crawl_vs_bound_peak']:.3f}× the bound at {peak} (reached); "
+          f"{f['crawl_vs_bound_start']:.2f}× at {start}, {f['crawl_vs_bound_ceiling']:.2f}× at {ceiling}")
+    print(f"  vs naive loop          {f['naive_vs_crawl']:.1f}× faster (crawl), {f['naive_vs_audit']:.1f}× (whole audit)")
+    print(f"  CPU (cold crawl)       client {f['cold_crawl_cpu_s']:.2f} s ({f['client_cpu_ms_per_request']:.2f} ms a "
+          f"request), test Hub process {f['hub_cpu_s']:.2f} s; load average {f['load_avg'][0]} → {f['load_avg'][1]}")
+    print(f"  requests (cold)        {f['cold_requests']} (agent registry {f['cold_agent_registry']}), at most {peak} in "
+          f"flight (server); {f['connections_first_cold']} connections opened by the first cold run, "
+          f"{f['connections_next_colds']} by the next (keep-alive)")
+    print(f"warm audit               {f['warm_audit_s']:.2f} s  (crawl from cache {f['warm_crawl_s']:.2f} s); "
+          f"requests (warm) {f['warm_requests']}")
+    print(f"warm `auditor audit`     {f['cli_warm_s']:.2f} s  (new process, fresh HF_HOME: rules, crawl from cache, "
+          f"evaluate, audit.json); requests {f['cli_warm_requests']} (agent registry {f['cli_warm_agent_registry']})")
+    print(f"auditor --help           {f['help_s']:.3f} s  (python -m auditor --help, incl. interpreter start)")
+    print(f"targets met              {'yes' if f['targets_met'] else 'NO'}  (cold requests = distinct models, 0 warm, "
+          f"crawl ≤ 1.2× the bound at the concurrency reached, ≥ 8× the naive loop)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", type=int, default=200)
+    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json-out", type=Path, help="also write the figures to this file, as JSON")
+    args = parser.parse_args()
+    figures = run(args.models, args.latency, args.concurrency, args.repeat)
+    report(figures)
+    if args.json_out is not None:
+        args.json_out.write_text(json.dumps(figures), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ Only huggingface_hub's public API is imported, never the HTTP library under it: 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -23,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from auditor.model import ModelFacts, ModelRef, SourceKind, Unresolved, UnresolvedCode
 from auditor.sources import pacing
@@ -349,6 +350,9 @@ class HubSource:
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._headers: dict[str, str] | None = None
+        # `?expand=…&expand=…` built once: handing the client a finished URL instead of `params` spares it a
+        # second parse of the whole URL on every request.
+        self._query = urlencode([("expand", name) for name in self.expand])
         self.requests = 0
         self.cache_hits = 0
         self.rate_limited = 0  # 429 answers received
@@ -498,18 +502,15 @@ class HubSource:
         return response
 
     def _send_in_slot(self, ref: ModelRef) -> Any:
-        from huggingface_hub.errors import OfflineModeIsEnabled
-        from huggingface_hub.utils import get_session
-
+        hf = _hf()
         headers: Mapping[str, str] | None = None
         try:
-            response = get_session().get(
-                self._url(ref), headers=self.request_headers(), params={"expand": list(self.expand)},
-                timeout=self.retry.timeout
+            response = hf.get_session().get(
+                f"{self._url(ref)}?{self._query}", headers=self.request_headers(), timeout=self.retry.timeout
             )
             headers = response.headers
         except _transport_errors() as exc:
-            offline = isinstance(exc, OfflineModeIsEnabled)
+            offline = isinstance(exc, hf.errors.OfflineModeIsEnabled)
             what = "offline mode (HF_HUB_OFFLINE=1)" if offline else _network_error(exc, self.retry.timeout)
             retry: Retry = "no" if offline else "network"
             raise _Attempt(
@@ -523,9 +524,8 @@ class HubSource:
         return response
 
     def _read(self, ref: ModelRef, response: Any) -> str:
-        from huggingface_hub import errors
-        from huggingface_hub.utils import hf_raise_for_status
-
+        hf = _hf()
+        errors = hf.errors
         status = response.status_code
         if status == 429:
             with self._lock:
@@ -536,7 +536,7 @@ class HubSource:
             raise _Attempt("unreachable", f"the Hub at {self.endpoint} answered HTTP {status}",
                            retry="budget", wait=_retry_after(response.headers))
         try:
-            hf_raise_for_status(response)
+            hf.raise_for_status(response)
         except errors.GatedRepoError as exc:
             raise _Attempt("gated", "gated repository: accept its terms on the Hub and set HF_TOKEN") from exc
         except errors.RevisionNotFoundError as exc:
@@ -575,6 +575,25 @@ class HubSource:
             revision=ref.revision,
             retrieved_at=now_iso(),
         )
+
+
+@dataclass(frozen=True)
+class _HfClient:
+    """The huggingface_hub functions every request uses, looked up once (its `utils` is a lazy module whose
+    attribute lookups cost more than the call): `get_session` is still called per request, so a session
+    huggingface_hub replaces (`set_client_factory`, `close_session`, after a fork) is the one used."""
+
+    get_session: Callable[[], Any]
+    raise_for_status: Callable[[Any], None]
+    errors: Any
+
+
+@functools.cache
+def _hf() -> _HfClient:
+    from huggingface_hub import errors
+    from huggingface_hub.utils import get_session, hf_raise_for_status
+
+    return _HfClient(get_session=get_session, raise_for_status=hf_raise_for_status, errors=errors)
 
 
 def hub_headers(token: str | bool | None) -> dict[str, str]:
