@@ -153,13 +153,20 @@ class _Obligations:
         self.by_key: dict[tuple[str, ...], list[str]] = {}
         self.members: dict[tuple[str, ...], list[str]] = {}  # set of effective licenses -> its models
         self.templates: dict[str, _Template] = {}
+        self.by_rule: dict[str, list[_Template]] = {}  # rule id -> its obligations (the declared use is fixed)
+
+    def _of_rule(self, ctx: Ctx, rid: str) -> list[_Template]:
+        found = self.by_rule.get(rid)
+        if found is None:
+            found = self.by_rule[rid] = _rule_obligations(ctx, ctx.rules.rules[rid])
+        return found
 
     def of(self, ctx: Ctx, model_id: str) -> list[str]:
         """The model's obligation ids, sorted."""
         key = tuple(eff.license for eff in ctx.effective(model_id))
         ids = self.by_key.get(key)
         if ids is None:
-            merged = {t[0]: t for rid in key for t in _rule_obligations(ctx, ctx.rules.rules[rid])}
+            merged = {t[0]: t for rid in key for t in self._of_rule(ctx, rid)}
             self.templates.update(merged)
             ids = self.by_key[key] = sorted(merged)
             self.members[key] = []
