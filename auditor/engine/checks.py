@@ -11,7 +11,7 @@ import fnmatch
 import functools
 from collections.abc import Callable
 
-from auditor.engine.context import Ctx, Findings, flows, via_text
+from auditor.engine.context import Ctx, Findings, SharedFinding, flows, shared_finding, via_text
 from auditor.engine.datasets import dataset_licenses
 from auditor.engine.derivatives import clause_text, nature_text, no_derivatives, relabelling
 from auditor.model import EffectiveLicense
@@ -314,31 +314,43 @@ def _bad_own_licenses(ctx: Ctx, node_id: str, own: list[str], inherited: Effecti
     return [] if any(fnmatch.fnmatchcase(d, a) for d in own for a in allowed) else own
 
 
-def _node_conflicts(ctx: Ctx, node_id: str) -> list[tuple[EffectiveLicense, str, str]]:
-    """(the inherited license, the conflict's message, the needs-input message) for each inherited license
-    whose terms do not allow the node's own licenses: once per node, whichever audited model it is in."""
-    if node_id not in ctx.conflicts:
+def _node_conflicts(ctx: Ctx, node_id: str) -> list[tuple[list[str], list[SharedFinding]]]:
+    """(the inherited license's path, its findings) for each inherited license whose terms do not allow the node's
+    own licenses: built once per node, whichever audited model it is in (only the path before the node differs)."""
+    found = ctx.conflicts.get(node_id)
+    if found is None:
         own = ctx.chosen(node_id)
-        found = []
+        found = ctx.conflicts[node_id] = []
         for inherited in ctx.effective(node_id) if own else []:
             bad = [] if inherited.own else _bad_own_licenses(ctx, node_id, own, inherited)
             if bad:
-                found.append((inherited, *_conflict_texts(ctx, node_id, bad, inherited)))
-        ctx.conflicts[node_id] = found
-    return ctx.conflicts[node_id]
+                found.append((inherited.via, _conflict_findings(ctx, node_id, bad, inherited)))
+    return found
+
+
+def _conflict_findings(ctx: Ctx, node_id: str, bad: list[str], inherited: EffectiveLicense) -> list[SharedFinding]:
+    rule = ctx.rules.rules[inherited.license]
+    cite = rule.derivative_licensing.cite
+    message, needs = _conflict_texts(ctx, node_id, bad, inherited)
+    severity: Severity = "error" if ctx.use.distribution == "weights" else "warning"
+    out = [shared_finding(ctx, "license-conflict", severity, message, license=rule.id, cite=cite)]
+    if ctx.use.distribution is None:
+        out.append(shared_finding(ctx, "needs-input", "warning", needs, license=rule.id, cite=cite,
+                                  field="distribution"))
+    return out
 
 
 def derivative_licenses(ctx: Ctx, model_id: str, out: Findings) -> None:
     """A derivative (the model or an ancestor) declaring terms an ancestor's license does not allow."""
     for node_id in [model_id, *ctx.ancestors(model_id)]:
-        for inherited, message, needs in _node_conflicts(ctx, node_id):
-            rule = ctx.rules.rules[inherited.license]
-            cite = rule.derivative_licensing.cite
-            via = ctx.path_to(model_id, node_id)[:-1] + inherited.via
-            severity: Severity = "error" if ctx.use.distribution == "weights" else "warning"
-            out.add("license-conflict", severity, message, license=rule.id, cite=cite, via=via)
-            if ctx.use.distribution is None:
-                out.add("needs-input", "warning", needs, license=rule.id, cite=cite, via=via, field="distribution")
+        conflicts = _node_conflicts(ctx, node_id)
+        if not conflicts:
+            continue
+        head = ctx.path_to(model_id, node_id)[:-1]
+        for inherited_via, findings in conflicts:
+            via = head + inherited_via
+            for finding in findings:
+                out.add_shared(finding, via)
 
 
 def _conflict_texts(ctx: Ctx, node_id: str, bad: list[str], inherited: EffectiveLicense) -> tuple[str, str]:

@@ -75,8 +75,8 @@ class Ctx:
     datasets: dict[str, list[str]] = field(default_factory=dict)
     declared: dict[str, Normalised] = field(default_factory=dict)
     curated: set[str] = field(default_factory=set)  # nodes whose license comes from a curated fact
-    # node -> (inherited license, conflict message, needs-input message) (engine/checks.py)
-    conflicts: dict[str, list[tuple[EffectiveLicense, str, str]]] = field(default_factory=dict)
+    # node -> (the inherited license's path, the findings it brings any model holding the node) (engine/checks.py)
+    conflicts: dict[str, list[tuple[list[str], list[SharedFinding]]]] = field(default_factory=dict)
     _effective: dict[str, list[EffectiveLicense]] = field(default_factory=dict)
     # node -> {rule id: the path that brings it}, by one pass in topological order (`_vias`); None once a cycle
     # or a relicensing licensor makes the breadth-first search the only exact answer.
@@ -318,10 +318,34 @@ class Findings:
         field: str | None = None,
     ) -> None:
         # Every value is typed by this signature and the vocabulary: constructed without re-validation.
-        self.items.append(_built_finding({  # in Finding.SORTED_FIELDS order
-            "clause": self.ctx.clause(cite) if cite is not None else None, "code": code, "default_severity": None,
-            "field": field, "license": license, "message": message, "model": self.model, "remedy": _REMEDIES[code],
-            "severity": severity, "via": via or [self.model], "waived": False, "waiver": None}))
+        self.items.append(_built_finding(_fields(self.ctx, code, severity, message, license, cite, field, self.model,
+                                                 via or [self.model])))
+
+    def add_shared(self, template: SharedFinding, via: list[str]) -> None:
+        """A finding made from `template` (`shared_finding`) for this model, with its path `via`."""
+        values = template.copy()  # keeps Finding.SORTED_FIELDS order
+        values["model"] = self.model
+        values["via"] = via
+        self.items.append(_built_finding(values))
+
+
+# A finding's fields without its model and path: what a finding about a node says to every model that holds it.
+SharedFinding = dict[str, object]
+
+
+def shared_finding(ctx: Ctx, code: FindingCode, severity: Severity, message: str, *, license: str | None = None,
+                   cite: Citation | None = None, field: str | None = None) -> SharedFinding:
+    """A finding's fields, built once, for `Findings.add_shared` to copy for each model: the same finding as
+    `Findings.add` with the same arguments."""
+    return _fields(ctx, code, severity, message, license, cite, field, "", [])
+
+
+def _fields(ctx: Ctx, code: FindingCode, severity: Severity, message: str, license: str | None,
+            cite: Citation | None, field: str | None, model: str, via: list[str]) -> dict[str, object]:
+    return {  # in Finding.SORTED_FIELDS order
+        "clause": ctx.clause(cite) if cite is not None else None, "code": code, "default_severity": None,
+        "field": field, "license": license, "message": message, "model": model, "remedy": _REMEDIES[code],
+        "severity": severity, "via": via, "waived": False, "waiver": None}
 
 
 _built_finding = Finding.built
