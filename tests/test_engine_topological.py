@@ -76,3 +76,29 @@ def test_a_licensor_relicensing_its_release_hands_the_answer_back_to_the_search(
     for node in graph.nodes:
         assert ctx.effective(node.id) == ctx._compute_effective(node.id)
     assert ctx._via is None
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_topological_pass_finds_the_searchs_carriers(rules: RuleSet, seed: int) -> None:
+    """`Ctx.carriers` from the parents' answers: the nodes the search (`_flowing_reach`, then `_holders`) finds."""
+    graph = _random_graph(seed, 80)
+    ctx = _ctx(graph, rules)
+    carried = 0
+    declared = sorted({rid for node in graph.nodes for rid in ctx.chosen(node.id)})
+    for node in reversed(graph.nodes):
+        for rid in declared:
+            rule = rules.rules[rid]
+            fast = ctx.carriers(node.id, rule)
+            assert fast == ctx._holders(ctx._flowing_reach(node.id, rule), rule), (node.id, rid)
+            carried += len(fast) > 1
+    assert ctx._via is not None  # every answer came from the pass
+    assert carried > 50  # licenses were carried along paths of several nodes
+
+
+def test_a_cycle_hands_the_carriers_back_to_the_search(rules: RuleSet) -> None:
+    ctx = _ctx(_random_graph(5, 60, cycle=True), rules)
+    leaf = "example-org/n059"
+    for rid in sorted({rid for node in ctx.nodes for rid in ctx.chosen(node)}):
+        rule = rules.rules[rid]
+        assert ctx.carriers(leaf, rule) == ctx._holders(ctx._flowing_reach(leaf, rule), rule)
+    assert ctx._via is None

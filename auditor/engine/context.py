@@ -265,10 +265,35 @@ class Ctx:
         scope, not only the nodes of the shortest path shown as `via`.
         """
         key = (model_id, rule.id)
-        if key not in self._carriers:
-            reach = self._flowing_reach(model_id, rule)
-            self._carriers[key] = self._holders(reach, rule)
-        return self._carriers[key]
+        found = self._carriers.get(key)
+        if found is None:
+            if self._vias(model_id) is not None:  # nothing below is cyclic and no licensor relicenses
+                found = self._carried(model_id, rule.id)
+            else:
+                found = self._carriers[key] = self._holders(self._flowing_reach(model_id, rule), rule)
+        return found
+
+    def _carried(self, model_id: str, rid: str) -> set[str]:
+        """`carriers` from the parents' answers, in one pass in topological order: a node carries the license if
+        it holds it or a parent it flows from carries it, and then so does every carrier of those parents. The
+        same answer where nothing below the model is cyclic and no node `replaces` a license (the `_vias`
+        conditions). Each answer is shared: never mutate it."""
+        memo, flowing = self._carriers, self._flows_along(rid)
+        stack = [(model_id, False)]
+        while stack:
+            node_id, expanded = stack.pop()
+            if (node_id, rid) in memo:
+                continue
+            parents = [p for p, relation in self.parents.get(node_id, ()) if relation in flowing]
+            if expanded:
+                found: set[str] = set().union(*(memo[(p, rid)] for p in parents))
+                if found or rid in self.chosen(node_id):
+                    found.add(node_id)
+                memo[(node_id, rid)] = found
+            else:
+                stack.append((node_id, True))
+                stack.extend((p, False) for p in parents if (p, rid) not in memo)
+        return memo[(model_id, rid)]
 
     def _flowing_reach(self, model_id: str, rule: LicenseRule) -> set[str]:
         reach: set[str] = set()
