@@ -310,8 +310,12 @@ def _bad_own_licenses(ctx: Ctx, node_id: str, own: list[str], inherited: Effecti
     owner = node_id.split("/", 1)[0].lower()
     if policy.policy != "listed" or owner in {o.lower() for o in policy.licensor_orgs}:
         return []
-    allowed = [rule.id, *policy.allowed]
-    return [] if any(fnmatch.fnmatchcase(d, a) for d in own for a in allowed) else own
+    key = (tuple(own), rule.id)
+    accepted = ctx.accepted.get(key)
+    if accepted is None:
+        allowed = [rule.id, *policy.allowed]
+        accepted = ctx.accepted[key] = any(fnmatch.fnmatchcase(d, a) for d in own for a in allowed)
+    return [] if accepted else own
 
 
 def _node_conflicts(ctx: Ctx, node_id: str) -> list[tuple[list[str], list[SharedFinding]]]:

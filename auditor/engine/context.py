@@ -77,6 +77,8 @@ class Ctx:
     curated: set[str] = field(default_factory=set)  # nodes whose license comes from a curated fact
     # node -> (the inherited license's path, the findings it brings any model holding the node) (engine/checks.py)
     conflicts: dict[str, list[tuple[list[str], list[SharedFinding]]]] = field(default_factory=dict)
+    # (a node's own licenses, an inherited rule id) -> does the rule accept one of them for a derivative (checks.py)
+    accepted: dict[tuple[tuple[str, ...], str], bool] = field(default_factory=dict)
     _effective: dict[str, list[EffectiveLicense]] = field(default_factory=dict)
     # node -> {rule id: the path that brings it}, by one pass in topological order (`_vias`); None once a cycle
     # or a relicensing licensor makes the breadth-first search the only exact answer.
