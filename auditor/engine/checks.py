@@ -238,16 +238,32 @@ def scoped_obligations(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: Lic
 # --------------------------------------------------------------------------- the model and its lineage
 
 
-def unresolved_nodes(ctx: Ctx, model_id: str, out: Findings) -> None:
+def _per_node(ctx: Ctx, model_id: str, out: Findings, build: Callable[[Ctx, str], list[SharedFinding]]) -> None:
+    """The findings `build` makes about each node of the model's lineage (the model first, then its ancestors):
+    built once per node, whichever audited model it is in, and added with the model's path to the node."""
     for node_id in [model_id, *ctx.ancestors(model_id)]:
-        node = ctx.nodes.get(node_id)
-        if node is None or node.unresolved is None:
-            continue
-        curated = node_id in ctx.curated
-        terms = " (its license is taken from a curated lineage fact)" if curated else "; its terms are unknown"
-        out.add("unresolved", "warning",
-                f"{node_id} could not be read ({node.unresolved.code}: {node.unresolved.reason}){terms}",
-                via=ctx.path_to(model_id, node_id))
+        key = (build.__name__, node_id)
+        found = ctx.per_node.get(key)
+        if found is None:
+            found = ctx.per_node[key] = build(ctx, node_id)
+        if found:
+            via = ctx.path_to(model_id, node_id)
+            for finding in found:
+                out.add_shared(finding, via)
+
+
+def unresolved_nodes(ctx: Ctx, model_id: str, out: Findings) -> None:
+    _per_node(ctx, model_id, out, _node_unresolved)
+
+
+def _node_unresolved(ctx: Ctx, node_id: str) -> list[SharedFinding]:
+    node = ctx.nodes.get(node_id)
+    if node is None or node.unresolved is None:
+        return []
+    curated = node_id in ctx.curated
+    terms = " (its license is taken from a curated lineage fact)" if curated else "; its terms are unknown"
+    return [shared_finding(ctx, "unresolved", "warning",
+                           f"{node_id} could not be read ({node.unresolved.code}: {node.unresolved.reason}){terms}")]
 
 
 def declared_licenses(ctx: Ctx, model_id: str, out: Findings) -> None:
@@ -472,20 +488,25 @@ def _osadl_finding(node_id: str, parents: tuple[str, str], rules: tuple[LicenseR
 
 def osadl_merges(ctx: Ctx, model_id: str, out: Findings) -> None:
     """A merge of two OSI licenses the OSADL matrix knows: compatible when one of them may carry the other."""
-    for node_id in [model_id, *ctx.ancestors(model_id)]:
-        merge_parents = [p for p, r in ctx.parents.get(node_id, []) if r == "merge"]
-        arriving = {p: [e.license for e in ctx.effective(p) if flows(ctx.rules.rules[e.license], "merge")]
-                    for p in merge_parents}
-        seen: set[tuple[str, str]] = set()
-        for i, first in enumerate(merge_parents):
-            for second in merge_parents[i + 1:]:
-                pairs = [(a, b) for a in arriving[first] for b in arriving[second]
-                         if a != b and (min(a, b), max(a, b)) not in seen and _by_osadl(ctx, a, b)]
-                for a, b in pairs:
-                    seen.add((min(a, b), max(a, b)))
-                    found = _osadl_finding(node_id, (first, second), (ctx.rules.rules[a], ctx.rules.rules[b]))
-                    if found is not None:
-                        out.add("incompatible-merge", found[0], found[1], license=a, via=ctx.path_to(model_id, node_id))
+    _per_node(ctx, model_id, out, _node_osadl_merges)
+
+
+def _node_osadl_merges(ctx: Ctx, node_id: str) -> list[SharedFinding]:
+    merge_parents = [p for p, r in ctx.parents.get(node_id, []) if r == "merge"]
+    arriving = {p: [e.license for e in ctx.effective(p) if flows(ctx.rules.rules[e.license], "merge")]
+                for p in merge_parents}
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for i, first in enumerate(merge_parents):
+        for second in merge_parents[i + 1:]:
+            pairs = [(a, b) for a in arriving[first] for b in arriving[second]
+                     if a != b and (min(a, b), max(a, b)) not in seen and _by_osadl(ctx, a, b)]
+            for a, b in pairs:
+                seen.add((min(a, b), max(a, b)))
+                found = _osadl_finding(node_id, (first, second), (ctx.rules.rules[a], ctx.rules.rules[b]))
+                if found is not None:
+                    out.append(shared_finding(ctx, "incompatible-merge", found[0], found[1], license=a))
+    return out
 
 
 def _merge_pairs(ctx: Ctx, merge_parents: list[str]) -> list[tuple[str, str, str, str]]:
@@ -503,18 +524,23 @@ def _merge_pairs(ctx: Ctx, merge_parents: list[str]) -> list[tuple[str, str, str
 
 
 def merges(ctx: Ctx, model_id: str, out: Findings) -> None:
-    for node_id in [model_id, *ctx.ancestors(model_id)]:
-        merge_parents = [p for p, r in ctx.parents.get(node_id, []) if r == "merge"]
-        for first, second, a, b in _merge_pairs(ctx, merge_parents) if len(merge_parents) > 1 else []:
-            ra, rb = ctx.rules.rules[a], ctx.rules.rules[b]
-            # The finding names the license that declares the incompatibility (both, if both do).
-            for declaring, other in sorted((r, o) for r, o in ((a, b), (b, a)) if _lists(ctx, r, o)):
-                entry = _exclusion(ctx, declaring, other)
-                assert entry is not None
-                out.add("incompatible-merge", entry.severity,
-                        f"{node_id} merges {first} ({ra.name}) and {second} ({rb.name}); "
-                        + _merge_reason(ctx.rules.rules[declaring], ctx.rules.rules[other], entry),
-                        license=declaring, cite=entry.cite, via=ctx.path_to(model_id, node_id))
+    _per_node(ctx, model_id, out, _node_merges)
+
+
+def _node_merges(ctx: Ctx, node_id: str) -> list[SharedFinding]:
+    merge_parents = [p for p, r in ctx.parents.get(node_id, []) if r == "merge"]
+    out = []
+    for first, second, a, b in _merge_pairs(ctx, merge_parents) if len(merge_parents) > 1 else []:
+        ra, rb = ctx.rules.rules[a], ctx.rules.rules[b]
+        # The finding names the license that declares the incompatibility (both, if both do).
+        for declaring, other in sorted((r, o) for r, o in ((a, b), (b, a)) if _lists(ctx, r, o)):
+            entry = _exclusion(ctx, declaring, other)
+            assert entry is not None
+            out.append(shared_finding(ctx, "incompatible-merge", entry.severity,
+                                      f"{node_id} merges {first} ({ra.name}) and {second} ({rb.name}); "
+                                      + _merge_reason(ctx.rules.rules[declaring], ctx.rules.rules[other], entry),
+                                      license=declaring, cite=entry.cite))
+    return out
 
 
 def _merge_reason(rule: LicenseRule, other: LicenseRule, entry: MergeIncompatibility) -> str:

@@ -79,6 +79,8 @@ class Ctx:
     conflicts: dict[str, list[tuple[list[str], list[SharedFinding]]]] = field(default_factory=dict)
     # (a node's own licenses, an inherited rule id) -> does the rule accept one of them for a derivative (checks.py)
     accepted: dict[tuple[tuple[str, ...], str], bool] = field(default_factory=dict)
+    # (checker, node) -> the findings about the node any model holding it gets (checks.py `_per_node`)
+    per_node: dict[tuple[str, str], list[SharedFinding]] = field(default_factory=dict)
     _effective: dict[str, list[EffectiveLicense]] = field(default_factory=dict)
     # node -> {rule id: the path that brings it}, by one pass in topological order (`_vias`); None once a cycle
     # or a relicensing licensor makes the breadth-first search the only exact answer.
