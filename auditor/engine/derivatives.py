@@ -49,26 +49,32 @@ def _edges(ctx: Ctx, model_id: str, rule: LicenseRule) -> Iterator[tuple[str, st
     relabel its own material."""
     carriers = ctx.carriers(model_id, rule)
     for child in sorted(carriers):
-        for parent, relation in ctx.parents.get(child, []):
-            if parent not in carriers or not flows(rule, relation):
-                continue
-            if _org(child) == _org(parent) and rule.id in ctx.chosen(parent):
-                continue
+        for parent, relation in _steps(ctx, child, rule, carriers):
             yield child, parent, relation
+
+
+def _steps(ctx: Ctx, child: str, rule: LicenseRule, carriers: set[str]) -> Iterator[tuple[str, str]]:
+    """(parent, relation) of the child's edges among `_edges`, in the child's parents' order."""
+    if child not in carriers:
+        return
+    for parent, relation in ctx.parents.get(child, []):
+        if parent not in carriers or not flows(rule, relation):
+            continue
+        if _org(child) == _org(parent) and rule.id in ctx.chosen(parent):
+            continue
+        yield parent, relation
 
 
 def _copy_path(ctx: Ctx, model_id: str, rule: LicenseRule, natures: set[RelationNature]) -> list[str] | None:
     """The shortest path from the model to a node declaring the license whose edges are all of `natures`."""
     if not any(RELATION_NATURE[relation] in natures for _, relation in ctx.parents.get(model_id, ())):
         return None  # no first step (most models: adaptations), without computing the carriers
-    steps: dict[str, list[tuple[str, str]]] = {}
-    for child, parent, relation in _edges(ctx, model_id, rule):
-        steps.setdefault(child, []).append((parent, relation))
+    carriers = ctx.carriers(model_id, rule)
     queue: deque[list[str]] = deque([[model_id]])
     seen = {model_id}
     while queue:
         path = queue.popleft()
-        for parent, relation in steps.get(path[-1], []):
+        for parent, relation in _steps(ctx, path[-1], rule, carriers):
             if RELATION_NATURE[relation] in natures and parent not in seen:
                 if rule.id in ctx.chosen(parent):
                     return [*path, parent]
