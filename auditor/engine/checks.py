@@ -238,10 +238,12 @@ def scoped_obligations(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: Lic
 # --------------------------------------------------------------------------- the model and its lineage
 
 
-def _per_node(ctx: Ctx, model_id: str, out: Findings, build: Callable[[Ctx, str], list[SharedFinding]]) -> None:
-    """The findings `build` makes about each node of the model's lineage (the model first, then its ancestors):
-    built once per node, whichever audited model it is in, and added with the model's path to the node."""
-    for node_id in [model_id, *ctx.ancestors(model_id)]:
+def _per_node(ctx: Ctx, model_id: str, out: Findings, build: Callable[[Ctx, str], list[SharedFinding]], *,
+              upstream: bool = False) -> None:
+    """The findings `build` makes about each node of the model's lineage (the model first, then its ancestors;
+    only the ancestors if `upstream`): built once per node, whichever audited model it is in, and added with the
+    model's path to the node."""
+    for node_id in ctx.ancestors(model_id) if upstream else [model_id, *ctx.ancestors(model_id)]:
         key = (build.__name__, node_id)
         found = ctx.per_node.get(key)
         if found is None:
@@ -268,20 +270,32 @@ def _node_unresolved(ctx: Ctx, node_id: str) -> list[SharedFinding]:
 
 def declared_licenses(ctx: Ctx, model_id: str, out: Findings) -> None:
     """A model declaring nothing, a value no rule recognises, fields naming different licenses."""
-    for node_id in [model_id, *ctx.ancestors(model_id)]:
-        node = ctx.nodes.get(node_id)
-        norm = ctx.declared.get(node_id)
-        if node is None or node.unresolved is not None or norm is None:
-            continue
-        via = ctx.path_to(model_id, node_id)
-        if norm.missing:
-            out.add("missing-license", "error" if node_id == model_id else "warning",
-                    f"{node_id} declares no license", via=via)
-        for raw in norm.unrecognised:
-            out.add("unknown-license", "error", f"{node_id} declares a license no rule recognises: {raw!r}; "
-                    "its terms are unknown", via=via)
-        for conflict in norm.conflicts:
-            out.add("license-conflict", "warning", f"{node_id}: {conflict}", via=via)
+    own = _node_declared(ctx, model_id, "error")
+    via = ctx.path_to(model_id, model_id)
+    for finding in own:
+        out.add_shared(finding, via)
+    _per_node(ctx, model_id, out, _upstream_declared, upstream=True)
+
+
+def _upstream_declared(ctx: Ctx, node_id: str) -> list[SharedFinding]:
+    return _node_declared(ctx, node_id, "warning")
+
+
+def _node_declared(ctx: Ctx, node_id: str, missing: Severity) -> list[SharedFinding]:
+    """The node's declaration's findings; a missing license is `missing` (an error for the model you ship)."""
+    node = ctx.nodes.get(node_id)
+    norm = ctx.declared.get(node_id)
+    if node is None or node.unresolved is not None or norm is None:
+        return []
+    out = []
+    if norm.missing:
+        out.append(shared_finding(ctx, "missing-license", missing, f"{node_id} declares no license"))
+    for raw in norm.unrecognised:
+        out.append(shared_finding(ctx, "unknown-license", "error", f"{node_id} declares a license no rule "
+                                  f"recognises: {raw!r}; its terms are unknown"))
+    for conflict in norm.conflicts:
+        out.append(shared_finding(ctx, "license-conflict", "warning", f"{node_id}: {conflict}"))
+    return out
 
 
 def ambiguous_texts(ctx: Ctx, model_id: str, out: Findings) -> None:
