@@ -243,11 +243,11 @@ def _per_node(ctx: Ctx, model_id: str, out: Findings, build: Callable[[Ctx, str]
     """The findings `build` makes about each node of the model's lineage (the model first, then its ancestors;
     only the ancestors if `upstream`): built once per node, whichever audited model it is in, and added with the
     model's path to the node."""
+    built = ctx.per_node.setdefault(build.__name__, {})
     for node_id in ctx.ancestors(model_id) if upstream else [model_id, *ctx.ancestors(model_id)]:
-        key = (build.__name__, node_id)
-        found = ctx.per_node.get(key)
+        found = built.get(node_id)
         if found is None:
-            found = ctx.per_node[key] = build(ctx, node_id)
+            found = built[node_id] = tuple(build(ctx, node_id))  # most are empty: the one shared empty tuple
         if found:
             via = ctx.path_to(model_id, node_id)
             for finding in found:
@@ -348,17 +348,18 @@ def _bad_own_licenses(ctx: Ctx, node_id: str, own: list[str], inherited: Effecti
     return [] if accepted else own
 
 
-def _node_conflicts(ctx: Ctx, node_id: str) -> list[tuple[list[str], list[SharedFinding]]]:
+def _node_conflicts(ctx: Ctx, node_id: str) -> tuple[tuple[list[str], list[SharedFinding]], ...]:
     """(the inherited license's path, its findings) for each inherited license whose terms do not allow the node's
     own licenses: built once per node, whichever audited model it is in (only the path before the node differs)."""
     found = ctx.conflicts.get(node_id)
     if found is None:
         own = ctx.chosen(node_id)
-        found = ctx.conflicts[node_id] = []
+        conflicts = []
         for inherited in ctx.effective(node_id) if own else []:
             bad = [] if inherited.own else _bad_own_licenses(ctx, node_id, own, inherited)
             if bad:
-                found.append((inherited.via, _conflict_findings(ctx, node_id, bad, inherited)))
+                conflicts.append((inherited.via, _conflict_findings(ctx, node_id, bad, inherited)))
+        found = ctx.conflicts[node_id] = tuple(conflicts)  # most are empty: the one shared empty tuple
     return found
 
 

@@ -76,11 +76,11 @@ class Ctx:
     declared: dict[str, Normalised] = field(default_factory=dict)
     curated: set[str] = field(default_factory=set)  # nodes whose license comes from a curated fact
     # node -> (the inherited license's path, the findings it brings any model holding the node) (engine/checks.py)
-    conflicts: dict[str, list[tuple[list[str], list[SharedFinding]]]] = field(default_factory=dict)
+    conflicts: dict[str, tuple[tuple[list[str], list[SharedFinding]], ...]] = field(default_factory=dict)
     # (a node's own licenses, an inherited rule id) -> does the rule accept one of them for a derivative (checks.py)
     accepted: dict[tuple[tuple[str, ...], str], bool] = field(default_factory=dict)
-    # (checker, node) -> the findings about the node any model holding it gets (checks.py `_per_node`)
-    per_node: dict[tuple[str, str], list[SharedFinding]] = field(default_factory=dict)
+    # checker -> node -> the findings about the node any model holding it gets (checks.py `_per_node`)
+    per_node: dict[str, dict[str, tuple[SharedFinding, ...]]] = field(default_factory=dict)
     _effective: dict[str, list[EffectiveLicense]] = field(default_factory=dict)
     # node -> {rule id: the path that brings it}, by one pass in topological order (`_vias`); None once a cycle
     # or a relicensing licensor makes the breadth-first search the only exact answer.
