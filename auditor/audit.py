@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -96,9 +97,13 @@ def mentioned_rule_ids(audits: list[ModelAudit], node_licenses: dict[str, list[s
     for audit in audits:
         ids.update(audit.declared)
         ids.update(el.license for el in audit.effective_licenses)
-        ids.update(f.license for f in audit.findings if f.license)
+        ids.update(map(_license_of, audit.findings))
     ids.update(ob.license for ob in obligations)  # every obligation a model names is one of these
+    ids.discard(None)  # a finding about no license
     return ids
+
+
+_license_of = operator.attrgetter("license")
 
 
 def license_catalogue(rules: RuleSet, rule_ids: set[str]) -> dict[str, CatalogueLicense]:

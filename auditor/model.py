@@ -435,15 +435,19 @@ class _Part(_Sorted):
         """`of` without its check, for the engine's hot paths: `values` must hold every field in `SORTED_FIELDS`
         order (its tests check each caller). The dict becomes the instance's own."""
         part = _new(cls)
-        _set(part, "__dict__", values)
-        _set(part, "__pydantic_fields_set__", cls.FIELD_SET)
-        _set(part, "__pydantic_extra__", None)
-        _set(part, "__pydantic_private__", None)
+        _set_dict(part, values)
+        _set_fields_set(part, cls.FIELD_SET)
+        _set_extra(part, None)
+        _set_private(part, None)
         return part
 
 
 _new = object.__new__
-_set = object.__setattr__
+# BaseModel's slots, set through their descriptors (half the time of `object.__setattr__`, which looks each up).
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 class Clause(_Part):

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import NamedTuple
 
-from auditor.engine.checks import MODEL_CHECKERS, TERM_CHECKERS
+from auditor.engine.checks import MODEL_CHECKERS, check_terms
 from auditor.engine.context import Ctx, Findings, build_ctx, chosen_ids, declared_map
 from auditor.model import Clause, DeclaredLicense, DeclaredUse, Finding, LineageGraph, ModelAudit, Obligation
 from auditor.policy import Policy, find_waiver
@@ -67,15 +67,24 @@ def _rank(finding: Finding) -> tuple[int, int]:
 
 
 def _dedupe(findings: Iterable[Finding]) -> list[Finding]:
-    """One finding per (code, model, license, field or message); the most severe one is kept."""
-    seen: dict[tuple[str, str, str | None, str | None, str], Finding] = {}
+    """One finding per (code, model, license, field or message); the most severe one is kept (the first of
+    equals). Read through each finding's attribute dict: a large audit dedupes hundreds of thousands."""
+    seen: dict[tuple[object, ...], Finding] = {}
     for f in findings:
-        key = (f.code, f.model, f.license, f.field, f.message if f.field is None else "")
+        d = f.__dict__
+        field = d["field"]
+        key = (d["code"], d["model"], d["license"], field, d["message"] if field is None else "")
         current = seen.get(key)
         if current is None or _rank(f) > _rank(current):
             seen[key] = f
-    return sorted(seen.values(), key=lambda f: (-SEVERITY_RANK[f.severity], f.code, f.license or "", f.message,
-                                                f.field or "", f.via, f.clause.section if f.clause else ""))
+    return sorted(seen.values(), key=_report_order)
+
+
+def _report_order(f: Finding) -> tuple[object, ...]:
+    d = f.__dict__
+    clause = d["clause"]
+    return (-SEVERITY_RANK[d["severity"]], d["code"], d["license"] or "", d["message"], d["field"] or "", d["via"],
+            clause.section if clause is not None else "")
 
 
 # An obligation before it is bound to models: (id, license, text, clause).
@@ -218,8 +227,7 @@ def _audit_model(ctx: Ctx, model_id: str, obligations: _Obligations, line: int |
         check(ctx, model_id, out)
     for eff in effective:
         rule = ctx.rules.rules[eff.license]
-        for term_check in TERM_CHECKERS:
-            term_check(ctx, model_id, eff, rule, out)
+        check_terms(ctx, model_id, eff, rule, out)
     for check in MODEL_CHECKERS[3:]:
         check(ctx, model_id, out)
     findings = _dedupe(_apply_policy(ctx, out.items))

@@ -10,8 +10,18 @@ from __future__ import annotations
 import fnmatch
 import functools
 from collections.abc import Callable
+from typing import NamedTuple
 
-from auditor.engine.context import Ctx, Findings, SharedFinding, flows, shared_finding, via_text
+from auditor.engine.context import (
+    TEMPLATE_VIA,
+    Ctx,
+    Findings,
+    SharedFinding,
+    TemplateFindings,
+    flows,
+    shared_finding,
+    via_text,
+)
 from auditor.engine.datasets import dataset_licenses
 from auditor.engine.derivatives import clause_text, nature_text, no_derivatives, relabelling
 from auditor.model import EffectiveLicense
@@ -137,16 +147,22 @@ def thresholds(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule
 
 
 def _in_scope(ctx: Ctx, carriers: set[str], territory: Territory) -> bool:
-    tags, patterns = territory.applies_to_pipeline_tags, territory.applies_to_id_patterns
-    if not tags and not patterns:
+    if not territory.applies_to_pipeline_tags and not territory.applies_to_id_patterns:
         return True
-    for model_id in sorted(carriers):
-        node = ctx.nodes.get(model_id)
+    return any(_node_in_scope(ctx, node_id, territory) for node_id in carriers)
+
+
+def _node_in_scope(ctx: Ctx, node_id: str, territory: Territory) -> bool:
+    """Is the node one the scoped territory term names (by pipeline tag or id pattern)? Once per node and term."""
+    key = (id(territory), node_id)
+    found = ctx.in_scope.get(key)
+    if found is None:
+        node = ctx.nodes.get(node_id)
         facts = node.facts if node is not None else None
-        model_tags = {facts.pipeline_tag, *facts.tags} if facts is not None else set()
-        if model_tags & set(tags) or any(fnmatch.fnmatchcase(model_id.lower(), p.lower()) for p in patterns):
-            return True
-    return False
+        tags = {facts.pipeline_tag, *facts.tags} if facts is not None else set()
+        found = ctx.in_scope[key] = bool(tags & set(territory.applies_to_pipeline_tags)) or any(
+            fnmatch.fnmatchcase(node_id.lower(), p.lower()) for p in territory.applies_to_id_patterns)
+    return found
 
 
 _QUESTION_FIELD = REGION_QUESTION_WORDS
@@ -233,6 +249,81 @@ def scoped_obligations(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: Lic
         out.add("needs-input", "info", f"{_label(rule, eff)}: some obligations apply only to distribution "
                 f"{', '.join(modes)}; all are listed until you declare the distribution", license=rule.id,
                 cite=scoped[0].cite, via=eff.via, field="distribution")
+
+
+# --------------------------------------------------------------------------- terms, once per license
+
+
+class TermTemplates(NamedTuple):
+    """What consecutive term checkers add for any model holding a license: their findings made once per license
+    with a template path (`TEMPLATE_VIA`), each message starting with the template's label (`cut` characters)."""
+
+    findings: tuple[SharedFinding, ...]
+    cut: int
+
+
+# A license's term checks in registry order: templates where the checkers' findings depend only on the license
+# and the declared use, else the checker itself (run per model: e.g. a territory term scoped to some models).
+TermStep = TermTemplates | TermChecker
+
+
+def _per_model(checker: TermChecker, rule: LicenseRule) -> bool:
+    """Does the checker's answer for this license depend on the model, beyond its path to the license?"""
+    return checker is territory and any(t.applies_to_pipeline_tags or t.applies_to_id_patterns
+                                        for t in rule.territory)
+
+
+def _templates(ctx: Ctx, checker: TermChecker, rule: LicenseRule) -> tuple[SharedFinding, ...] | None:
+    """The checker's findings for the license with the template path, or None if one of them does not read as a
+    template (its message does not start with the label or names the path elsewhere, or its path is another)."""
+    template = EffectiveLicense.built({"kind": rule.kind, "license": rule.id, "name": rule.name, "own": False,
+                                       "spdx": rule.spdx, "url": rule.url, "via": list(TEMPLATE_VIA)})
+    label = _label(rule, template)
+    out = TemplateFindings(ctx)
+    checker(ctx, TEMPLATE_VIA[0], template, rule, out)
+    for found in out.templates:
+        message = found["message"]
+        if (not isinstance(message, str) or not message.startswith(label) or "\x00" in message[len(label):]
+                or found["via"] != template.via):
+            return None
+    return tuple(out.templates)
+
+
+def term_steps(ctx: Ctx, rule: LicenseRule) -> tuple[TermStep, ...]:
+    """The license's term checks (`TERM_CHECKERS` in order), once per license: consecutive checkers whose findings
+    are templates are one `TermTemplates` step."""
+    found = ctx.term_steps.get(rule.id)
+    if found is not None:
+        return found  # type: ignore[return-value]
+    cut = len(f"{rule.name}{via_text(list(TEMPLATE_VIA))}")
+    steps: list[TermStep] = []
+    pending: list[SharedFinding] = []
+    for checker in TERM_CHECKERS:
+        made = None if _per_model(checker, rule) else _templates(ctx, checker, rule)
+        if made is not None:
+            pending.extend(made)
+            continue
+        if pending:
+            steps.append(TermTemplates(tuple(pending), cut))
+            pending = []
+        steps.append(checker)
+    if pending:
+        steps.append(TermTemplates(tuple(pending), cut))
+    ctx.term_steps[rule.id] = tuple(steps)
+    return tuple(steps)
+
+
+def check_terms(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule, out: Findings) -> None:
+    """Every term checker on one effective license of the model (the same findings as running each in turn)."""
+    label: str | None = None
+    for step in term_steps(ctx, rule):
+        if not isinstance(step, TermTemplates):
+            step(ctx, model_id, eff, rule, out)
+            continue
+        if label is None:
+            label = _label(rule, eff)
+        for template in step.findings:
+            out.add_term(template, label, step.cut, eff.via)
 
 
 # --------------------------------------------------------------------------- the model and its lineage

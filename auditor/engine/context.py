@@ -81,6 +81,10 @@ class Ctx:
     accepted: dict[tuple[tuple[str, ...], str], bool] = field(default_factory=dict)
     # checker -> node -> the findings about the node any model holding it gets (checks.py `_per_node`)
     per_node: dict[str, dict[str, tuple[SharedFinding, ...]]] = field(default_factory=dict)
+    # rule id -> what its term checkers add for any model holding it (checks.py `term_steps`)
+    term_steps: dict[str, tuple[object, ...]] = field(default_factory=dict)
+    # (a scoped territory term (its id: the rule set outlives the context), node) -> does the term name the node
+    in_scope: dict[tuple[int, str], bool] = field(default_factory=dict)
     _effective: dict[str, list[EffectiveLicense]] = field(default_factory=dict)
     # node -> {rule id: the path that brings it}, by one pass in topological order (`_vias`); None once a cycle
     # or a relicensing licensor makes the breadth-first search the only exact answer.
@@ -357,6 +361,40 @@ class Findings:
         values["via"] = via
         self.items.append(_built_finding(values))
 
+
+    def add_term(self, template: SharedFinding, label: str, cut: int, via: list[str]) -> None:
+        """A finding made from a term template (`TermTemplates`): the template's message with its first `cut`
+        characters (the template's label) replaced by `label`, for this model, with its path `via`."""
+        values = template.copy()  # keeps Finding.SORTED_FIELDS order
+        values["message"] = label + template["message"][cut:]  # type: ignore[index]
+        values["model"] = self.model
+        values["via"] = via
+        self.items.append(_built_finding(values))
+
+
+class TemplateFindings(Findings):
+    """What a term checker adds, kept as `SharedFinding`s to be instantiated per model (`Findings.add_term`)."""
+
+    def __init__(self, ctx: Ctx) -> None:
+        super().__init__(ctx, TEMPLATE_VIA[0])
+        self.templates: list[SharedFinding] = []
+
+    def add(
+        self,
+        code: FindingCode,
+        severity: Severity,
+        message: str,
+        *,
+        license: str | None = None,
+        cite: Citation | None = None,
+        via: list[str] | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.templates.append(_fields(self.ctx, code, severity, message, license, cite, field, "", via or []))
+
+
+# The path of the license a term template is made for: a model and a holder no id can equal (ids never hold NUL).
+TEMPLATE_VIA = ("\x00model", "\x00holder")
 
 # A finding's fields without its model and path: what a finding about a node says to every model that holds it.
 SharedFinding = dict[str, object]
