@@ -407,19 +407,22 @@ def ambiguous_texts(ctx: Ctx, model_id: str, out: Findings) -> None:
 
 
 def lineage_evidence(ctx: Ctx, model_id: str, out: Findings) -> None:
-    members = {model_id, *ctx.ancestors(model_id)}
-    for disagreement in ctx.graph.disagreements:
-        if disagreement.model not in members:
-            continue
+    """Disagreements of the lineage's evidence and cycles through it, in the graph's order: looked up by node
+    (`Ctx.disagreements_at`, `Ctx.cycles_at`), so a graph with many never makes this quadratic."""
+    if not ctx.disagreements_at and not ctx.cycles_at:
+        return
+    lineage = [model_id, *ctx.ancestors(model_id)]
+    for index in sorted(i for node_id in lineage for i in ctx.disagreements_at.get(node_id, ())):
+        disagreement = ctx.graph.disagreements[index]
         via = ctx.path_to(model_id, disagreement.model)
         if disagreement.kind == "unusable":
             out.add("unresolved", "warning", f"{disagreement.model}: {disagreement.message}; a parent may be "
                     "missing", via=via)
         else:
             out.add("lineage-disagreement", "info", f"{disagreement.model}: {disagreement.message}", via=via)
-    for cycle in ctx.graph.cycles:
-        if members & set(cycle):
-            out.add("cycle", "warning", "lineage cycle: " + " → ".join([*cycle, cycle[0]]))
+    for index in sorted({i for node_id in lineage for i in ctx.cycles_at.get(node_id, ())}):
+        cycle = ctx.graph.cycles[index]
+        out.add("cycle", "warning", "lineage cycle: " + " → ".join([*cycle, cycle[0]]))
 
 
 def _bad_own_licenses(ctx: Ctx, node_id: str, own: list[str], inherited: EffectiveLicense) -> list[str]:

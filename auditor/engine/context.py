@@ -97,6 +97,9 @@ class Ctx:
     _clauses: dict[tuple[str, str], Clause] = field(default_factory=dict)
     _replaces: dict[tuple[str, str], bool] = field(default_factory=dict)
     relations: set[str] = field(default_factory=set)  # every relation of the graph's edges
+    # node -> the positions in `graph.disagreements` / `graph.cycles` of those about it / through it
+    disagreements_at: dict[str, list[int]] = field(default_factory=dict)
+    cycles_at: dict[str, list[int]] = field(default_factory=dict)
     _flowing: dict[str, frozenset[str]] = field(default_factory=dict)  # rule id -> the relations its terms flow along
     # node -> (inherited license, its rule, (nature, message, path) of a relabelled copy) (engine/derivatives.py)
     relabellings: dict[str, list[tuple[EffectiveLicense, LicenseRule, tuple[RelationNature, str, list[str]] | None]]] \
@@ -463,4 +466,9 @@ def build_ctx(graph: LineageGraph, rules: RuleSet, use: DeclaredUse, policy: Pol
     for parents in ctx.parents.values():
         parents.sort()  # the result must not depend on the order edges were listed in
     ctx.declared, ctx.curated = declared_map(graph, rules, fallback)
+    for index, disagreement in enumerate(graph.disagreements):
+        ctx.disagreements_at.setdefault(disagreement.model, []).append(index)
+    for index, cycle in enumerate(graph.cycles):
+        for node_id in dict.fromkeys(cycle):
+            ctx.cycles_at.setdefault(node_id, []).append(index)
     return ctx
