@@ -32,7 +32,7 @@ def _node(model_id: str) -> NodeRecord:
 def test_each_model_gets_the_evidence_of_its_own_lineage_only() -> None:
     roots = [f"example-org/ship-{i:03d}" for i in range(60)]
     bases = [f"example-org/base-{i:03d}" for i in range(60)]
-    edges = [EdgeRecord(child=r, parent=b, relation="finetune", evidence=EV) for r, b in zip(roots, bases)]
+    edges = [EdgeRecord(child=r, parent=b, relation="finetune", evidence=EV) for r, b in zip(roots, bases, strict=True)]
     loop = ["example-org/loop-a", "example-org/loop-b"]
     edges += [EdgeRecord(child=loop[0], parent=loop[1], relation="finetune", evidence=EV),
               EdgeRecord(child=loop[1], parent=loop[0], relation="finetune", evidence=EV),
