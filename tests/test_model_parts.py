@@ -213,3 +213,18 @@ def test_a_declared_value_is_read_once_but_a_curated_fact_still_picks_its_models
     assert not declared["tencent/Tencent-Hunyuan-Large"].ambiguous
     assert declared["example-org/a"] is declared["example-org/b"]
     assert declared["example-org/a"].ambiguous and declared["example-org/a"].rule_ids != ["tencent-hunyuan-community-large"]
+
+
+@pytest.mark.parametrize("count", [1, 255, 256, 257, 600])
+@pytest.mark.parametrize("depth", [0, 1, 3])
+def test_items_encoded_in_batches_give_the_bytes_of_json_dumps(count: int, depth: int) -> None:
+    """`_write_items` encodes sorted-key items a batch at a time, already at their depth: the array's bytes are
+    those of `json.dumps(indent=2)` at that depth, whatever the count (batch edges included) and the depth."""
+    from auditor.reports._common import _write_items
+
+    made = _made_every_way()
+    items = [made[i % len(made)] for i in range(count)]
+    pieces: list[bytes] = []
+    _write_items(items, pieces.append, depth)
+    plain = json.dumps([item.model_dump(mode="json") for item in items], sort_keys=True, indent=2, ensure_ascii=False)
+    assert b"".join(pieces).decode("utf-8") == plain.replace("\n", "\n" + "  " * depth)
