@@ -102,9 +102,9 @@ def scan(
         return
     _print(report, fmt)
     unresolved = f"; {len(report.unresolved)} unresolved load(s)" if report.unresolved else ""
-    skipped = f"; {len(report.skipped)} file(s) skipped" if report.skipped else ""
+    not_read = f"; {len(report.skipped)} file(s) skipped" if report.skipped else ""
     typer.echo(f"{len(scanning.grouped(report.hits))} model reference(s) in {len({h.file for h in report.hits})} "
-               f"file(s){unresolved}{skipped}", err=True)
+               f"file(s){unresolved}{not_read}", err=True)
 
 
 def _print(report: ScanReport, fmt: str) -> None:
