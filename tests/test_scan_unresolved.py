@@ -381,3 +381,9 @@ def test_files_too_large_stay_notes_not_gate_errors(tmp_path: Path) -> None:
 def test_help_documents_the_comments() -> None:
     text = cli("scan", "--help").out
     assert "# auditor: loads owner/name" in text and "# auditor: ignore" in text
+
+
+def test_a_huge_call_is_named_not_unparsed(tmp_path: Path) -> None:
+    items = ", ".join(str(n) for n in range(5000))
+    report = _scan(tmp_path, f"AutoModel.from_pretrained(args.m, extra=[{items}])\n")
+    assert [u.call for u in report.unresolved] == ["AutoModel.from_pretrained(…)"]

@@ -15,6 +15,7 @@ import re
 import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from auditor.scan._values import Target
 
@@ -60,6 +61,7 @@ _OPTION_CALLS = frozenset({"add_argument", "option", "Option", "Argument", "argu
 _MAX_HOPS = 8  # constant -> constant -> … chains followed (a cycle ends here)
 _DIRECTIVE = re.compile(r"#\s*auditor\s*:(?P<text>.*)$", re.IGNORECASE)
 MAX_SOURCE_CHARS = 160  # of an expression quoted in a reason
+MAX_SOURCE_NODES = 400  # an expression larger than this is named, not unparsed (a hostile file stays linear)
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,10 @@ class _Module:
 
 
 def source(node: ast.AST) -> str:
+    """The expression's source, on one line and shortened; a huge expression is not unparsed at all."""
+    if sum(1 for _ in islice(ast.walk(node), MAX_SOURCE_NODES)) >= MAX_SOURCE_NODES:
+        head = source(node.func) if isinstance(node, ast.Call) else type(node).__name__
+        return f"{head}(…)"
     text = " ".join(ast.unparse(node).split())
     return text if len(text) <= MAX_SOURCE_CHARS else text[:MAX_SOURCE_CHARS - 1] + "…"
 
