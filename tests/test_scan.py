@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from auditor.manifest import Manifest
-from auditor.scan import ScanHit, normalise_ref, proposed_manifest_entries, scan_file, scan_path
+from auditor.scan import ScanHit, normalise_ref, proposed_manifest_entries, scan, scan_file, scan_path
 
 FIXTURES = Path(__file__).parent / "scan_fixtures" / "project"
 
@@ -61,6 +61,15 @@ def test_python_false_positives_are_ignored(hits: list[ScanHit]) -> None:
     file values are not."""
     assert [(h.ref, h.line, h.target) for h in hits if h.file == "app/ignored.py"] == \
         [("models/local-model", 10, "path")]
+
+
+def test_fixture_loads_that_name_no_model_are_unresolved_not_dropped() -> None:
+    """The loading calls of ignored.py that name no model are unresolved loads (the dataset, the non-model
+    call and the local folder are not)."""
+    report = scan(FIXTURES)
+    assert [(u.file, u.line) for u in report.unresolved] == [
+        ("app/ignored.py", 8), ("app/ignored.py", 9), ("app/ignored.py", 11), ("app/ignored.py", 14),
+        ("app/ignored.py", 15), ("app/ignored.py", 19)]
 
 
 def test_unparseable_python_is_skipped(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from auditor.scan._commands import MODEL_ENV_VARS, arg_refs, env_assignment
-from auditor.scan._python import Found, python_refs
+from auditor.scan._python import Found, Unparseable, Unresolved, python_refs
 
 CONFIG_KEYS = frozenset({"model", "model_id", "model_name", "model_name_or_path", "pretrained_model_name_or_path",
                          "base_model", "repo_id", "modelId", "modelName", "model_path"})
@@ -48,10 +48,17 @@ def _yaml_mapping(node: yaml.MappingNode) -> Iterator[Found]:
             yield from (Found(str(i.value), _scalar_line(i), f"yaml:{key}") for i in items if _is_str(i))
 
 
-def yaml_refs(text: str) -> Iterator[Found]:
+def _yaml_problem(exc: Exception) -> Unparseable:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or type(exc).__name__
+    return Unparseable(mark.line + 1 if mark is not None else None, f"YAML does not load ({problem})")
+
+
+def yaml_refs(text: str) -> Iterator[Found | Unparseable]:
     try:
         documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
-    except (yaml.YAMLError, RecursionError):
+    except (yaml.YAMLError, RecursionError) as exc:
+        yield _yaml_problem(exc)
         return
     stack: list[yaml.Node] = [doc for doc in documents if doc is not None]
     walked = 0
@@ -104,27 +111,53 @@ def _located(text: str, pairs: Iterator[tuple[str, str]], quote: str) -> Iterato
             start = text.find(needle, start + len(needle))
 
 
-def json_refs(text: str) -> Iterator[Found]:
+def _json_problem(exc: Exception, what: str) -> Unparseable:
+    if isinstance(exc, json.JSONDecodeError):
+        return Unparseable(exc.lineno, f"{what} does not load ({exc.msg})")
+    return Unparseable(None, f"{what} does not load ({type(exc).__name__}: nested too deeply or invalid)")
+
+
+def _toml_problem(exc: Exception) -> Unparseable:
+    import re
+
+    message = str(exc)
+    at = re.search(r"line (\d+)", message)
+    return Unparseable(int(at.group(1)) if at else None, f"TOML does not load ({message.split(' (at ')[0]})")
+
+
+def json_refs(text: str) -> Iterator[Found | Unparseable]:
     try:
         data = json.loads(text)
-    except (ValueError, RecursionError):
+    except (ValueError, RecursionError) as exc:
+        yield _json_problem(exc, "JSON")
         return
     yield from _located(text, _tree_values(data, "json"), "json")
 
 
-def toml_refs(text: str) -> Iterator[Found]:
+def toml_refs(text: str) -> Iterator[Found | Unparseable]:
     try:
         data = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, RecursionError):
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
+        yield _toml_problem(exc)
         return
     yield from _located(text, _tree_values(data, "toml"), "toml")
 
 
-def notebook_refs(text: str) -> Iterator[Found]:
+def _in_cell(found: Found | Unresolved | Unparseable, cell: int) -> Found | Unresolved | Unparseable:
+    if isinstance(found, Found):
+        return Found(found.value, found.line, "notebook:" + found.kind.split(":", 1)[1], found.revision,
+                     found.target, cell, found.note, found.strict, found.call, found.directive)
+    if isinstance(found, Unresolved):
+        return Unresolved(found.line, found.call, found.reason, found.target, cell, found.directive)
+    return Unparseable(found.line, found.reason, cell)
+
+
+def notebook_refs(text: str) -> Iterator[Found | Unresolved | Unparseable]:
     """Code cells of a Jupyter notebook, each parsed as Python (IPython `!`/`%` lines read as commands)."""
     try:
         data = json.loads(text)
-    except (ValueError, RecursionError):
+    except (ValueError, RecursionError) as exc:
+        yield _json_problem(exc, "the notebook's JSON")
         return
     cells = data.get("cells") if isinstance(data, dict) else None
     for number, cell in enumerate(cells if isinstance(cells, list) else [], start=1):
@@ -137,8 +170,7 @@ def notebook_refs(text: str) -> Iterator[Found]:
                   if line.lstrip().startswith(("!", "%"))]
         python = "\n".join("" if line.lstrip().startswith(("!", "%")) else line for line in lines)
         for found in python_refs(python):
-            yield Found(found.value, found.line, "notebook:" + found.kind.split(":", 1)[1], found.revision,
-                        found.target, number)
+            yield _in_cell(found, number)
         for command, index in magics:
             for found in arg_refs([(tok, index) for tok in _split(command)], "notebook"):
                 yield Found(found.value, found.line, found.kind, None, found.target, number)
