@@ -556,3 +556,15 @@ def test_scan_check_fails_a_pull_request_that_loads_an_unlisted_model(tmp_path: 
                        only=["Check the code's models are in the manifest"])
     assert gated.failed
     assert "::error::app.py:1: Hub model example-org/unlisted-model is loaded here but not listed" in gated.logs()
+
+
+def test_scan_check_names_an_unresolved_load_without_an_update_hint(tmp_path: Path) -> None:
+    """`--update` cannot add a load the scan cannot name: its annotation says what to do, with no update hint."""
+    workspace = tmp_path / "workspace"
+    shutil.copytree(ROOT / "examples", workspace / "examples")
+    (workspace / "app.py").write_text("model = AutoModel.from_pretrained(MODEL_ID)\n")
+    gated = run_action(tmp_path, {"manifest": "examples/auditor.yaml", "scan-check": "true"}, job_env=offline_env(),
+                       only=["Check the code's models are in the manifest"])
+    assert gated.failed
+    lines = [line for line in gated.logs().splitlines() if "::error::app.py:1:" in line]
+    assert lines and all("cannot name" in line and "--update" not in line for line in lines), gated.logs()
