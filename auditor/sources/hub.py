@@ -486,15 +486,20 @@ class HubSource:
         raise _Attempt(failure.code, f"{failure.reason}: it asks to wait {asked:g}s, more than allowed ({limit})")
 
     def _get_once(self, ref: ModelRef, deadline: float = math.inf) -> str:
-        if self.gate.before_request(deadline) > 0:
-            raise _Attempt(
-                "rate-limited",
-                f"rate limited by the Hub at {self.endpoint}: the wait it asked for (Retry-After / RateLimit) "
-                f"goes past this request's retry budget ({self._budget_name()})",
-            )
-        with self._lock:
-            self.requests += 1
-        return self._read(ref, self._send(ref))
+        """One attempt. The crawl's slot is taken before the gate's turn: a worker waiting for a slot holds no
+        turn, so the first round before any answer is the crawl's start concurrency, not every worker."""
+        with pacing.slot() as held:
+            if self.gate.before_request(deadline) > 0:
+                held.cancel()  # nothing was sent: nothing to report
+                raise _Attempt(
+                    "rate-limited",
+                    f"rate limited by the Hub at {self.endpoint}: the wait it asked for (Retry-After / RateLimit) "
+                    f"goes past this request's retry budget ({self._budget_name()})",
+                )
+            with self._lock:
+                self.requests += 1
+            response = self._send(ref, held)
+        return self._read(ref, response)
 
     def request_headers(self) -> dict[str, str]:
         """The headers of every request: built once per source (the token is read once, not per request).
@@ -509,12 +514,12 @@ class HubSource:
                 self._headers = hub_headers(self._token)
             return dict(self._headers)
 
-    def _send(self, ref: ModelRef) -> Any:
+    def _send(self, ref: ModelRef, held: pacing.Slot) -> Any:
         """One GET through huggingface_hub's session; the gate and the crawl's adaptive limit hear how it
-        went, answer or not."""
-        with pacing.slot() as held:
-            response = self._send_in_slot(ref)
-            held.done(response.status_code)
+        went, answer or not (no answer: the slot's exit reports it)."""
+        held.start()  # the round trip starts now, not when the slot was taken (the gate may have made it wait)
+        response = self._send_in_slot(ref)
+        held.done(response.status_code)
         return response
 
     def _send_in_slot(self, ref: ModelRef) -> Any:

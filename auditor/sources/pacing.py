@@ -142,6 +142,15 @@ class Slot:
         self._started = limit.clock() if limit is not None else 0.0
         self._reported = False
 
+    def start(self) -> None:
+        """The request goes out now: its round trip is timed from here."""
+        if self._limit is not None:
+            self._started = self._limit.clock()
+
+    def cancel(self) -> None:
+        """Nothing was sent: no report (the slot is still released)."""
+        self._reported = True
+
     def done(self, status: int | None) -> None:
         if self._limit is None or self._reported:
             return
