@@ -10,12 +10,16 @@ came fast, the limit's clock is a constant: every round trip measures 0 s.
 from __future__ import annotations
 
 import math
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from auditor.lineage import SLOW_START_GROWTH, CrawlOptions, crawl, crawl_workers, make_limit, parse_ref
 from auditor.model import LineageGraph
+from auditor.sources import cache as cache_module
+from auditor.sources.cache import CachedFailure, CacheEntry, MetadataCache
 from auditor.sources.hub import UNANNOUNCED_ROUND, HubSource, RateGate, RetryPolicy
 from auditor.sources.pacing import AdaptiveLimit
 from tests.conftest import FAST_RETRY
@@ -192,3 +196,34 @@ def test_hostile_growth_is_sane(growth: float) -> None:
 def test_crawl_workers_leave_no_slot_idle() -> None:
     assert crawl_workers(1) == 1  # one at a time stays one worker
     assert crawl_workers(20) == 30 and crawl_workers(3) == 5
+
+
+# ------------------------------------------------------------------------------------ one cache query a lookup
+
+
+def test_cache_lookup_answers_get_then_get_failure_in_one_query(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = MetadataCache(tmp_path, ttl_seconds=60, failure_ttl_seconds=60)
+    failure = CachedFailure("not-found", "repository not found", "2026-01-01T00:00:00Z")
+    assert cache.lookup("k", pinned=False) is None
+    cache.put_failure("k", failure)
+    assert cache.lookup("k", pinned=False) == failure == cache.get_failure("k")
+    cache.put("k", "{}", "2026-01-02T00:00:00Z", pinned=False)  # a good answer drops the failure
+    assert cache.lookup("k", pinned=False) == CacheEntry("{}", "2026-01-02T00:00:00Z") == cache.get("k", pinned=False)
+    assert cache.stats().failures == 0
+    cache.put_failure("k", failure)  # a failure never replaces facts on disk
+    later = time.time() + 120
+    monkeypatch.setattr(cache_module.time, "time", lambda: later)
+    assert cache.lookup("k", pinned=False) is None  # the answer and the failure both expired
+    assert cache.lookup("k", pinned=True) == CacheEntry("{}", "2026-01-02T00:00:00Z")  # read at a sha: kept
+
+
+def test_cache_lookup_prefers_a_live_failure_to_an_expired_answer(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = MetadataCache(tmp_path, ttl_seconds=60, failure_ttl_seconds=3600)
+    cache.put("k", "{}", "then", pinned=False)
+    later = time.time() + 120
+    monkeypatch.setattr(cache_module.time, "time", lambda: later)
+    failure = CachedFailure("gated", "gated", "now")
+    cache.put_failure("k", failure)
+    assert cache.get("k", pinned=False) is None and cache.lookup("k", pinned=False) == failure

@@ -403,16 +403,14 @@ class HubSource:
         """The cached answer (facts, or a failure within its short expiry) unless `--refresh`; None: ask."""
         if self.cache is None or self.refresh:
             return None
-        entry = self.cache.get(key, pinned=pinned)
-        failure = self.cache.get_failure(key) if entry is None else None
-        if entry is None and failure is None:
+        found = self.cache.lookup(key, pinned=pinned)
+        if found is None:
             return None
         with self._lock:
             self.cache_hits += 1
-        if entry is not None:
-            return self._parse(ref, entry.body, entry.retrieved_at)
-        assert failure is not None
-        return self._cached_failure(ref, failure)
+        if isinstance(found, CachedFailure):
+            return self._cached_failure(ref, found)
+        return self._parse(ref, found.body, found.retrieved_at)
 
     def _cached_failure(self, ref: ModelRef, failure: CachedFailure) -> Unresolved:
         """A failure replayed from the cache: the same unresolved node as when it was read (same reason, same
