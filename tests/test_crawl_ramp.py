@@ -198,6 +198,35 @@ def test_crawl_workers_leave_no_slot_idle() -> None:
     assert crawl_workers(20) == 30 and crawl_workers(3) == 5
 
 
+class _SlowWrites(MetadataCache):
+    """A cache whose writes wait until the Hub has been asked `until` times (at most 5 s; `timeouts` counts
+    the writes that waited in vain)."""
+
+    def __init__(self, directory: Path, state: HubState, until: int) -> None:
+        super().__init__(directory)
+        self.state, self.until, self.timeouts = state, until, 0
+
+    def put(self, key: str, body: str, retrieved_at: str, *, pinned: bool) -> None:
+        with self.state.requested:
+            if not self.state.requested.wait_for(lambda: self.state.total_requests() >= self.until, timeout=5):
+                self.timeouts += 1
+        super().put(key, body, retrieved_at, pinned=pinned)
+
+
+def test_slots_stay_busy_while_workers_write_the_cache(tmp_path: Path) -> None:
+    """4 slots; every cache write is held until the Hub has had 6 requests. With one worker per slot the 4
+    workers would all sit in their writes after the first 4 answers, no 5th request could go out, and every
+    write would wait 5 s; the spare workers send the 5th and 6th."""
+    bodies = _wide(12)
+    state = HubState(models=bodies)
+    limit = make_limit(4, 4)
+    with HubServer(state) as hub:
+        cache = _SlowWrites(tmp_path, state, until=6)
+        graph, _ = _crawl(hub, sorted(bodies), limit, cache=cache)
+    assert _all_read(graph, 12) and state.all_requests() == 12
+    assert cache.timeouts == 0 and crawl_workers(4) >= 6
+
+
 # ------------------------------------------------------------------------------------ one cache query a lookup
 
 
