@@ -18,6 +18,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 DEFAULT_TTL_SECONDS = 24 * 3600
@@ -38,7 +39,15 @@ CREATE TABLE IF NOT EXISTS failures (
     retrieved_at TEXT NOT NULL,
     stored_at REAL NOT NULL
 );
+CREATE TRIGGER IF NOT EXISTS entries_replace_failure AFTER INSERT ON entries BEGIN
+    DELETE FROM failures WHERE key = NEW.key;
+END;
 """
+# An answer and a failure under one key, in one statement (`lookup`): the answer's row first.
+_LOOKUP = (
+    "SELECT 1, body, retrieved_at, stored_at, pinned FROM entries WHERE key = ?1 "
+    "UNION ALL SELECT 0, code, reason, retrieved_at, stored_at FROM failures WHERE key = ?1"
+)
 
 
 def default_cache_dir() -> Path:
@@ -110,21 +119,31 @@ class MetadataCache:
             row = self._conn.execute(
                 "SELECT body, retrieved_at, stored_at, pinned FROM entries WHERE key = ?", (key,)
             ).fetchone()
-        if row is None:
-            return None
+        return None if row is None else self._entry(row, pinned)
+
+    def _entry(self, row: tuple[Any, ...], pinned: bool) -> CacheEntry | None:
         body, retrieved_at, stored_at, row_pinned = row
         if not (pinned or row_pinned) and time.time() - float(stored_at) > self.ttl_seconds:
             return None
         return CacheEntry(body=body, retrieved_at=retrieved_at)
 
+    def lookup(self, key: str, *, pinned: bool) -> CacheEntry | CachedFailure | None:
+        """`get`, else `get_failure`, in one query (every cold lookup of a crawl asks both)."""
+        with self._lock:
+            rows = self._conn.execute(_LOOKUP, (key,)).fetchall()
+        for is_entry, *row in rows:  # the answer's row comes first
+            found = self._entry(tuple(row), pinned) if is_entry == 1 else self._failure(tuple(row[:4]))
+            if found is not None:
+                return found
+        return None
+
     def put(self, key: str, body: str, retrieved_at: str, *, pinned: bool) -> None:
-        """Store an answer; a failure cached under the same key is dropped."""
+        """Store an answer; a failure cached under the same key is dropped (by the `entries` trigger)."""
         with self._lock:
             self._conn.execute(
                 "INSERT OR REPLACE INTO entries (key, body, retrieved_at, stored_at, pinned) VALUES (?,?,?,?,?)",
                 (key, body, retrieved_at, time.time(), int(pinned)),
             )
-            self._conn.execute("DELETE FROM failures WHERE key = ?", (key,))
             self._conn.commit()
 
     def get_failure(self, key: str) -> CachedFailure | None:
@@ -133,8 +152,9 @@ class MetadataCache:
             row = self._conn.execute(
                 "SELECT code, reason, retrieved_at, stored_at FROM failures WHERE key = ?", (key,)
             ).fetchone()
-        if row is None:
-            return None
+        return None if row is None else self._failure(row)
+
+    def _failure(self, row: tuple[Any, ...]) -> CachedFailure | None:
         code, reason, retrieved_at, stored_at = row
         age = time.time() - float(stored_at)
         if not 0 <= age <= self.failure_ttl_seconds:  # expired, or stored "in the future" (clock moved)

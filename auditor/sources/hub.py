@@ -60,6 +60,13 @@ LIBRARY_NAME = "model-license-auditor"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # a model's metadata is kilobytes; a larger answer is not parsed
 ENDPOINT_HINT = "HF_ENDPOINT / --endpoint"
 _PROBE_POLL = 0.5  # seconds between checks while the first request (the probe) is out
+# Requests a Hub source sends before any answer has said whether the Hub announces a budget (RateLimit
+# headers). The smallest budget the Hub documents is the anonymous one, 500 API requests per 5-minute window
+# (https://huggingface.co/docs/hub/rate-limits): a first round of 20 is 4% of it, where a lone probe would
+# cost every crawl one whole round trip. The first answer's RateLimit applies to every request after it
+# (the ones still out are counted against it); a Hub that refuses part of the first round is waited for
+# (`Retry-After`) and the crawl's limit halves (`pacing.AdaptiveLimit`).
+UNANNOUNCED_ROUND = 20
 
 
 def default_endpoint() -> str:
@@ -126,14 +133,17 @@ class RateGate:
       every worker waits for the reset. Requests still in flight are counted against R, so the workers do not
       overrun the window together. With `RateLimit-Policy: …;q=Q;w=W` the next window's Q requests are known
       and go out without asking first.
-    - Until the first answer shows whether the server sends these headers, and again after a window reset
-      whose size is unknown, one request at a time goes out (a probe); the others wait for its answer.
+    - Until the first answer shows whether the server sends these headers, at most `unannounced` requests
+      are out at once (1: a probe; the others wait for its answer; `HubSource` sends a first round of
+      `UNANNOUNCED_ROUND`). After a window reset whose size is unknown, one request at a time goes out.
     - `hold(s)` (a 429's `Retry-After`): no worker sends anything for s seconds.
     """
 
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
+    unannounced: int = 1  # requests out at once before the first answer (see the docstring)
     waits: int = 0  # times a worker slept before sending
+    unannounced_sent: int = 0  # requests sent before any answer came back
     _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
     _not_before: float = 0.0
     _tokens: int | None = None  # requests the current window still allows (None: unknown)
@@ -157,6 +167,8 @@ class RateGate:
                     self._inflight += 1
                     if self._tokens is not None:
                         self._tokens -= 1
+                    elif self._headers is None:
+                        self.unannounced_sent += 1
                     return 0.0
                 if start > deadline:
                     return start - now
@@ -209,12 +221,16 @@ class RateGate:
             self._reset_at = now + (self._window or 0.0)
 
     def _earliest(self, now: float) -> float | None:
-        """When the next request may go; None while the probe is out. Caller holds the lock."""
+        """When the next request may go; None while the probe (or the unannounced first round) is out, until
+        its answer. Caller holds the lock."""
         self._roll(now)
         if now < self._not_before:
             return self._not_before
         if self._tokens is None:
-            return now if self._headers is False or self._inflight == 0 else None
+            if self._headers is False or self._inflight == 0:
+                return now
+            first_round = self._headers is None and self._inflight < max(1, self.unannounced)
+            return now if first_round else None
         return now if self._tokens > 0 else self._reset_at
 
 
@@ -346,7 +362,7 @@ class HubSource:
         self.cache = cache
         self.refresh = refresh
         self.retry = retry or RetryPolicy()
-        self.gate = gate or RateGate()
+        self.gate = gate or RateGate(unannounced=UNANNOUNCED_ROUND)
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._headers: dict[str, str] | None = None
@@ -387,16 +403,14 @@ class HubSource:
         """The cached answer (facts, or a failure within its short expiry) unless `--refresh`; None: ask."""
         if self.cache is None or self.refresh:
             return None
-        entry = self.cache.get(key, pinned=pinned)
-        failure = self.cache.get_failure(key) if entry is None else None
-        if entry is None and failure is None:
+        found = self.cache.lookup(key, pinned=pinned)
+        if found is None:
             return None
         with self._lock:
             self.cache_hits += 1
-        if entry is not None:
-            return self._parse(ref, entry.body, entry.retrieved_at)
-        assert failure is not None
-        return self._cached_failure(ref, failure)
+        if isinstance(found, CachedFailure):
+            return self._cached_failure(ref, found)
+        return self._parse(ref, found.body, found.retrieved_at)
 
     def _cached_failure(self, ref: ModelRef, failure: CachedFailure) -> Unresolved:
         """A failure replayed from the cache: the same unresolved node as when it was read (same reason, same
@@ -470,15 +484,20 @@ class HubSource:
         raise _Attempt(failure.code, f"{failure.reason}: it asks to wait {asked:g}s, more than allowed ({limit})")
 
     def _get_once(self, ref: ModelRef, deadline: float = math.inf) -> str:
-        if self.gate.before_request(deadline) > 0:
-            raise _Attempt(
-                "rate-limited",
-                f"rate limited by the Hub at {self.endpoint}: the wait it asked for (Retry-After / RateLimit) "
-                f"goes past this request's retry budget ({self._budget_name()})",
-            )
-        with self._lock:
-            self.requests += 1
-        return self._read(ref, self._send(ref))
+        """One attempt. The crawl's slot is taken before the gate's turn: a worker waiting for a slot holds no
+        turn, so the first round before any answer is the crawl's start concurrency, not every worker."""
+        with pacing.slot() as held:
+            if self.gate.before_request(deadline) > 0:
+                held.cancel()  # nothing was sent: nothing to report
+                raise _Attempt(
+                    "rate-limited",
+                    f"rate limited by the Hub at {self.endpoint}: the wait it asked for (Retry-After / RateLimit) "
+                    f"goes past this request's retry budget ({self._budget_name()})",
+                )
+            with self._lock:
+                self.requests += 1
+            response = self._send(ref, held)
+        return self._read(ref, response)
 
     def request_headers(self) -> dict[str, str]:
         """The headers of every request: built once per source (the token is read once, not per request).
@@ -493,12 +512,12 @@ class HubSource:
                 self._headers = hub_headers(self._token)
             return dict(self._headers)
 
-    def _send(self, ref: ModelRef) -> Any:
+    def _send(self, ref: ModelRef, held: pacing.Slot) -> Any:
         """One GET through huggingface_hub's session; the gate and the crawl's adaptive limit hear how it
-        went, answer or not."""
-        with pacing.slot() as held:
-            response = self._send_in_slot(ref)
-            held.done(response.status_code)
+        went, answer or not (no answer: the slot's exit reports it)."""
+        held.start()  # the round trip starts now, not when the slot was taken (the gate may have made it wait)
+        response = self._send_in_slot(ref)
+        held.done(response.status_code)
         return response
 
     def _send_in_slot(self, ref: ModelRef) -> Any:

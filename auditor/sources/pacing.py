@@ -1,7 +1,8 @@
 """How many requests a crawl keeps in flight: a limit that rises while the Hub answers fast and backs off
 when it pushes back.
 
-- Slow start: every fast answer raises the limit by one (it doubles each round trip) up to the ceiling.
+- Slow start: every fast answer raises the limit by `growth` − 1 (it is multiplied by `growth` each round trip:
+  2 doubles it, as TCP does; a crawl triples it, `lineage.make_limit`) up to the ceiling.
 - An answer is fast when it comes within `fast_factor` × the fastest round trip seen (plus a little slack):
   the server is not queueing our requests. A slow answer ends the slow start; after that the limit grows
   by 1/limit per fast answer (one more request in flight per round trip).
@@ -17,6 +18,7 @@ a crawl there is no active limit and nothing is limited here.
 from __future__ import annotations
 
 import contextvars
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -41,6 +43,7 @@ class AdaptiveLimit:
     ceiling: int = 32
     floor: int = 1
     fast_factor: float = 2.0
+    growth: float = 2.0  # slow start: the limit is multiplied by this each round trip of fast answers
     clock: Callable[[], float] = time.monotonic
     peak: int = 0  # most requests in flight at once
     backoffs: int = 0  # times the limit was cut
@@ -57,6 +60,7 @@ class AdaptiveLimit:
         self.ceiling = max(self.floor, self.ceiling)
         self.start = min(self.ceiling, max(self.floor, self.start))
         self._limit = float(self.start)
+        self.growth = max(1.0, self.growth) if math.isfinite(self.growth) else 2.0  # NaN, inf: the default
 
     @property
     def current(self) -> int:
@@ -77,7 +81,7 @@ class AdaptiveLimit:
     def release(self) -> None:
         with self._cond:
             self._inflight = max(0, self._inflight - 1)
-            self._cond.notify_all()
+            self._wake()
 
     def report(self, ticket: int, status: int | None, seconds: float) -> None:
         """How the request holding `ticket` went: its HTTP status (None: no answer) and round trip."""
@@ -86,7 +90,14 @@ class AdaptiveLimit:
                 self._cut(ticket)
             else:
                 self._answered(seconds)
-            self._cond.notify_all()
+            self._wake()
+
+    def _wake(self) -> None:
+        """Wake as many waiting workers as there are free slots (not all of them: the others would only go back
+        to waiting). Caller holds the lock."""
+        free = int(self._limit) - self._inflight
+        if free > 0:
+            self._cond.notify(free)
 
     def _cut(self, ticket: int) -> None:
         """Halve the limit, once for all the requests that were already out. Caller holds the lock."""
@@ -103,7 +114,7 @@ class AdaptiveLimit:
         if seconds > self._fastest * self.fast_factor + FAST_SLACK_SECONDS:
             self._slow_start = False
             return
-        step = 1.0 if self._slow_start else 1.0 / max(1.0, self._limit)
+        step = self.growth - 1.0 if self._slow_start else 1.0 / max(1.0, self._limit)
         self._limit = min(float(self.ceiling), self._limit + step)
 
 
@@ -130,6 +141,15 @@ class Slot:
         self._ticket = limit.acquire() if limit is not None else 0
         self._started = limit.clock() if limit is not None else 0.0
         self._reported = False
+
+    def start(self) -> None:
+        """The request goes out now: its round trip is timed from here."""
+        if self._limit is not None:
+            self._started = self._limit.clock()
+
+    def cancel(self) -> None:
+        """Nothing was sent: no report (the slot is still released)."""
+        self._reported = True
 
     def done(self, status: int | None) -> None:
         if self._limit is None or self._reported:

@@ -43,6 +43,8 @@ class Fault:
     status: int | None = None  # a fixed error status (e.g. 404)
     error_code: str | None = None  # X-Error-Code (RepoNotFound, GatedRepo, RevisionNotFound)
     wait_for: str | None = None  # hold the answer until this repo id has been requested (at most 5 s)
+    # hold the answer until this many `/api/models/` requests have been in flight at once (at most 5 s)
+    hold_until_in_flight: int = 0
 
 
 @dataclass
@@ -61,7 +63,7 @@ class HubState:
     connections: int = 0  # TCP connections accepted (keep-alive: many requests on one)
     in_flight: int = 0  # /api/models/ requests being answered now
     peak_in_flight: int = 0
-    wait_timeouts: int = 0  # `Fault.wait_for` answers sent because the awaited request never came
+    wait_timeouts: int = 0  # `Fault.wait_for` / `hold_until_in_flight` answers sent after waiting in vain
     requested: threading.Condition = field(default_factory=threading.Condition)
     refused: int = 0  # 429 answers sent (quota and faults)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -116,6 +118,19 @@ class HubState:
     def wait_for_request(self, repo_id: str, timeout: float = 5.0) -> None:
         with self.requested:
             if not self.requested.wait_for(lambda: self.hits[repo_id] > 0, timeout=timeout):
+                with self.lock:
+                    self.wait_timeouts += 1
+
+    def wait_for_in_flight(self, count: int, timeout: float = 5.0) -> None:
+        """Hold until `count` requests have been in flight at once (the peak: the first answer to go lowers
+        the count, and must not hold the others)."""
+
+        def enough() -> bool:
+            with self.lock:
+                return self.peak_in_flight >= count
+
+        with self.requested:
+            if not self.requested.wait_for(enough, timeout=timeout):
                 with self.lock:
                     self.wait_timeouts += 1
 
@@ -183,8 +198,8 @@ class _HubHandler(BaseHTTPRequestHandler):
         with state.lock:
             state.hits[repo_id] += 1
             hit = state.hits[repo_id]
-        state.announce()
         state.enter()
+        state.announce()
         try:
             self._model(repo_id, revision, hit, parts.query)
         finally:
@@ -242,6 +257,8 @@ class _HubHandler(BaseHTTPRequestHandler):
             time.sleep(fault.stall_seconds)
         if fault.wait_for is not None:
             self.state.wait_for_request(fault.wait_for)
+        if fault.hold_until_in_flight:
+            self.state.wait_for_in_flight(fault.hold_until_in_flight)
         if hit <= fault.fail_503:
             self._error(503, None, "Service Unavailable", headers)
         elif hit <= fault.rate_limit:
