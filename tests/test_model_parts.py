@@ -217,9 +217,10 @@ def test_a_declared_value_is_read_once_but_a_curated_fact_still_picks_its_models
 
 @pytest.mark.parametrize("count", [1, 255, 256, 257, 600])
 @pytest.mark.parametrize("depth", [0, 1, 3])
-def test_items_encoded_in_batches_give_the_bytes_of_json_dumps(count: int, depth: int) -> None:
-    """`_write_items` encodes sorted-key items a batch at a time, already at their depth: the array's bytes are
-    those of `json.dumps(indent=2)` at that depth, whatever the count (batch edges included) and the depth."""
+def test_items_encoded_directly_give_the_bytes_of_json_dumps(count: int, depth: int) -> None:
+    """`_write_items` encodes sorted-key items straight from the models: the array's bytes are those of
+    `json.dumps(indent=2)` at that depth, whatever the count and the depth. (Encoding 256 items per encoder call,
+    cut out of enclosing lists, gave the same bytes but wrote a 100k-node audit 30-70 % slower: reverted.)"""
     from auditor.reports._common import _write_items
 
     made = _made_every_way()
