@@ -621,31 +621,7 @@ def _write_model(model: BaseModel, write: Callable[[bytes], object], depth: int)
 
 
 def _write_items(items: list[BaseModel], write: Callable[[bytes], object], depth: int) -> None:
-    if not items or not all(getattr(type(item), "KEYS_SORTED", False) for item in items):
-        _write_array(items, write, depth, lambda item: write(_item_json(item, depth + 1)))
-        return
-    pad = b"\n" + b"  " * (depth + 1)
-    for start in range(0, len(items), _BATCH):
-        write((b"[" if start == 0 else b",") + pad + _batch_json(items[start:start + _BATCH], depth))
-    write(b"\n" + b"  " * depth + b"]")
-
-
-_BATCH = 256  # items encoded by one call of the encoder: a few megabytes of JSON at most
-
-
-def _batch_json(items: list[BaseModel], depth: int) -> bytes:
-    """Items whose keys come out sorted as serialised (`KEYS_SORTED`), as `_write_array` separates them in an
-    array at `depth`: one encoder call, the items already indented to their depth (the batch is encoded inside
-    `depth` enclosing lists, whose brackets are cut off), instead of a call and a re-indenting copy per item."""
-    from pydantic_core import to_json
-
-    nested: Any = items
-    for _ in range(depth):
-        nested = [nested]
-    text: bytes = to_json(nested, indent=2)
-    head = sum(2 * level + 2 for level in range(depth + 1)) + 2 * (depth + 1)  # "  "*level + "[\n" …, then the pad
-    tail = sum(2 * level + 2 for level in range(depth + 1))  # "\n" + "  "*level + "]" for each list
-    return text[head:len(text) - tail]
+    _write_array(items, write, depth, lambda item: write(_item_json(item, depth + 1)))
 
 
 def _item_json(item: BaseModel, depth: int) -> bytes:
