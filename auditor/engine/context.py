@@ -353,9 +353,11 @@ class Findings:
         via: list[str] | None = None,
         field: str | None = None,
     ) -> None:
-        # Every value is typed by this signature and the vocabulary: constructed without re-validation.
-        self.items.append(_built_finding(_fields(self.ctx, code, severity, message, license, cite, field, self.model,
-                                                 via or [self.model])))
+        self._keep(_fields(self.ctx, code, severity, message, license, cite, field, self.model, via or [self.model]))
+
+    def _keep(self, values: SharedFinding) -> None:
+        # Every value is typed by `add`'s signature and the vocabulary: constructed without re-validation.
+        self.items.append(_built_finding(values))
 
     def add_shared(self, template: SharedFinding, via: list[str]) -> None:
         """A finding made from `template` (`shared_finding`) for this model, with its path `via`."""
@@ -363,7 +365,6 @@ class Findings:
         values["model"] = self.model
         values["via"] = via
         self.items.append(_built_finding(values))
-
 
     def add_term(self, template: SharedFinding, label: str, cut: int, via: list[str]) -> None:
         """A finding made from a term template (`TermTemplates`): the template's message with its first `cut`
@@ -382,18 +383,8 @@ class TemplateFindings(Findings):
         super().__init__(ctx, TEMPLATE_VIA[0])
         self.templates: list[SharedFinding] = []
 
-    def add(
-        self,
-        code: FindingCode,
-        severity: Severity,
-        message: str,
-        *,
-        license: str | None = None,
-        cite: Citation | None = None,
-        via: list[str] | None = None,
-        field: str | None = None,
-    ) -> None:
-        self.templates.append(_fields(self.ctx, code, severity, message, license, cite, field, "", via or []))
+    def _keep(self, values: SharedFinding) -> None:
+        self.templates.append(values)
 
 
 # The path of the license a term template is made for: a model and a holder no id can equal (ids never hold NUL).
