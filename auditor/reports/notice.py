@@ -114,16 +114,15 @@ class _Bound:
 
 
 def bound_licenses(result: AuditResult) -> list[_Bound]:
-    """Every license that binds an audited model (its effective licenses), first seen first."""
-    found: dict[str, _Bound] = {}
+    """Every license that binds an audited model (its effective licenses), first seen first; each license's
+    models once, in the order first seen (an insertion-ordered dict: a list's `in` made this quadratic)."""
+    found: dict[str, dict[str, None]] = {}
     for model in result.models:
         for el in model.effective_licenses:
-            bound = found.setdefault(el.license, _Bound(el.license))
             path = " -> ".join(c.plain(m) for m in c.inherited_path(model.id, el.via))
             label = c.plain(model.id) if el.own or not path else f"{c.plain(model.id)} (through {path})"
-            if label not in bound.models:
-                bound.models.append(label)
-    return list(found.values())
+            found.setdefault(el.license, {})[label] = None
+    return [_Bound(rule_id, list(labels)) for rule_id, labels in found.items()]
 
 
 def _license_heading(result: AuditResult, rule_id: str) -> tuple[str, list[str]]:
