@@ -544,27 +544,27 @@ def test_a_baseline_git_ref_is_audited_in_a_worktree(tmp_path: Path) -> None:
     assert not (tmp_path / "runner-temp" / "auditor-baseline" / "tree").exists()
 
 
-def test_scan_check_fails_a_pull_request_that_loads_an_unlisted_model(tmp_path: Path) -> None:
+def _scan_check(tmp_path: Path, code: str) -> ActionRun:
+    """The action's scan-check step alone, on a workspace holding the bundled example and `app.py`."""
     workspace = tmp_path / "workspace"
-    shutil.copytree(ROOT / "examples", workspace / "examples")
-    (workspace / "app.py").write_text('model = AutoModel.from_pretrained("Qwen/Qwen2.5-7B-Instruct")\n')
-    ok = run_action(tmp_path, {"manifest": "examples/auditor.yaml", "scan-check": "true"}, job_env=offline_env(),
-                    only=["Check the code's models are in the manifest"])
+    if not (workspace / "examples").exists():
+        shutil.copytree(ROOT / "examples", workspace / "examples")
+    (workspace / "app.py").write_text(code)
+    return run_action(tmp_path, {"manifest": "examples/auditor.yaml", "scan-check": "true"}, job_env=offline_env(),
+                      only=["Check the code's models are in the manifest"])
+
+
+def test_scan_check_fails_a_pull_request_that_loads_an_unlisted_model(tmp_path: Path) -> None:
+    ok = _scan_check(tmp_path, 'model = AutoModel.from_pretrained("Qwen/Qwen2.5-7B-Instruct")\n')
     assert not ok.failed, ok.logs()
-    (workspace / "app.py").write_text('model = AutoModel.from_pretrained("example-org/unlisted-model")\n')
-    gated = run_action(tmp_path, {"manifest": "examples/auditor.yaml", "scan-check": "true"}, job_env=offline_env(),
-                       only=["Check the code's models are in the manifest"])
+    gated = _scan_check(tmp_path, 'model = AutoModel.from_pretrained("example-org/unlisted-model")\n')
     assert gated.failed
     assert "::error::app.py:1: Hub model example-org/unlisted-model is loaded here but not listed" in gated.logs()
 
 
 def test_scan_check_names_an_unresolved_load_without_an_update_hint(tmp_path: Path) -> None:
     """`--update` cannot add a load the scan cannot name: its annotation says what to do, with no update hint."""
-    workspace = tmp_path / "workspace"
-    shutil.copytree(ROOT / "examples", workspace / "examples")
-    (workspace / "app.py").write_text("model = AutoModel.from_pretrained(MODEL_ID)\n")
-    gated = run_action(tmp_path, {"manifest": "examples/auditor.yaml", "scan-check": "true"}, job_env=offline_env(),
-                       only=["Check the code's models are in the manifest"])
+    gated = _scan_check(tmp_path, "model = AutoModel.from_pretrained(MODEL_ID)\n")
     assert gated.failed
     lines = [line for line in gated.logs().splitlines() if "::error::app.py:1:" in line]
     assert lines and all("cannot name" in line and "--update" not in line for line in lines), gated.logs()

@@ -326,16 +326,14 @@ def _resolve_one(ctx: _FileContext, found: Found | Unresolved) -> ScanHit | Unre
         reason = _why_unnamed(found, ctx.include_api)
         if reason is None:
             return None
-        call, line, cell, target, directive = found.call, found.line, found.cell, found.target, found.directive
     else:
-        call, line, cell, target, directive = found.call, found.line, found.cell, found.target, found.directive
         reason = found.reason
-    if directive is not None:
-        acknowledged = _acknowledged(ctx, directive, line, cell, target)
+    if found.directive is not None:
+        acknowledged = _acknowledged(ctx, found.directive, found.line, found.cell, found.target)
         if not isinstance(acknowledged, str):
             return acknowledged
         reason = f"{reason}; {acknowledged}"
-    return _unresolved(ctx, line, cell, call, reason)
+    return _unresolved(ctx, found.line, found.cell, found.call, reason)
 
 
 def scan_file(path: Path, root: Path, *, include_api: bool = False, report: ScanReport | None = None) -> list[ScanHit]:
