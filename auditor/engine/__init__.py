@@ -67,17 +67,27 @@ def _rank(finding: Finding) -> tuple[int, int]:
 
 
 def _dedupe(findings: Iterable[Finding]) -> list[Finding]:
-    """One finding per (code, model, license, field or message); the most severe one is kept (the first of
-    equals). Read through each finding's attribute dict: a large audit dedupes hundreds of thousands."""
+    """One finding per (code, model, license, field or message): the unwaived, then the most severe one is kept,
+    and of equals the one with the shortest path, then the first in report order (so the answer never depends on
+    the order the checkers ran in: of a needs-input several nodes raise, the one nearest the model is shown).
+    Read through each finding's attribute dict: a large audit dedupes hundreds of thousands."""
     seen: dict[tuple[object, ...], Finding] = {}
     for f in findings:
         d = f.__dict__
         field = d["field"]
         key = (d["code"], d["model"], d["license"], field, d["message"] if field is None else "")
         current = seen.get(key)
-        if current is None or _rank(f) > _rank(current):
+        if current is None or _kept_over(f, current):
             seen[key] = f
     return sorted(seen.values(), key=_report_order)
+
+
+def _kept_over(f: Finding, current: Finding) -> bool:
+    rank, held = _rank(f), _rank(current)
+    if rank != held:
+        return rank > held
+    near, nearest = len(f.__dict__["via"]), len(current.__dict__["via"])
+    return near < nearest or (near == nearest and _report_order(f) < _report_order(current))
 
 
 def _report_order(f: Finding) -> tuple[object, ...]:
