@@ -16,6 +16,7 @@ from auditor.model import (
     DeclaredLicense,
     DeclaredUse,
     Evidence,
+    Finding,
     LineageGraph,
     ModelAudit,
     ModelFacts,
@@ -90,14 +91,16 @@ def policy_notices(policy: Policy | None, rules: RuleSet, graph: LineageGraph) -
 
 
 def mentioned_rule_ids(audits: list[ModelAudit], node_licenses: dict[str, list[str]],
-                       obligations: list[Obligation]) -> set[str]:
-    """Every license id the result names: declared by a node or a model, effective, in a finding or an
-    obligation (ids no rule encodes are among them; the catalogue leaves those out)."""
+                       obligations: list[Obligation], lineage_findings: dict[str, list[Finding]]) -> set[str]:
+    """Every license id the result names: declared by a node or a model, effective, in a finding (a model's or a
+    lineage node's) or an obligation (ids no rule encodes are among them; the catalogue leaves those out)."""
     ids = {rid for rids in node_licenses.values() for rid in rids}
     for audit in audits:
         ids.update(audit.declared)
         ids.update(el.license for el in audit.effective_licenses)
         ids.update(map(_license_of, audit.findings))
+    for findings in lineage_findings.values():
+        ids.update(map(_license_of, findings))
     ids.update(ob.license for ob in obligations)  # every obligation a model names is one of these
     ids.discard(None)  # a finding about no license
     return ids
@@ -155,9 +158,9 @@ def build_result(
             ordered.append(model_id)
             lines[model_id] = entry.line
     fallback = curated_licenses(rules)
-    audits, obligations, licenses = evaluate_with_licenses(graph, rules, use, policy, today=_today(stamp),
-                                                           models=ordered, fallback_licenses=fallback,
-                                                           manifest_lines=lines)
+    audits, obligations, licenses, stored = evaluate_with_licenses(
+        graph, rules, use, policy, today=_today(stamp), models=ordered, fallback_licenses=fallback,
+        manifest_lines=lines, whole=False)
     return AuditResult(
         tool_version=__version__,
         generated_at=stamp,
@@ -173,7 +176,8 @@ def build_result(
         policy=policy_name,
         node_licenses=licenses,
         notices=policy_notices(policy, rules, graph),
-        license_catalogue=license_catalogue(rules, mentioned_rule_ids(audits, licenses, obligations)),
+        license_catalogue=license_catalogue(rules, mentioned_rule_ids(audits, licenses, obligations, stored)),
+        lineage_findings=stored,
     )
 
 

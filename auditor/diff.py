@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from auditor.findings import resolved
 from auditor.model import AuditResult, Finding, ModelAudit, NodeRecord
 
 ChangeKind = Literal[
@@ -74,6 +75,7 @@ def _side(result: AuditResult) -> Side:
 
 
 def diff_results(old: AuditResult, new: AuditResult) -> Diff:
+    old, new = resolved(old), resolved(new)
     changes = [
         *_audit_changes(old, new),
         *_model_changes(old, new),

@@ -511,6 +511,10 @@ class ModelAudit(_Part):
     resolved: bool
     requested_as: str | None = None
     manifest_line: int | None = None
+    # Schema 1.3: true when `findings` holds only what is not kept once per node in the result's `lineage_findings`;
+    # the findings about the nodes of `lineage` are the model's too (read whole with `auditor.findings.resolved`).
+    # False (and in older results): `findings` is every finding of the model.
+    inherits_lineage_findings: bool = False
 
 
 class Notice(_Frozen):
@@ -551,7 +555,9 @@ LEGACY_SCHEMA_VERSIONS = frozenset({"1.0"})
 
 class AuditResult(_Frozen):
     # 1.2: each model's obligations are ids of `obligations` (in 1.0 and 1.1, each model listed them in full).
-    schema_version: str = "1.2"
+    # 1.3: the findings about a lineage node are kept once, in `lineage_findings`, not copied into the `findings` of
+    # every model that holds the node (`ModelAudit.inherits_lineage_findings`).
+    schema_version: str = "1.3"
     tool: str = "model-license-auditor"
     tool_version: str
     generated_at: str
@@ -571,6 +577,10 @@ class AuditResult(_Frozen):
     # Every rule id the result mentions (declared by a node, effective, in a finding or obligation), as the
     # rules said at audit time: reports read licenses from here only (schema 1.1; empty in 1.0 results).
     license_catalogue: dict[str, CatalogueLicense] = Field(default_factory=dict)
+    # Schema 1.3: node id -> the findings about that node (`model` is the node, `via` starts at it), once per node,
+    # for every audited model whose `lineage` holds the node and that `inherits_lineage_findings`: such a model has
+    # each of them with itself as `model` and its path to the node before `via` (auditor/findings.py says how).
+    lineage_findings: dict[str, list[Finding]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _obligations_named(self) -> Self:

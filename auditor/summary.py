@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from auditor.model import AuditResult, Finding
-from auditor.reports._common import undecided_fields, undecided_findings
+from auditor.reports._common import undecided_fields, undecided_findings, whole
 from auditor.rules.schema import FieldOfUse, LicenseRule
 from auditor.vocab import REGION_QUESTION_WORDS, RELATIONS, SEVERITIES, SEVERITY_RANK, ExitCode
 
@@ -15,6 +15,7 @@ def exit_code(result: AuditResult, fail_on: str) -> int:
     a model was not read, or a license term depends on a use field left undeclared (doubt is never a pass)."""
     if fail_on == "never":
         return ExitCode.OK
+    result = whole(result)
     threshold = SEVERITY_RANK[fail_on]
     for model in result.models:
         if any(not f.waived and SEVERITY_RANK[f.severity] >= threshold for f in model.findings):
@@ -67,6 +68,7 @@ def render_summary(result: AuditResult, *, verbose: bool = False, quiet: bool = 
     """The terminal summary. `style` colours each verdict and severity word (the CLI passes one when
     stdout is a terminal and colour is on); the text is otherwise the same."""
     paint = style or _plain
+    result = whole(result)
     lines: list[str] = []
     total = len(result.models)
     by = {v: sum(1 for m in result.models if m.verdict == v) for v in ("fail", "review", "pass")}

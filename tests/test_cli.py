@@ -35,6 +35,7 @@ from auditor.cli import app
 from auditor.manifest import starter_manifest
 from tests.conftest import default_state
 from tests.hub.server import HubServer
+from tests.whole import whole_json
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -282,7 +283,7 @@ def test_incomplete_audit(live_hub: HubServer, tmp_path: Path, fail_on: str, exp
     # The only finding is the unreadable base (a warning): 3 when nothing worse, 1 when warnings fail.
     assert run.code == expected, run
     assert "INCOMPLETE: release cannot be cleared until 1 model is read" in run.out
-    result = json.loads((tmp_path / "out" / "audit.json").read_text(encoding="utf-8"))
+    result = whole_json(json.loads((tmp_path / "out" / "audit.json").read_text(encoding="utf-8")))
     assert result["complete"] is False
     [model] = result["models"]
     assert {(f["code"], f["severity"]) for f in model["findings"]} == {("unresolved", "warning")}

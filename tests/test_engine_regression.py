@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from auditor.audit import AuditEntry, build_result
+from auditor.findings import resolved
 from auditor.model import (
     AuditResult,
     DeclaredLicense,
@@ -205,8 +206,7 @@ def _dumped(data: dict[str, Any]) -> bytes:
 def test_obligation_ids_resolve_to_the_1_1_result(lineage: tuple[LineageGraph, list[str], RuleSet], use: str,
                                                   with_policy: bool) -> None:
     result = _case_result(lineage, use, with_policy)
-    data = json.loads(canonical_json(result))
-    assert data["schema_version"] == "1.2"
+    data = _as_1_2(result)
     assert all(isinstance(oid, str) for m in data["models"] for oid in m["obligations"])
     assert sum(len(m["obligations"]) for m in data["models"]) > NODES  # the case has obligations to resolve
     old = json.loads((GOLDEN / "digests-1.1.json").read_text(encoding="utf-8"))
@@ -222,7 +222,57 @@ def test_a_1_1_result_reads_as_ids_and_loses_nothing() -> None:
     assert result.schema_version == "1.1"
     assert all(isinstance(oid, str) for m in result.models for oid in m.obligations)
     assert sum(len(m.obligations) for m in result.models) > len(result.models)
-    assert _dumped(_as_1_1(json.loads(canonical_json(result)))) == saved
+    assert _dumped(_as_1_1(_as_1_2(result))) == saved
+
+
+# --------------------------------------------------------------------------- schema 1.3: lineage findings once
+# Schema 1.3 keeps the findings about a lineage node once, in `lineage_findings`, for every model that inherits them
+# (`auditor/findings.py`); 1.2 copied them into each such model's `findings`. The 1.2 pins below were recorded before
+# that change (main at 5e4cc2f: `digests-1.2.json` = that commit's `digests.json`, `example-audit-1.2.json` = its
+# bundled example's audit.json): the 1.3 result, its lineage findings resolved back into each model, must be those
+# bytes exactly, so the change drops, adds and alters no finding and no verdict.
+
+
+def _as_1_2(result: AuditResult) -> dict[str, Any]:
+    """The result as JSON data in the 1.2 shape: every model's findings whole, no `lineage_findings`."""
+    data = json.loads(canonical_json(resolved(result)))
+    data.pop("lineage_findings", None)
+    for model in data["models"]:
+        assert model.pop("inherits_lineage_findings", False) is False
+    return {**data, "schema_version": "1.2"} if data["schema_version"] == "1.3" else data
+
+
+@pytest.mark.parametrize(("use", "with_policy"), CASES, ids=CASE_IDS)
+def test_lineage_findings_resolve_to_the_1_2_result(lineage: tuple[LineageGraph, list[str], RuleSet], use: str,
+                                                    with_policy: bool) -> None:
+    result = _case_result(lineage, use, with_policy)
+    assert result.schema_version == "1.3"
+    inheriting = [m for m in result.models if m.inherits_lineage_findings]
+    assert inheriting and result.lineage_findings  # the case keeps findings once per node
+    # a model a waiver names lists all its findings itself (a waiver may waive a finding about an ancestor for it alone)
+    named = [m for m in result.models if m.id.startswith(("example-org/m0004", "example-org/m0005"))]
+    assert named and any(m.inherits_lineage_findings for m in named) != with_policy
+    old = json.loads((GOLDEN / "digests-1.2.json").read_text(encoding="utf-8"))
+    key = f"{use}-{'policy' if with_policy else 'plain'}"
+    assert hashlib.sha256(_dumped(_as_1_2(result))).hexdigest() == old[key]
+
+
+def test_the_bundled_example_resolves_to_its_1_2_audit_json(tmp_path: Path) -> None:
+    run = run_example_audit(tmp_path / "out", "--format", "json")
+    assert run.exit_code == 1, run.output
+    produced = AuditResult.model_validate_json((tmp_path / "out" / "audit.json").read_bytes())
+    resolved_back = _dumped(_as_1_2(produced)).replace(str(ROOT).encode("utf-8"), b"<repo>")
+    assert resolved_back == (GOLDEN / "example-audit-1.2.json").read_bytes()
+
+
+def test_an_audit_json_is_smaller_by_the_copies_it_no_longer_holds(
+        lineage: tuple[LineageGraph, list[str], RuleSet]) -> None:
+    """What 1.3 saves: each finding about a lineage node is written once, not once per model that holds the node."""
+    result = _case_result(lineage, "bench", False)
+    whole = resolved(result)
+    kept = sum(len(m.findings) for m in result.models) + sum(len(f) for f in result.lineage_findings.values())
+    assert kept < 0.8 * sum(len(m.findings) for m in whole.models)
+    assert len(canonical_json(result)) < len(canonical_json(whole))
 
 
 def test_a_large_result_reaches_the_file_in_chunks(lineage: tuple[LineageGraph, list[str], RuleSet]) -> None:
@@ -232,4 +282,6 @@ def test_a_large_result_reaches_the_file_in_chunks(lineage: tuple[LineageGraph, 
     write_canonical_json(result, calls.append)
     written = b"".join(calls)
     assert written == canonical_json(result).encode("utf-8")
+    assert result.lineage_findings  # streamed list by list, the same bytes as the standard library writes
+    assert written == _dumped(result.model_dump(mode="json"))
     assert len(written) > 2 << 20 and len(calls) <= len(written) // (1 << 20) + 1

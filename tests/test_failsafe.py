@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.test_cli import cli, one_line_error, write
+from tests.whole import whole_json
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAPSHOT = ROOT / "examples" / "snapshot"
@@ -31,7 +32,7 @@ def manifest(tmp: Path, use: str, models: str = f"  - id: {VISION}\n", extra: st
 def audit(path: Path, *args: object) -> tuple[int, str, str, dict[str, Any]]:
     out = path.parent / "out"
     run = cli("audit", path, "--snapshot", SNAPSHOT, "--format", "json", "--out", out, *args)
-    result = json.loads((out / "audit.json").read_text(encoding="utf-8")) if run.code != 2 else {}
+    result = whole_json(json.loads((out / "audit.json").read_text(encoding="utf-8"))) if run.code != 2 else {}
     return run.code, run.out, run.err, result
 
 

@@ -91,7 +91,7 @@ def test_the_2025_texts_ask_a_service_to_name_its_provider(model: str, rule_id: 
     Section 4 measures at."""
     rules = load_rules()
     graph = _graph(model)
-    [audit], obligations, _ = evaluate_with_licenses(
+    [audit], obligations, *_ = evaluate_with_licenses(
         graph, rules, SERVICE.model_copy(update={"monthly_active_users_at_release": None}))
     assert [e.license for e in audit.effective_licenses] == [rule_id]
     assert f"{rule_id}:disclose-provider" in audit.obligations

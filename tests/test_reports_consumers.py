@@ -133,7 +133,7 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> AuditResult:
 
 def test_the_result_carries_every_license_it_mentions_with_its_text(org: AuditResult) -> None:
     catalogue = org.license_catalogue
-    assert org.schema_version == "1.2"
+    assert org.schema_version == "1.3"
     assert set(catalogue) == {"apache-2.0", "example-acme-model", "example-acme-weights", "example-acme-research"}
     weights = catalogue["example-acme-weights"]
     assert (weights.name, weights.spdx, weights.kind, weights.version) == (

@@ -31,6 +31,7 @@ import pytest
 from pydantic import BaseModel
 
 from auditor.audit import AuditEntry, run_audit
+from auditor.findings import resolved
 from auditor.lineage import RoutingSource, parse_ref
 from auditor.model import DeclaredUse, Finding, Verdict
 from auditor.policy import Policy, Waiver
@@ -623,7 +624,7 @@ def test_scenarios_are_many_and_distinct() -> None:
 def test_scenario(scenario: Scenario, scenario_source: RoutingSource, rules: RuleSet) -> None:
     result = run_audit([AuditEntry(ref=parse_ref(r)) for r in scenario.refs], scenario_source, rules, scenario.use,
                        scenario.policy)
-    findings = [f for m in result.models for f in m.findings]
+    findings = [f for m in resolved(result).models for f in m.findings]
     report = "\n".join(f"  {f.severity} {f.code} {_cite_of(f)} via {f.via}: {f.message}" for f in findings)
     assert result.verdict == scenario.verdict, report
     assert {f.code for f in findings} == set(scenario.codes), report
@@ -734,7 +735,7 @@ models:
 """)
     loaded = load_manifest(manifest)
     result = run_audit(audit_entries(loaded), scenario_source, rules, loaded.use)
-    [audit] = result.models
+    [audit] = resolved(result).models
     findings = audit.findings
     report = "\n".join(f"  {f.severity} {f.code} {_cite_of(f)} via {f.via}: {f.message}" for f in findings)
     assert audit.verdict == case.verdict, report

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import NamedTuple
 
-from auditor.engine.checks import MODEL_CHECKERS, check_terms
+from auditor.engine.checks import MODEL_CHECKERS, NODE_CHECKERS, PLACED_CHECKERS, check_terms
 from auditor.engine.context import Ctx, Findings, build_ctx, chosen_ids, declared_map
+from auditor.findings import dedupe, inherited, verdict_of
 from auditor.model import Clause, DeclaredLicense, DeclaredUse, Finding, LineageGraph, ModelAudit, Obligation
-from auditor.policy import Policy, find_waiver
+from auditor.policy import Policy, find_waiver, waiver_matches
 from auditor.rules.loader import RuleSet
 from auditor.rules.schema import LicenseRule
 from auditor.vocab import SEVERITY_RANK, Verdict, remedy
@@ -34,12 +35,19 @@ def _names(ctx: Ctx, model_id: str) -> list[str]:
     return list(dict.fromkeys([model_id, *aliases]))
 
 
+def _with_severity(ctx: Ctx, finding: Finding) -> Finding:
+    """The finding with the policy's severity for its code (and the engine's own kept as `default_severity`)."""
+    assert ctx.policy is not None
+    severity = ctx.policy.severity.get(finding.code)
+    if severity is None or severity == finding.severity:
+        return finding
+    return finding.model_copy(update={"severity": severity, "default_severity": finding.severity})
+
+
 def _with_policy(ctx: Ctx, finding: Finding) -> list[Finding]:
     """One finding after the policy: its severity override, then its waiver (or an expired one)."""
     assert ctx.policy is not None
-    severity = ctx.policy.severity.get(finding.code)
-    if severity is not None and severity != finding.severity:
-        finding = finding.model_copy(update={"severity": severity, "default_severity": finding.severity})
+    finding = _with_severity(ctx, finding)
     match = find_waiver(ctx.policy, _names(ctx, finding.model), finding.code, finding.license)
     if match is None:
         return [finding]
@@ -62,39 +70,45 @@ def _apply_policy(ctx: Ctx, findings: list[Finding]) -> list[Finding]:
     return [out for finding in findings for out in _with_policy(ctx, finding)]
 
 
-def _rank(finding: Finding) -> tuple[int, int]:
-    return (not finding.waived, SEVERITY_RANK[finding.severity])
+def _waived_for(ctx: Ctx, model_id: str) -> bool:
+    """Does a waiver of the policy name the model (so a finding about an ancestor may be waived for it alone)?"""
+    if ctx.policy is None or not ctx.policy.waivers:
+        return False
+    names = _names(ctx, model_id)
+    return any(waiver_matches(waiver, names) is not None for waiver in ctx.policy.waivers)
 
 
-def _dedupe(findings: Iterable[Finding]) -> list[Finding]:
-    """One finding per (code, model, license, field or message): the unwaived, then the most severe one is kept,
-    and of equals the one with the shortest path, then the first in report order (so the answer never depends on
-    the order the checkers ran in: of a needs-input several nodes raise, the one nearest the model is shown).
-    Read through each finding's attribute dict: a large audit dedupes hundreds of thousands."""
-    seen: dict[tuple[object, ...], Finding] = {}
-    for f in findings:
-        d = f.__dict__
-        field = d["field"]
-        key = (d["code"], d["model"], d["license"], field, d["message"] if field is None else "")
-        current = seen.get(key)
-        if current is None or _kept_over(f, current):
-            seen[key] = f
-    return sorted(seen.values(), key=_report_order)
+# --------------------------------------------------------------------------- findings about lineage nodes
 
 
-def _kept_over(f: Finding, current: Finding) -> bool:
-    rank, held = _rank(f), _rank(current)
-    if rank != held:
-        return rank > held
-    near, nearest = len(f.__dict__["via"]), len(current.__dict__["via"])
-    return near < nearest or (near == nearest and _report_order(f) < _report_order(current))
+def _node_same(ctx: Ctx, node_id: str) -> tuple[Finding, ...]:
+    """What the node checkers say about the node, the same whether it is the model you ship or an ancestor of it
+    (`model` is the node, paths start at it): once per node."""
+    found = ctx.node_same.get(node_id)
+    if found is None:
+        out = Findings(ctx, node_id)
+        for check in NODE_CHECKERS:
+            check(ctx, node_id, out)
+        found = ctx.node_same[node_id] = tuple(out.items) if out.items else ()
+    return found
 
 
-def _report_order(f: Finding) -> tuple[object, ...]:
-    d = f.__dict__
-    clause = d["clause"]
-    return (-SEVERITY_RANK[d["severity"]], d["code"], d["license"] or "", d["message"], d["field"] or "", d["via"],
-            clause.section if clause is not None else "")
+def _node_store(ctx: Ctx, node_id: str) -> tuple[Finding, ...]:
+    """The findings every model holding the node as an ancestor has (`model` the node, paths from it), with the
+    policy's severities, deduplicated: once per node. Waivers are a model's own (`_audit_model`)."""
+    found = ctx.node_store.get(node_id)
+    if found is None:
+        out = Findings(ctx, node_id)
+        out.items.extend(_node_same(ctx, node_id))
+        for placed in PLACED_CHECKERS:
+            placed(ctx, node_id, out, own=False)
+        items = out.items if ctx.policy is None else [_with_severity(ctx, f) for f in out.items]
+        found = ctx.node_store[node_id] = tuple(dedupe(items)) if items else ()
+    return found
+
+
+def _worst(findings: tuple[Finding, ...]) -> int:
+    return max((SEVERITY_RANK[f.severity] for f in findings), default=-1)
 
 
 # An obligation before it is bound to models: (id, license, text, clause).
@@ -211,15 +225,8 @@ class Evaluation(NamedTuple):
     # One per id a model names (`ModelAudit.obligations`), with every model it binds, sorted by id.
     obligations: list[Obligation]
     licenses: dict[str, list[str]]  # the rule ids each node declares
-
-
-def verdict_of(findings: Iterable[Finding]) -> Verdict:
-    active = [f for f in findings if not f.waived]
-    if any(f.severity == "error" for f in active):
-        return "fail"
-    if any(f.severity == "warning" for f in active):
-        return "review"
-    return "pass"
+    # node -> the findings about it that the models inheriting them hold (empty when `whole`)
+    lineage_findings: dict[str, list[Finding]]
 
 
 def node_licenses(
@@ -230,30 +237,49 @@ def node_licenses(
     return {node_id: chosen_ids(norm, rules) for node_id, norm in sorted(declared.items())}
 
 
-def _audit_model(ctx: Ctx, model_id: str, obligations: _Obligations, line: int | None) -> ModelAudit:
+def _audit_model(ctx: Ctx, model_id: str, obligations: _Obligations, line: int | None, *, whole: bool) -> ModelAudit:
+    """The model's audit. Unless `whole` (or a waiver names the model), its findings about its ancestors stay in
+    their nodes' stores (`_node_store`; the result's `lineage_findings`), the model `inherits_lineage_findings`, and
+    its verdict counts them."""
     out = Findings(ctx, model_id)
+    out.items.extend(_node_same(ctx, model_id))
+    for placed in PLACED_CHECKERS:
+        placed(ctx, model_id, out, own=True)
     effective = ctx.effective(model_id)
-    for check in MODEL_CHECKERS[:3]:  # the model's own readability and declarations come first
-        check(ctx, model_id, out)
     for eff in effective:
-        rule = ctx.rules.rules[eff.license]
-        check_terms(ctx, model_id, eff, rule, out)
-    for check in MODEL_CHECKERS[3:]:
+        check_terms(ctx, model_id, eff, ctx.rules.rules[eff.license], out)
+    for check in MODEL_CHECKERS:
         check(ctx, model_id, out)
-    findings = _dedupe(_apply_policy(ctx, out.items))
+    lineage = ctx.ancestors(model_id)
+    stores = {node_id: store for node_id in lineage if (store := _node_store(ctx, node_id))}
+    inherits = bool(stores) and not whole and not _waived_for(ctx, model_id)
+    if inherits:
+        findings = dedupe(_apply_policy(ctx, out.items))
+        worst = max(map(_worst, stores.values()))
+        verdict = max(verdict_of(findings), VERDICTS_BY_RANK[worst], key=VERDICTS_BY_RANK.index)
+        ctx.stored.update(stores)
+    else:
+        held = inherited(model_id, lineage, stores, lambda node_id: ctx.path_to(model_id, node_id))
+        findings = dedupe(_apply_policy(ctx, [*out.items, *held]))
+        verdict = verdict_of(findings)
     record = ctx.nodes.get(model_id)
     return ModelAudit.of({
         "id": model_id,
-        "verdict": verdict_of(findings),
+        "verdict": verdict,
         "declared": ctx.chosen(model_id),
         "effective_licenses": effective,
-        "lineage": ctx.ancestors(model_id),
+        "lineage": lineage,
         "findings": findings,
         "obligations": obligations.of(ctx, model_id),
         "resolved": record is not None and record.unresolved is None,
         "requested_as": record.facts.requested if record is not None and record.facts is not None else None,
         "manifest_line": line,
+        "inherits_lineage_findings": inherits,
     })
+
+
+# A severity's rank (SEVERITY_RANK: info 0, warning 1, error 2) as the verdict it makes.
+VERDICTS_BY_RANK: tuple[Verdict, ...] = ("pass", "review", "fail")
 
 
 def evaluate(
@@ -285,18 +311,24 @@ def evaluate_with_licenses(
     models: list[str] | None = None,
     fallback_licenses: dict[str, DeclaredLicense] | None = None,
     manifest_lines: Mapping[str, int | None] | None = None,
+    whole: bool = True,
 ) -> Evaluation:
     """`evaluate`, the obligations its models' ids name, and the rule ids each node declares (for reports), from
-    one normalisation pass. `manifest_lines`: the manifest line each model was listed on."""
+    one normalisation pass. `manifest_lines`: the manifest line each model was listed on.
+
+    `whole`: every model lists all its findings. Else (the result's schema 1.3, `auditor.audit.build_result`) the
+    findings about a lineage node are kept once, in `Evaluation.lineage_findings`, for the models that inherit them
+    (`ModelAudit.inherits_lineage_findings`; `auditor.findings.resolved` gives each model's whole list)."""
     with _cyclic_gc_paused():
         ctx = build_ctx(graph, rules, use, policy, today or dt.date.today(), fallback_licenses or {})
         obligations = _Obligations()
         lines = manifest_lines or {}
-        audits = [_audit_model(ctx, model_id, obligations, lines.get(model_id))
+        audits = [_audit_model(ctx, model_id, obligations, lines.get(model_id), whole=whole)
                   for model_id in (models if models is not None else graph.roots)]
         licenses = {node_id: ctx.chosen(node_id) for node_id in sorted(ctx.declared)}
         merged = obligations.merged()
-    return Evaluation(audits, merged, licenses)
+        stored = {node_id: list(ctx.stored[node_id]) for node_id in sorted(ctx.stored)}
+    return Evaluation(audits, merged, licenses, stored)
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from auditor.engine.context import (
     TEMPLATE_VIA,
@@ -31,6 +31,11 @@ from auditor.vocab import DISTRIBUTIONS, REGION_QUESTION_WORDS, FindingCode, Sev
 
 TermChecker = Callable[[Ctx, str, EffectiveLicense, LicenseRule, Findings], None]
 ModelChecker = Callable[[Ctx, str, Findings], None]
+NodeChecker = Callable[[Ctx, str, Findings], None]  # a node's findings, `out` the node's (paths start at the node)
+
+
+class PlacedChecker(Protocol):
+    def __call__(self, ctx: Ctx, node_id: str, out: Findings, *, own: bool) -> None: ...
 
 
 def _label(rule: LicenseRule, eff: EffectiveLicense) -> str:
@@ -329,24 +334,15 @@ def check_terms(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRul
 # --------------------------------------------------------------------------- the model and its lineage
 
 
-def _per_node(ctx: Ctx, model_id: str, out: Findings, build: Callable[[Ctx, str], list[SharedFinding]], *,
-              upstream: bool = False) -> None:
-    """The findings `build` makes about each node of the model's lineage (the model first, then its ancestors;
-    only the ancestors if `upstream`): built once per node, whichever audited model it is in, and added with the
-    model's path to the node."""
+def _stored(ctx: Ctx, node_id: str, build: Callable[[Ctx, str], list[SharedFinding]], out: Findings) -> None:
+    """The findings `build` makes about the node (built once per node, whichever model it is in), with the path
+    [node]."""
     built = ctx.per_node.setdefault(build.__name__, {})
-    for node_id in ctx.ancestors(model_id) if upstream else [model_id, *ctx.ancestors(model_id)]:
-        found = built.get(node_id)
-        if found is None:
-            found = built[node_id] = tuple(build(ctx, node_id))  # most are empty: the one shared empty tuple
-        if found:
-            via = ctx.path_to(model_id, node_id)
-            for finding in found:
-                out.add_shared(finding, via)
-
-
-def unresolved_nodes(ctx: Ctx, model_id: str, out: Findings) -> None:
-    _per_node(ctx, model_id, out, _node_unresolved)
+    found = built.get(node_id)
+    if found is None:
+        found = built[node_id] = tuple(build(ctx, node_id))  # most are empty: the one shared empty tuple
+    for finding in found:
+        out.add_shared(finding, [node_id])
 
 
 def _node_unresolved(ctx: Ctx, node_id: str) -> list[SharedFinding]:
@@ -359,13 +355,19 @@ def _node_unresolved(ctx: Ctx, node_id: str) -> list[SharedFinding]:
                            f"{node_id} could not be read ({node.unresolved.code}: {node.unresolved.reason}){terms}")]
 
 
-def declared_licenses(ctx: Ctx, model_id: str, out: Findings) -> None:
-    """A model declaring nothing, a value no rule recognises, fields naming different licenses."""
-    own = _node_declared(ctx, model_id, "error")
-    via = ctx.path_to(model_id, model_id)
-    for finding in own:
-        out.add_shared(finding, via)
-    _per_node(ctx, model_id, out, _upstream_declared, upstream=True)
+def unresolved(ctx: Ctx, node_id: str, out: Findings) -> None:
+    """A node that could not be read."""
+    _stored(ctx, node_id, _node_unresolved, out)
+
+
+def declared_licenses(ctx: Ctx, node_id: str, out: Findings, *, own: bool) -> None:
+    """A node declaring nothing, a value no rule recognises, fields naming different licenses (a missing license
+    is an error for the model you ship, `own`, a review upstream)."""
+    if own:
+        for finding in _node_declared(ctx, node_id, "error"):
+            out.add_shared(finding, [node_id])
+    else:
+        _stored(ctx, node_id, _upstream_declared, out)
 
 
 def _upstream_declared(ctx: Ctx, node_id: str) -> list[SharedFinding]:
@@ -389,37 +391,38 @@ def _node_declared(ctx: Ctx, node_id: str, missing: Severity) -> list[SharedFind
     return out
 
 
-def ambiguous_texts(ctx: Ctx, model_id: str, out: Findings) -> None:
+def ambiguous_texts(ctx: Ctx, node_id: str, out: Findings) -> None:
     """A license name several texts share, read as its stricter text because neither the card's link nor a
     curated fact says which one the model is under (never silently the laxer one)."""
-    for node_id in [model_id, *ctx.ancestors(model_id)]:
-        norm = ctx.declared.get(node_id)
-        for amb in norm.ambiguous if norm is not None else []:
-            chosen = ctx.rules.rules[amb.chosen]
-            texts = "; ".join(f"{rid} ({ctx.rules.rules[rid].name}, {ctx.rules.rules[rid].version or 'unversioned'})"
-                              for rid in amb.candidates)
-            out.add("ambiguous-license", "warning",
-                    f"{node_id} declares {amb.value!r} ({amb.where}), a name several license texts share: {texts}. "
-                    f"Neither its license_link nor a curated license fact says which, so the stricter reading, "
-                    f"{chosen.name}, is applied. To decide, read the repository's LICENSE and add a license fact "
-                    f"(model: {node_id}, license: <rule id>) to your rules folder's lineage/",
-                    license=amb.chosen, via=ctx.path_to(model_id, node_id))
+    norm = ctx.declared.get(node_id)
+    for amb in norm.ambiguous if norm is not None else []:
+        chosen = ctx.rules.rules[amb.chosen]
+        texts = "; ".join(f"{rid} ({ctx.rules.rules[rid].name}, {ctx.rules.rules[rid].version or 'unversioned'})"
+                          for rid in amb.candidates)
+        out.add("ambiguous-license", "warning",
+                f"{node_id} declares {amb.value!r} ({amb.where}), a name several license texts share: {texts}. "
+                f"Neither its license_link nor a curated license fact says which, so the stricter reading, "
+                f"{chosen.name}, is applied. To decide, read the repository's LICENSE and add a license fact "
+                f"(model: {node_id}, license: <rule id>) to your rules folder's lineage/",
+                license=amb.chosen, via=[node_id])
 
 
-def lineage_evidence(ctx: Ctx, model_id: str, out: Findings) -> None:
-    """Disagreements of the lineage's evidence and cycles through it, in the graph's order: looked up by node
-    (`Ctx.disagreements_at`, `Ctx.cycles_at`), so a graph with many never makes this quadratic."""
-    if not ctx.disagreements_at and not ctx.cycles_at:
-        return
-    lineage = [model_id, *ctx.ancestors(model_id)]
-    for index in sorted(i for node_id in lineage for i in ctx.disagreements_at.get(node_id, ())):
+def disagreements(ctx: Ctx, node_id: str, out: Findings) -> None:
+    """The lineage evidence's disagreements about the node (looked up by node: `Ctx.disagreements_at`)."""
+    for index in ctx.disagreements_at.get(node_id, ()):
         disagreement = ctx.graph.disagreements[index]
-        via = ctx.path_to(model_id, disagreement.model)
         if disagreement.kind == "unusable":
             out.add("unresolved", "warning", f"{disagreement.model}: {disagreement.message}; a parent may be "
-                    "missing", via=via)
+                    "missing", via=[node_id])
         else:
-            out.add("lineage-disagreement", "info", f"{disagreement.model}: {disagreement.message}", via=via)
+            out.add("lineage-disagreement", "info", f"{disagreement.model}: {disagreement.message}", via=[node_id])
+
+
+def cycles(ctx: Ctx, model_id: str, out: Findings) -> None:
+    """Lineage cycles through the model or its ancestors (looked up by node: `Ctx.cycles_at`)."""
+    if not ctx.cycles_at:
+        return
+    lineage = [model_id, *ctx.ancestors(model_id)]
     for index in sorted({i for node_id in lineage for i in ctx.cycles_at.get(node_id, ())}):
         cycle = ctx.graph.cycles[index]
         out.add("cycle", "warning", "lineage cycle: " + " → ".join([*cycle, cycle[0]]))
@@ -469,17 +472,11 @@ def _conflict_findings(ctx: Ctx, node_id: str, bad: list[str], inherited: Effect
     return out
 
 
-def derivative_licenses(ctx: Ctx, model_id: str, out: Findings) -> None:
-    """A derivative (the model or an ancestor) declaring terms an ancestor's license does not allow."""
-    for node_id in [model_id, *ctx.ancestors(model_id)]:
-        conflicts = _node_conflicts(ctx, node_id)
-        if not conflicts:
-            continue
-        head = ctx.path_to(model_id, node_id)[:-1]
-        for inherited_via, findings in conflicts:
-            via = head + inherited_via
-            for finding in findings:
-                out.add_shared(finding, via)
+def derivative_licenses(ctx: Ctx, node_id: str, out: Findings) -> None:
+    """A derivative (the node) declaring terms a license it inherits does not allow."""
+    for inherited_via, findings in _node_conflicts(ctx, node_id):
+        for finding in findings:
+            out.add_shared(finding, inherited_via)
 
 
 def _conflict_texts(ctx: Ctx, node_id: str, bad: list[str], inherited: EffectiveLicense) -> tuple[str, str]:
@@ -494,18 +491,16 @@ def _conflict_texts(ctx: Ctx, node_id: str, bad: list[str], inherited: Effective
             f"depends on the distribution; declare it ({', '.join(DISTRIBUTIONS)})")
 
 
-def distillations(ctx: Ctx, model_id: str, out: Findings) -> None:
-    """A model (or an ancestor) declared a distillation of a parent: trained on the parent's outputs. Where the
-    parent's license forbids that, an error; where it allows it on conditions, a warning quoting them when its
-    terms do not flow to the distilled model (e.g. Llama 3.1's naming duty), an info note when they do (e.g.
-    Gemma §1.1(e): the distilled model is a Model Derivative, so the Gemma terms are among its own)."""
-    for node_id in [model_id, *ctx.ancestors(model_id)]:
-        for parent, relation in ctx.parents.get(node_id, []):
-            if relation != "distillation":
-                continue
-            for eff in ctx.effective(parent):
-                _distilled_from(ctx, ctx.path_to(model_id, node_id) + eff.via, node_id, parent,
-                                ctx.rules.rules[eff.license], out)
+def distillations(ctx: Ctx, node_id: str, out: Findings) -> None:
+    """The node declared a distillation of a parent: trained on the parent's outputs. Where the parent's license
+    forbids that, an error; where it allows it on conditions, a warning quoting them when its terms do not flow to
+    the distilled model (e.g. Llama 3.1's naming duty), an info note when they do (e.g. Gemma §1.1(e): the
+    distilled model is a Model Derivative, so the Gemma terms are among its own)."""
+    for parent, relation in ctx.parents.get(node_id, []):
+        if relation != "distillation":
+            continue
+        for eff in ctx.effective(parent):
+            _distilled_from(ctx, [node_id, *eff.via], node_id, parent, ctx.rules.rules[eff.license], out)
 
 
 def _distilled_from(ctx: Ctx, via: list[str], node_id: str, parent: str, rule: LicenseRule, out: Findings) -> None:
@@ -595,9 +590,9 @@ def _osadl_finding(node_id: str, parents: tuple[str, str], rules: tuple[LicenseR
                       f"merged weights.{review}")
 
 
-def osadl_merges(ctx: Ctx, model_id: str, out: Findings) -> None:
+def osadl_merges(ctx: Ctx, node_id: str, out: Findings) -> None:
     """A merge of two OSI licenses the OSADL matrix knows: compatible when one of them may carry the other."""
-    _per_node(ctx, model_id, out, _node_osadl_merges)
+    _stored(ctx, node_id, _node_osadl_merges, out)
 
 
 def _node_osadl_merges(ctx: Ctx, node_id: str) -> list[SharedFinding]:
@@ -632,8 +627,8 @@ def _merge_pairs(ctx: Ctx, merge_parents: list[str]) -> list[tuple[str, str, str
     return list(found.values())
 
 
-def merges(ctx: Ctx, model_id: str, out: Findings) -> None:
-    _per_node(ctx, model_id, out, _node_merges)
+def merges(ctx: Ctx, node_id: str, out: Findings) -> None:
+    _stored(ctx, node_id, _node_merges, out)
 
 
 def _node_merges(ctx: Ctx, node_id: str) -> list[SharedFinding]:
@@ -681,7 +676,12 @@ TERM_CHECKERS: tuple[TermChecker, ...] = (
     commercial, registration, thresholds, territory, field_of_use, redistribution, unidentified, scoped_obligations,
     research_only, outputs_training,
 )
-MODEL_CHECKERS: tuple[ModelChecker, ...] = (
-    unresolved_nodes, declared_licenses, lineage_evidence, ambiguous_texts, derivative_licenses, relabelling,
-    no_derivatives, merges, distillations, osadl_merges, dataset_licenses, policy_lists,
+# What is said about a node of a lineage, the same whether it is the model you ship or an ancestor of it: built once
+# per node (`auditor.engine.lineage`), kept once in the result for every model that holds the node as an ancestor.
+NODE_CHECKERS: tuple[NodeChecker, ...] = (
+    unresolved, disagreements, ambiguous_texts, derivative_licenses, merges, distillations, osadl_merges,
 )
+# What is said about a node that depends on whether it is the model you ship (`own`) or an ancestor.
+PLACED_CHECKERS: tuple[PlacedChecker, ...] = (declared_licenses, relabelling)
+# What is said about the model you ship only.
+MODEL_CHECKERS: tuple[ModelChecker, ...] = (cycles, no_derivatives, dataset_licenses, policy_lists)

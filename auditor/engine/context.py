@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from auditor.findings import bfs_tree, lineage_parents
 from auditor.model import (
     Clause,
     DeclaredLicense,
@@ -79,8 +80,14 @@ class Ctx:
     conflicts: dict[str, tuple[tuple[list[str], list[SharedFinding]], ...]] = field(default_factory=dict)
     # (a node's own licenses, an inherited rule id) -> does the rule accept one of them for a derivative (checks.py)
     accepted: dict[tuple[tuple[str, ...], str], bool] = field(default_factory=dict)
-    # checker -> node -> the findings about the node any model holding it gets (checks.py `_per_node`)
+    # builder -> node -> the findings it makes about the node, whichever model holds it (checks.py `_stored`)
     per_node: dict[str, dict[str, tuple[SharedFinding, ...]]] = field(default_factory=dict)
+    # node -> what the node checkers say about it (model you ship or ancestor alike); node -> what any model holding
+    # it as an ancestor has (engine `_node_store`); the stores of the nodes inheriting models hold (the result's
+    # `lineage_findings`)
+    node_same: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
+    node_store: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
+    stored: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
     # rule id -> what its term checkers add for any model holding it (checks.py `term_steps`)
     term_steps: dict[str, tuple[object, ...]] = field(default_factory=dict)
     # (a scoped territory term (its id: the rule set outlives the context), node) -> does the term name the node
@@ -143,15 +150,7 @@ class Ctx:
         with the path that first reached it (its tree path, so a query is one lookup, not a walk back)."""
         tree = self._trees.get(model_id)
         if tree is None:
-            tree = {model_id: [model_id]}
-            queue = deque([model_id])
-            while queue:
-                node = queue.popleft()
-                for parent, _ in self.parents.get(node, []):
-                    if parent not in tree:
-                        tree[parent] = [*tree[node], parent]
-                        queue.append(parent)
-            self._trees[model_id] = tree
+            tree = self._trees[model_id] = bfs_tree(self.parents, model_id)
         return tree
 
     def replaces(self, node_id: str, rule: LicenseRule) -> bool:
@@ -446,16 +445,14 @@ def build_ctx(graph: LineageGraph, rules: RuleSet, use: DeclaredUse, policy: Pol
               fallback: dict[str, DeclaredLicense]) -> Ctx:
     ctx = Ctx(graph=graph, rules=rules, use=use, policy=policy, today=today)
     ctx.nodes = {n.id: n for n in graph.nodes}
+    ctx.parents = lineage_parents(graph)  # the same the result's readers walk (auditor/findings.py)
     for edge in graph.edges:
         if RELATION_NATURE.get(edge.relation) == "data":
             ctx.datasets.setdefault(edge.child, []).append(edge.parent)
-            continue
-        ctx.parents.setdefault(edge.child, []).append((edge.parent, edge.relation))
-        ctx.relations.add(edge.relation)
+        else:
+            ctx.relations.add(edge.relation)
     for datasets in ctx.datasets.values():
         datasets.sort()
-    for parents in ctx.parents.values():
-        parents.sort()  # the result must not depend on the order edges were listed in
     ctx.declared, ctx.curated = declared_map(graph, rules, fallback)
     for index, disagreement in enumerate(graph.disagreements):
         ctx.disagreements_at.setdefault(disagreement.model, []).append(index)

@@ -86,10 +86,10 @@ def _copy_path(ctx: Ctx, model_id: str, rule: LicenseRule, natures: set[Relation
 # --------------------------------------------------------------------------- relabelling
 
 
-def _relabel_severity(ctx: Ctx, model_id: str, node_id: str, nature: RelationNature) -> Severity:
-    """A copy relabelled by the model you ship is an error when you hand the weights on; a relabelling
+def _relabel_severity(ctx: Ctx, nature: RelationNature, *, own: bool) -> Severity:
+    """A copy relabelled by the model you ship (`own`) is an error when you hand the weights on; a relabelling
     upstream, or one that may be an adaptation, is a review."""
-    if nature == "copy" and node_id == model_id and ctx.use.distribution == "weights":
+    if nature == "copy" and own and ctx.use.distribution == "weights":
         return "error"
     return "warning"
 
@@ -127,17 +127,16 @@ def _relabelled(ctx: Ctx, model_id: str, rule: LicenseRule, holder_via: list[str
             license=rule.id, cite=rule.derivative_licensing.cite, via=holder_via)
 
 
-def relabelling(ctx: Ctx, model_id: str, out: Findings) -> None:
-    """A derivative (the model or an ancestor) declaring another license than the material it holds."""
-    for node_id in [model_id, *ctx.ancestors(model_id)]:
-        for eff, rule, copied in _relabellings(ctx, node_id):
-            if copied is not None:  # a copy relabelled: laundering
-                nature, message, path = copied
-                out.add("license-conflict", _relabel_severity(ctx, model_id, node_id, nature), message,
-                        license=rule.id, cite=rule.derivative_licensing.copies,
-                        via=ctx.path_to(model_id, node_id)[:-1] + path)
-            elif node_id == model_id and rule.derivative_licensing.policy == "any":
-                _relabelled(ctx, model_id, rule, eff.via, out)
+def relabelling(ctx: Ctx, node_id: str, out: Findings, *, own: bool) -> None:
+    """A derivative declaring another license than the material it holds: the node, as the model you ship
+    (`own`, `out` is the model's) or as an ancestor of it (`out` holds what any model holding the node gets)."""
+    for eff, rule, copied in _relabellings(ctx, node_id):
+        if copied is not None:  # a copy relabelled: laundering
+            nature, message, path = copied
+            out.add("license-conflict", _relabel_severity(ctx, nature, own=own), message, license=rule.id, cite=rule.derivative_licensing.copies,
+                    via=path)
+        elif own and rule.derivative_licensing.policy == "any":
+            _relabelled(ctx, node_id, rule, eff.via, out)
 
 
 def _relabellings(ctx: Ctx, node_id: str) -> list[tuple[EffectiveLicense, LicenseRule,

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from auditor.findings import resolved
 from auditor.model import (
     LEGACY_SCHEMA_VERSIONS,
     AuditResult,
@@ -83,6 +84,14 @@ def per_result(result: AuditResult, name: str, build: Callable[[], _T]) -> _T:
     if name not in store:
         store[name] = build()
     return store[name]
+
+
+def whole(result: AuditResult) -> AuditResult:
+    """The result with every model's findings whole (schema 1.3 keeps the findings about a lineage node once, in
+    `lineage_findings`: `auditor.findings.resolved`), once per result: what every report but `audit.json` reads."""
+    if not result.lineage_findings:
+        return result
+    return per_result(result, "whole", lambda: resolved(result))
 
 
 @dataclass(frozen=True, order=True)
@@ -401,6 +410,7 @@ def active_findings(model: ModelAudit) -> list[Finding]:
 
 
 def severity_counts(result: AuditResult) -> dict[str, int]:
+    result = whole(result)
     counts: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
     counts["waived"] = 0
     for model in result.models:
@@ -414,6 +424,7 @@ def severity_counts(result: AuditResult) -> dict[str, int]:
 
 def blocking_findings(result: AuditResult) -> list[Finding]:
     """Error findings that are not waived: what blocks release (built once per result: do not mutate it)."""
+    result = whole(result)
     return per_result(
         result,
         "blocking_findings",
@@ -479,6 +490,7 @@ def incomplete_summary(result: AuditResult) -> str:
 def undecided_findings(result: AuditResult) -> list[Finding]:
     """Unwaived findings saying a term that decides the verdict depends on a use field the manifest does not
     declare (an info-level `needs-input` only says which duties would apply: it decides nothing)."""
+    result = whole(result)
     return [f for m in result.models for f in m.findings
             if f.code == "needs-input" and not f.waived and f.severity != "info"]
 
@@ -599,8 +611,8 @@ def _write_model(model: BaseModel, write: Callable[[bytes], object], depth: int)
     streamed = {
         name: value
         for name in type(model).model_fields
-        if isinstance(value := getattr(model, name), BaseModel)
-        or (isinstance(value, list) and value and all(isinstance(item, BaseModel) for item in value))
+        if isinstance(value := getattr(model, name), BaseModel) or _models(value)
+        or (isinstance(value, dict) and value and all(_models(item) for item in value.values()))
     }
     small: dict[str, Any] = model.model_dump(mode="json", exclude=set(streamed))
     keys = sorted([*small, *streamed])
@@ -615,8 +627,24 @@ def _write_model(model: BaseModel, write: Callable[[bytes], object], depth: int)
             _write_model(value, write, depth + 1)
         elif isinstance(value, list):
             _write_items(value, write, depth + 1)
+        elif isinstance(value, dict):
+            _write_lists(value, write, depth + 1)
         else:
             write(dumps_sorted(small[key], depth + 1))
+    write(b"\n" + b"  " * depth + b"}")
+
+
+def _models(value: object) -> bool:
+    """A non-empty list of models (written item by item)."""
+    return isinstance(value, list) and bool(value) and all(isinstance(item, BaseModel) for item in value)
+
+
+def _write_lists(value: dict[str, list[BaseModel]], write: Callable[[bytes], object], depth: int) -> None:
+    """A mapping of keys to lists of models (e.g. the result's `lineage_findings`), each list item by item."""
+    pad = b"\n" + b"  " * (depth + 1)
+    for i, key in enumerate(sorted(value)):
+        write((b"{" if i == 0 else b",") + pad + dumps_sorted(key) + b": ")
+        _write_items(value[key], write, depth + 1)
     write(b"\n" + b"  " * depth + b"}")
 
 
@@ -806,6 +834,7 @@ class TrainingData:
 
 def training_data(result: AuditResult) -> list[TrainingData]:
     """Every `trained-on` edge of the graph, with the dataset's licenses and the findings whose path ends at it."""
+    result = whole(result)
     licenses = node_licenses(result)
     findings = [f for m in result.models for f in m.findings]
     out = []

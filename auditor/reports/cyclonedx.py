@@ -539,12 +539,14 @@ def validation_errors(text: str) -> list[str]:
 
 
 def render(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
+    result = c.whole(result)
     del manifest_path
     return c.dumps_sorted(bom_data(result)) + b"\n"
 
 
 def write(result: AuditResult, fp: IO[bytes], *, manifest_path: str | None = None) -> None:
     """`render`, written one component at a time."""
+    result = c.whole(result)
     del manifest_path
     c.write_json(bom_data(result, streamed=True), fp.write)
     fp.write(b"\n")

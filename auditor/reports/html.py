@@ -473,6 +473,7 @@ def context(result: AuditResult, manifest_path: str | None = None) -> dict[str, 
 
 
 def render(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
+    result = c.whole(result)
     import io
 
     buffer = io.BytesIO()
@@ -484,6 +485,7 @@ def write(result: AuditResult, fp: IO[bytes], *, manifest_path: str | None = Non
     """The page, written as the template produces it (in pieces of about 64 KiB): the page of a
     large audit is never held whole, as text and again as bytes. Each piece is counted into the
     page's `PageBudget` before the template goes on, so the size cap sees the page as written."""
+    result = c.whole(result)
     template = _environment().get_template(TEMPLATE)
     values = context(result, manifest_path)
     budget: PageBudget = values["budget"]

@@ -202,6 +202,7 @@ def _read_from(result: AuditResult) -> list[str]:
 
 
 def render(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
+    result = c.whole(result)
     counts = c.severity_counts(result)
     word = c.VERDICT_WORDS.get(result.verdict, result.verdict.upper())
     subject = result.product or manifest_path or result.manifest or "models"

@@ -55,6 +55,7 @@ def _incomplete(result: AuditResult) -> list[str]:
 
 
 def render(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
+    result = c.whole(result)
     subject = c.plain(result.product or manifest_path or result.manifest or "") or "the audited models"
     lines = ["NOTICE", ""]
     if not result.complete:
@@ -183,6 +184,7 @@ def _section(result: AuditResult, index: int, bound: _Bound) -> list[str]:
 def render_third_party(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
     """THIRD_PARTY_NOTICES: per license that binds an audited model, the notices to ship, its copyright
     lines and its full text (or, when the rule bundles none, a line saying so and where it is)."""
+    result = c.whole(result)
     subject = c.plain(result.product or manifest_path or result.manifest or "") or "the audited models"
     bound = bound_licenses(result)
     lines = ["THIRD-PARTY NOTICES", ""]

@@ -263,9 +263,11 @@ def build_log(result: AuditResult, manifest_path: str | None = None, *, streamed
 
 def write(result: AuditResult, fp: IO[bytes], *, manifest_path: str | None = None) -> None:
     """`render`, written one result at a time."""
+    result = c.whole(result)
     c.write_json(build_log(result, manifest_path, streamed=True), fp.write)
     fp.write(b"\n")
 
 
 def render(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
+    result = c.whole(result)
     return c.dumps_sorted(build_log(result, manifest_path)) + b"\n"  # = json.dumps(sort_keys, indent=2)

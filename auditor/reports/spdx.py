@@ -451,11 +451,13 @@ def to_dict(document: Any) -> dict[str, Any]:
 
 
 def render_json(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
+    result = c.whole(result)
     del manifest_path
     return c.dumps_sorted(to_dict(build_document(result))) + b"\n"
 
 
 def render_tag_value(result: AuditResult, *, manifest_path: str | None = None) -> bytes:
+    result = c.whole(result)
     from spdx_tools.spdx.writer.tagvalue.tagvalue_writer import write_document
 
     del manifest_path

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auditor.model import AuditResult, Finding, LineageGraph, ModelAudit
+from auditor.reports._common import whole
 from auditor.vocab import RELATION_NATURE, FindingCode
 
 # Laundering: a model that declares other terms than its lineage carries (allowed by the parent's license:
@@ -76,6 +77,7 @@ def unique_cases(models: Iterable[ModelAudit]) -> list[Finding]:
 
 def families(result: AuditResult, listed: Sequence[str]) -> list[dict[str, Any]]:
     """One entry per family of the listed models, most laundering and conflict cases first, then largest."""
+    result = whole(result)
     roots = family_roots(result.graph)
     listed_set = set(listed)
     by_root: dict[str, _Family] = {}
@@ -112,6 +114,7 @@ def _family_dict(fam: _Family, node_licenses: Mapping[str, list[str]], root_read
 
 def totals(result: AuditResult, listed: Sequence[str], fams: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The whole survey's counts."""
+    result = whole(result)
     listed_set = set(listed)
     audits = [a for a in result.models if a.id in listed_set]
     cases = unique_cases(result.models)
