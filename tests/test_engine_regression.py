@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from auditor.audit import AuditEntry, build_result
+from auditor.diff import diff_results
 from auditor.findings import resolved
 from auditor.model import (
     AuditResult,
@@ -41,6 +42,7 @@ from auditor.model import (
 )
 from auditor.policy import Policy, Waiver
 from auditor.reports._common import canonical_json, write_canonical_json
+from auditor.reports.base import REPORTERS, render
 from auditor.rules.loader import RuleSet, load_rules
 from bench.bench_engine import build_graph
 from tests.report_fixtures import run_example_audit
@@ -285,3 +287,17 @@ def test_a_large_result_reaches_the_file_in_chunks(lineage: tuple[LineageGraph, 
     assert result.lineage_findings  # streamed list by list, the same bytes as the standard library writes
     assert written == _dumped(result.model_dump(mode="json"))
     assert len(written) > 2 << 20 and len(calls) <= len(written) // (1 << 20) + 1
+
+
+def test_every_report_of_a_1_3_result_is_the_report_of_its_1_2_form(
+        lineage: tuple[LineageGraph, list[str], RuleSet]) -> None:
+    """Reports read the whole findings: a 1.3 result and the same result saved by 1.2 (every finding in its model's
+    list) render every format but `json` to the same bytes, and `auditor diff` between them finds nothing."""
+    result = _case_result(lineage, "weights", True)
+    assert result.lineage_findings
+    as_1_2 = AuditResult.model_validate({**_as_1_2(result), "schema_version": result.schema_version})
+    assert not as_1_2.lineage_findings and not any(m.inherits_lineage_findings for m in as_1_2.models)
+    for fmt in REPORTERS:
+        if fmt != "json":
+            assert render(result, fmt) == render(as_1_2, fmt), fmt
+    assert not diff_results(as_1_2, result).changes

@@ -15,4 +15,5 @@ from auditor.reports._common import canonical_json
 
 def whole_json(data: dict[str, Any]) -> dict[str, Any]:
     """The audit.json data with each model's `findings` complete (nothing left in `lineage_findings`)."""
-    return json.loads(canonical_json(resolved(AuditResult.model_validate(data))))  # type: ignore[no-any-return]
+    data = json.loads(canonical_json(resolved(AuditResult.model_validate(data))))
+    return data
