@@ -104,11 +104,8 @@ def _node_store(ctx: Ctx, node_id: str) -> tuple[Finding, ...]:
             placed(ctx, node_id, out, own=False)
         items = out.items if ctx.policy is None else [_with_severity(ctx, f) for f in out.items]
         found = ctx.node_store[node_id] = tuple(dedupe(items)) if items else ()
+        ctx.node_worst[node_id] = max((SEVERITY_RANK[f.severity] for f in found), default=-1)
     return found
-
-
-def _worst(findings: tuple[Finding, ...]) -> int:
-    return max((SEVERITY_RANK[f.severity] for f in findings), default=-1)
 
 
 # An obligation before it is bound to models: (id, license, text, clause).
@@ -255,7 +252,7 @@ def _audit_model(ctx: Ctx, model_id: str, obligations: _Obligations, line: int |
     inherits = bool(stores) and not whole and not _waived_for(ctx, model_id)
     if inherits:
         findings = dedupe(_apply_policy(ctx, out.items))
-        worst = max(map(_worst, stores.values()))
+        worst = max(ctx.node_worst[node_id] for node_id in stores)
         verdict = max(verdict_of(findings), VERDICTS_BY_RANK[worst], key=VERDICTS_BY_RANK.index)
         ctx.stored.update(stores)
     else:

@@ -88,6 +88,7 @@ class Ctx:
     node_same: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
     node_store: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
     stored: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
+    node_worst: dict[str, int] = field(default_factory=dict)  # node -> its store's highest severity rank (or -1)
     # rule id -> what its term checkers add for any model holding it (checks.py `term_steps`)
     term_steps: dict[str, tuple[object, ...]] = field(default_factory=dict)
     # (a scoped territory term (its id: the rule set outlives the context), node) -> does the term name the node

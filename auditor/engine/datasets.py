@@ -25,6 +25,8 @@ _SEVERITY = CODES["dataset-license"].severity
 def dataset_licenses(ctx: Ctx, model_id: str, out: Findings) -> None:
     """Every dataset the model or one of its ancestors was trained on: unreadable, unlicensed, or under terms
     the declared use would breach if they reach the weights."""
+    if not ctx.datasets:
+        return
     for node_id in [model_id, *ctx.ancestors(model_id)]:
         for dataset_id in ctx.datasets.get(node_id, []):
             _dataset(ctx, dataset_id, [*ctx.path_to(model_id, node_id), dataset_id], out)

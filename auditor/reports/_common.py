@@ -649,7 +649,28 @@ def _write_lists(value: dict[str, list[BaseModel]], write: Callable[[bytes], obj
 
 
 def _write_items(items: list[BaseModel], write: Callable[[bytes], object], depth: int) -> None:
+    if len(items) > _BATCH and all(getattr(type(item), "KEYS_SORTED", False) for item in items):
+        _write_batched(items, write, depth)
+        return
     _write_array(items, write, depth, lambda item: write(_item_json(item, depth + 1)))
+
+
+_BATCH = 128  # items of a long list encoded per encoder call
+
+
+def _write_batched(items: list[BaseModel], write: Callable[[bytes], object], depth: int) -> None:
+    """A long array of sorted-key models, `_BATCH` at a time: one encoder call and one re-indent per batch (the
+    same bytes as item by item; a graph of 100,000 nodes has 200,000 small records)."""
+    from pydantic_core import to_json
+
+    indent = b"\n" + b"  " * depth
+    for start in range(0, len(items), _BATCH):
+        text: bytes = to_json(items[start:start + _BATCH], indent=2)
+        if depth:
+            text = text.replace(b"\n", indent)
+        last = start + _BATCH >= len(items)
+        # the batch's own brackets: "[" + newline opens it, newline + "]" closes it
+        write((b"[" if start == 0 else b",") + text[1:len(text) - (0 if last else len(indent) + 1)])
 
 
 def _item_json(item: BaseModel, depth: int) -> bytes:
