@@ -3,7 +3,8 @@
     python bench/bench_engine.py [--sizes 1000,3000,10000,30000,100000] [--audited 0.46]
 
 Each size runs in a fresh subprocess so its peak memory (ru_maxrss) is its own. Prints, per size: nodes,
-audited models, findings, evaluation time, JSON writing time (streamed to a file, as `auditor audit`
+audited models, findings (as the models hold them; in parentheses as `audit.json` keeps them, schema 1.3: a finding
+about a lineage node once), evaluation time, JSON writing time (streamed to a file, as `auditor audit`
 writes it), their sum, the CPU seconds of each (the wall times of a shared machine include waiting for a
 core), JSON size, and peak RSS after evaluating and after writing.
 Target (issue "Scale"): linear; 100k nodes evaluated and written in < 10 s and < 2 GiB.
@@ -97,9 +98,15 @@ def run_one(nodes: int, audited: float) -> dict[str, float]:
             REPORTERS["json"].write(result, fp)  # streamed, as `auditor audit` writes it
         size = path.stat().st_size
     written, written_cpu = time.perf_counter() - start, time.process_time() - cpu
-    findings = sum(len(m.findings) for m in result.models)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"nodes": nodes, "audited": len(chosen), "findings": findings, "evaluate_s": evaluated,
+    # Findings as kept (each model's own, and each lineage node's once: schema 1.3) and as the models hold them
+    # (what reports show, `auditor.findings.resolved`): counted after the peak is read.
+    from auditor.findings import resolved
+
+    kept = sum(len(m.findings) for m in result.models) + sum(len(f) for f in result.lineage_findings.values())
+    findings = sum(len(m.findings) for m in resolved(result).models)
+    return {"nodes": nodes, "audited": len(chosen), "findings": findings, "findings_kept": kept,
+            "evaluate_s": evaluated,
             "evaluate_cpu_s": evaluated_cpu, "write_s": written, "write_cpu_s": written_cpu, "json_mb": size / 1e6,
             "eval_peak_mib": evaluated_peak, "peak_mib": peak}
 
@@ -113,14 +120,15 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_one(args.one, args.audited)))
         return
-    print(f"{'nodes':>8} {'audited':>8} {'findings':>9} {'evaluate':>9} {'write':>7} {'total':>7} {'cpu eval':>9}"
+    print(f"{'nodes':>8} {'audited':>8} {'findings (kept)':>18} {'evaluate':>9} {'write':>7} {'total':>7} {'cpu eval':>9}"
           f" {'cpu write':>9} {'json':>8} {'peak eval':>10} {'peak':>9}")
     for size in [int(s) for s in args.sizes.split(",")]:
         out = subprocess.run([sys.executable, __file__, "--one", str(size), "--audited", str(args.audited)],
                              capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         total = r["evaluate_s"] + r["write_s"]
-        print(f"{r['nodes']:>8} {r['audited']:>8} {r['findings']:>9} {r['evaluate_s']:>8.2f}s {r['write_s']:>6.2f}s "
+        kept = f"{r['findings']} ({r.get('findings_kept', r['findings'])})"
+        print(f"{r['nodes']:>8} {r['audited']:>8} {kept:>18} {r['evaluate_s']:>8.2f}s {r['write_s']:>6.2f}s "
               f"{total:>6.2f}s {r['evaluate_cpu_s']:>8.2f}s {r['write_cpu_s']:>8.2f}s {r['json_mb']:>6.1f}MB "
               f"{r['eval_peak_mib']:>7.0f}MiB {r['peak_mib']:>7.0f}MiB", flush=True)
 
