@@ -1,8 +1,10 @@
 """The checkers: one small function per family of findings.
 
 Each reads rule terms and the graph through `Ctx` and adds findings; none names a license.
-A checker of a model's terms receives one effective license at a time (`TermChecker`); a checker of the
-model's lineage receives the model (`ModelChecker`). The registries at the bottom list them in order.
+A checker of a model's terms receives one effective license at a time (`TermChecker`); a checker of a lineage node
+receives the node, and its findings' paths start there (`NodeChecker`; a `PlacedChecker` is also told whether the
+node is the model you ship); a checker of the model alone receives the model (`ModelChecker`). The registries at the
+bottom list them.
 """
 
 from __future__ import annotations
@@ -335,13 +337,8 @@ def check_terms(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRul
 
 
 def _stored(ctx: Ctx, node_id: str, build: Callable[[Ctx, str], list[SharedFinding]], out: Findings) -> None:
-    """The findings `build` makes about the node (built once per node, whichever model it is in), with the path
-    [node]."""
-    built = ctx.per_node.setdefault(build.__name__, {})
-    found = built.get(node_id)
-    if found is None:
-        found = built[node_id] = tuple(build(ctx, node_id))  # most are empty: the one shared empty tuple
-    for finding in found:
+    """The findings `build` makes about the node, with the path [node] (the engine asks once per node)."""
+    for finding in build(ctx, node_id):
         out.add_shared(finding, [node_id])
 
 
@@ -677,7 +674,8 @@ TERM_CHECKERS: tuple[TermChecker, ...] = (
     research_only, outputs_training,
 )
 # What is said about a node of a lineage, the same whether it is the model you ship or an ancestor of it: built once
-# per node (`auditor.engine.lineage`), kept once in the result for every model that holds the node as an ancestor.
+# per node (`auditor.engine._node_same`), kept once in the result for every model that holds the node as an ancestor
+# (`_node_store`, the result's `lineage_findings`).
 NODE_CHECKERS: tuple[NodeChecker, ...] = (
     unresolved, disagreements, ambiguous_texts, derivative_licenses, merges, distillations, osadl_merges,
 )

@@ -80,8 +80,6 @@ class Ctx:
     conflicts: dict[str, tuple[tuple[list[str], list[SharedFinding]], ...]] = field(default_factory=dict)
     # (a node's own licenses, an inherited rule id) -> does the rule accept one of them for a derivative (checks.py)
     accepted: dict[tuple[tuple[str, ...], str], bool] = field(default_factory=dict)
-    # builder -> node -> the findings it makes about the node, whichever model holds it (checks.py `_stored`)
-    per_node: dict[str, dict[str, tuple[SharedFinding, ...]]] = field(default_factory=dict)
     # node -> what the node checkers say about it (model you ship or ancestor alike); node -> what any model holding
     # it as an ancestor has (engine `_node_store`); the stores of the nodes inheriting models hold (the result's
     # `lineage_findings`)

@@ -133,8 +133,8 @@ def relabelling(ctx: Ctx, node_id: str, out: Findings, *, own: bool) -> None:
     for eff, rule, copied in _relabellings(ctx, node_id):
         if copied is not None:  # a copy relabelled: laundering
             nature, message, path = copied
-            out.add("license-conflict", _relabel_severity(ctx, nature, own=own), message, license=rule.id, cite=rule.derivative_licensing.copies,
-                    via=path)
+            out.add("license-conflict", _relabel_severity(ctx, nature, own=own), message, license=rule.id,
+                    cite=rule.derivative_licensing.copies, via=path)
         elif own and rule.derivative_licensing.policy == "any":
             _relabelled(ctx, node_id, rule, eff.via, out)
 
