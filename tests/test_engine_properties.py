@@ -17,7 +17,9 @@ from typing import Any, get_args
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from auditor.audit import AuditEntry, build_result
 from auditor.engine import evaluate
+from auditor.findings import resolved
 from auditor.model import (
     RELATIONS,
     DeclaredLicense,
@@ -28,6 +30,7 @@ from auditor.model import (
     LineageGraph,
     ModelAudit,
     ModelFacts,
+    ModelRef,
     NodeRecord,
     Unresolved,
     Verdict,
@@ -235,3 +238,25 @@ def test_a_shorter_path_to_a_license_keeps_its_scoped_terms() -> None:
                           evidence=_evidence())
     grown = graph.model_copy(update={"edges": [*edges, shortcut]})
     assert "territory" in {f.code for f in _audit(grown, eu, None).findings}
+
+
+@SETTINGS
+@given(graph=graphs(), use=uses, policy=policies, cyclic=st.booleans())
+def test_findings_kept_once_per_node_resolve_to_the_findings_evaluated_whole(
+    graph: LineageGraph, use: DeclaredUse, policy: Policy | None, cyclic: bool
+) -> None:
+    """Schema 1.3: every model audited, so they share ancestors; the result's models, their lineage findings
+    resolved (`auditor.findings.resolved`), have exactly the findings and verdicts of the engine evaluating each model
+    whole, whatever the use, policy and waivers, and with a cycle through the graph."""
+    ids = [n.id for n in graph.nodes]
+    if cyclic and len(ids) > 1:
+        graph = graph.model_copy(update={"edges": [*graph.edges, EdgeRecord(
+            child=ids[-1], parent=ids[0], relation="finetune", evidence=_evidence())]})
+    whole = evaluate(graph, RULES, use, policy, today=TODAY, models=ids)
+    result = build_result(graph, [AuditEntry(ref=ModelRef(kind="hub", id=i)) for i in ids], RULES, use, policy,
+                          generated_at=f"{TODAY.isoformat()}T00:00:00Z")
+    shown = resolved(result).models
+    assert [m.id for m in shown] == [m.id for m in whole]
+    for kept, expected in zip(shown, whole, strict=True):
+        assert kept.verdict == expected.verdict
+        assert kept.findings == expected.findings
