@@ -158,7 +158,7 @@ def build_result(
             ordered.append(model_id)
             lines[model_id] = entry.line
     fallback = curated_licenses(rules)
-    audits, obligations, licenses, stored = evaluate_with_licenses(
+    audits, obligations, licenses, stored, terms = evaluate_with_licenses(
         graph, rules, use, policy, today=_today(stamp), models=ordered, fallback_licenses=fallback,
         manifest_lines=lines, whole=False)
     return AuditResult(
@@ -178,6 +178,7 @@ def build_result(
         notices=policy_notices(policy, rules, graph),
         license_catalogue=license_catalogue(rules, mentioned_rule_ids(audits, licenses, obligations, stored)),
         lineage_findings=stored,
+        license_findings=terms,
     )
 
 

@@ -1,12 +1,18 @@
-"""A model's findings, whole: its own, and those about the nodes of its lineage that the result keeps once per node.
+"""A model's findings, whole: its own, and those the result keeps once for every model that shares them.
 
-Since schema 1.3 a finding about a lineage node (an unreadable ancestor, a fine-tune that relabels its base, a merge
-of incompatible licenses…) is stored once, in `AuditResult.lineage_findings[node]`, with `model` the node and `via`
-its path from the node. Each audited model with `inherits_lineage_findings` holds it too, as if it were in its own
-`findings` list: `model` set to the model and `via` prefixed with the model's path to the node (the first shortest
-path in the graph's child → parent edges, parents in sorted order, `trained-on` edges left out), then deduplicated
-with its own findings (one per code, model, license and field or message; the unwaived, most severe, nearest,
-first in report order). Results written before 1.3 list every finding in `findings` and read unchanged.
+Since schema 1.3 two kinds of findings are stored once, not copied into every model that has them:
+- a finding about a lineage node (an unreadable ancestor, a fine-tune that relabels its base, a merge of incompatible
+  licenses…), in `AuditResult.lineage_findings[node]`, with `model` the node and `via` its path from the node. A
+  model has it for each node of its `lineage`, with itself as `model` and its path to the node (the first shortest
+  path in the graph's child → parent edges, parents in sorted order, `trained-on` edges left out) before `via`;
+- a finding about a license's terms under the declared use (non-commercial, a territory, a threshold to declare…),
+  in `AuditResult.license_findings[rule id]`, with an empty `model` and `via` and a `message` that goes on from the
+  license's label. A model has it for each of its `effective_licenses`, with itself as `model`, the effective
+  license's `via`, and the message after the label: the license's name and, when the license is inherited, the
+  path (`label`).
+A model with `inherits_findings` has both kinds, as if listed in its own `findings`, deduplicated with them (one per
+code, model, license and field or message; the unwaived, most severe, nearest, first in report order). Results
+written before 1.3 list every finding in `findings` and read unchanged.
 
 The engine builds its views through the same functions (`auditor.engine`), so a report of a 1.3 result shows
 exactly the findings the engine found.
@@ -17,13 +23,22 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from auditor.model import AuditResult, Finding, LineageGraph, ModelAudit
+from auditor.model import AuditResult, EffectiveLicense, Finding, LineageGraph, ModelAudit
 from auditor.vocab import RELATION_NATURE, SEVERITY_RANK, Verdict
 
-__all__ = ["bfs_tree", "dedupe", "inherited", "lineage_parents", "report_order", "resolved", "resolved_findings",
-           "verdict_of"]
+__all__ = ["bfs_tree", "dedupe", "inherited", "label", "lineage_parents", "report_order", "resolved",
+           "resolved_findings", "verdict_of", "via_text"]
 
 Parents = Mapping[str, Sequence[tuple[str, str]]]  # child -> [(parent, relation)], parents sorted
+
+
+def via_text(via: list[str]) -> str:
+    return f" (via {' → '.join(via[1:])})" if len(via) > 1 else ""
+
+
+def label(effective: EffectiveLicense) -> str:
+    """How a finding about a license's terms names the license: its name, and the path when it is inherited."""
+    return f"{effective.name}{via_text(effective.via)}"
 
 
 def lineage_parents(graph: LineageGraph) -> dict[str, list[tuple[str, str]]]:
@@ -113,23 +128,43 @@ def inherited(model_id: str, lineage: Iterable[str], stored: Mapping[str, Sequen
     return out
 
 
+def of_licenses(model_id: str, effective: Iterable[EffectiveLicense],
+                stored: Mapping[str, Sequence[Finding]]) -> list[Finding]:
+    """The findings the model holds from its effective licenses' stored term findings: each with the model as `model`,
+    the effective license's path as `via`, and the license's label before the message."""
+    out: list[Finding] = []
+    for eff in effective:
+        found = stored.get(eff.license)
+        if not found:
+            continue
+        named = label(eff)
+        for finding in found:
+            values = dict(finding.__dict__)  # keeps Finding.SORTED_FIELDS order
+            values["message"] = named + values["message"]
+            values["model"] = model_id
+            values["via"] = eff.via
+            out.append(Finding.built(values))
+    return out
+
+
 def resolved_findings(result: AuditResult, model: ModelAudit, parents: Parents | None = None) -> list[Finding]:
-    """Every finding of the model: its own and, when it inherits them, its lineage nodes' (`parents`: the result's
-    `lineage_parents`, when many models are resolved)."""
-    if not model.inherits_lineage_findings:
+    """Every finding of the model: its own and, when it inherits them, its lineage nodes' and its licenses' (`parents`:
+    the result's `lineage_parents`, when many models are resolved)."""
+    if not model.inherits_findings:
         return model.findings
-    tree = bfs_tree(parents if parents is not None else lineage_parents(result.graph), model.id)
-    held = inherited(model.id, model.lineage, result.lineage_findings, lambda node: tree.get(node, [model.id]))
+    held = of_licenses(model.id, model.effective_licenses, result.license_findings)
+    if result.lineage_findings:
+        tree = bfs_tree(parents if parents is not None else lineage_parents(result.graph), model.id)
+        held += inherited(model.id, model.lineage, result.lineage_findings, lambda node: tree.get(node, [model.id]))
     return dedupe([*model.findings, *held]) if held else model.findings
 
 
 def resolved(result: AuditResult) -> AuditResult:
     """The result with every model's findings whole (each `findings` list complete, nothing left to inherit): what
     reports read. A result with nothing to inherit is returned as it is."""
-    if not any(m.inherits_lineage_findings for m in result.models):
+    if not any(m.inherits_findings for m in result.models):
         return result
     parents = lineage_parents(result.graph)
-    models = [m.model_copy(update={"findings": resolved_findings(result, m, parents),
-                                   "inherits_lineage_findings": False}) if m.inherits_lineage_findings else m
-              for m in result.models]
-    return result.model_copy(update={"models": models, "lineage_findings": {}})
+    models = [m.model_copy(update={"findings": resolved_findings(result, m, parents), "inherits_findings": False})
+              if m.inherits_findings else m for m in result.models]
+    return result.model_copy(update={"models": models, "lineage_findings": {}, "license_findings": {}})

@@ -511,10 +511,11 @@ class ModelAudit(_Part):
     resolved: bool
     requested_as: str | None = None
     manifest_line: int | None = None
-    # Schema 1.3: true when `findings` holds only what is not kept once per node in the result's `lineage_findings`;
-    # the findings about the nodes of `lineage` are the model's too (read whole with `auditor.findings.resolved`).
-    # False (and in older results): `findings` is every finding of the model.
-    inherits_lineage_findings: bool = False
+    # Schema 1.3: true when `findings` holds only the model's own: the findings about the nodes of its `lineage`
+    # (the result's `lineage_findings`) and about the terms of its `effective_licenses` (`license_findings`) are the
+    # model's too (read whole with `auditor.findings.resolved`). False (and in older results): `findings` is every
+    # finding of the model.
+    inherits_findings: bool = False
 
 
 class Notice(_Frozen):
@@ -555,8 +556,8 @@ LEGACY_SCHEMA_VERSIONS = frozenset({"1.0"})
 
 class AuditResult(_Frozen):
     # 1.2: each model's obligations are ids of `obligations` (in 1.0 and 1.1, each model listed them in full).
-    # 1.3: the findings about a lineage node are kept once, in `lineage_findings`, not copied into the `findings` of
-    # every model that holds the node (`ModelAudit.inherits_lineage_findings`).
+    # 1.3: the findings about a lineage node, and those about a license's terms, are kept once, in `lineage_findings`
+    # and `license_findings`, not copied into the `findings` of every model that has them (`ModelAudit.inherits_findings`).
     schema_version: str = "1.3"
     tool: str = "model-license-auditor"
     tool_version: str
@@ -578,9 +579,13 @@ class AuditResult(_Frozen):
     # rules said at audit time: reports read licenses from here only (schema 1.1; empty in 1.0 results).
     license_catalogue: dict[str, CatalogueLicense] = Field(default_factory=dict)
     # Schema 1.3: node id -> the findings about that node (`model` is the node, `via` starts at it), once per node,
-    # for every audited model whose `lineage` holds the node and that `inherits_lineage_findings`: such a model has
-    # each of them with itself as `model` and its path to the node before `via` (auditor/findings.py says how).
+    # for every audited model whose `lineage` holds the node and that `inherits_findings`: such a model has each of
+    # them with itself as `model` and its path to the node before `via` (auditor/findings.py says how).
     lineage_findings: dict[str, list[Finding]] = Field(default_factory=dict)
+    # Schema 1.3: rule id -> the findings about that license's terms under the declared use, once per license, for
+    # every model that holds it (`effective_licenses`) and `inherits_findings`: `model` and `via` are empty and the
+    # `message` goes on from the license's label (its name, and the path when inherited: auditor/findings.py).
+    license_findings: dict[str, list[Finding]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _obligations_named(self) -> Self:

@@ -107,7 +107,7 @@ def one_line_error(run: Run) -> str:
 
 
 def models_of(audit_json: Path) -> dict[str, dict[str, Any]]:
-    return {m["id"]: m for m in json.loads(audit_json.read_text(encoding="utf-8"))["models"]}
+    return {m["id"]: m for m in whole_json(json.loads(audit_json.read_text(encoding="utf-8")))["models"]}
 
 
 def codes(model: dict[str, Any]) -> set[str]:

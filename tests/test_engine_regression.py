@@ -158,7 +158,7 @@ def test_synthetic_lineage_gives_the_same_bytes(lineage: tuple[LineageGraph, lis
                                                 with_policy: bool) -> None:
     result = _case_result(lineage, use, with_policy)
     text = canonical_json(result)
-    assert sum(len(m.findings) for m in result.models) > NODES  # the case exercises the checkers
+    assert sum(len(m.findings) for m in resolved(result).models) > NODES  # the case exercises the checkers
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     key = f"{use}-{'policy' if with_policy else 'plain'}"
     if UPDATE:
@@ -227,33 +227,35 @@ def test_a_1_1_result_reads_as_ids_and_loses_nothing() -> None:
     assert _dumped(_as_1_1(_as_1_2(result))) == saved
 
 
-# --------------------------------------------------------------------------- schema 1.3: lineage findings once
-# Schema 1.3 keeps the findings about a lineage node once, in `lineage_findings`, for every model that inherits them
+# --------------------------------------------------------------------------- schema 1.3: shared findings once
+# Schema 1.3 keeps the findings about a lineage node once, in `lineage_findings`, and those about a license's terms
+# once, in `license_findings`, for every model that inherits them
 # (`auditor/findings.py`); 1.2 copied them into each such model's `findings`. The 1.2 pins below were recorded before
 # that change (main at 5e4cc2f: `digests-1.2.json` = that commit's `digests.json`, `example-audit-1.2.json` = its
-# bundled example's audit.json): the 1.3 result, its lineage findings resolved back into each model, must be those
+# bundled example's audit.json): the 1.3 result, its shared findings resolved back into each model, must be those
 # bytes exactly, so the change drops, adds and alters no finding and no verdict.
 
 
 def _as_1_2(result: AuditResult) -> dict[str, Any]:
-    """The result as JSON data in the 1.2 shape: every model's findings whole, no `lineage_findings`."""
+    """The result as JSON data in the 1.2 shape: every model's findings whole, no shared findings."""
     data = json.loads(canonical_json(resolved(result)))
     data.pop("lineage_findings", None)
+    data.pop("license_findings", None)
     for model in data["models"]:
-        assert model.pop("inherits_lineage_findings", False) is False
+        assert model.pop("inherits_findings", False) is False
     return {**data, "schema_version": "1.2"} if data["schema_version"] == "1.3" else data
 
 
 @pytest.mark.parametrize(("use", "with_policy"), CASES, ids=CASE_IDS)
-def test_lineage_findings_resolve_to_the_1_2_result(lineage: tuple[LineageGraph, list[str], RuleSet], use: str,
+def test_shared_findings_resolve_to_the_1_2_result(lineage: tuple[LineageGraph, list[str], RuleSet], use: str,
                                                     with_policy: bool) -> None:
     result = _case_result(lineage, use, with_policy)
     assert result.schema_version == "1.3"
-    inheriting = [m for m in result.models if m.inherits_lineage_findings]
-    assert inheriting and result.lineage_findings  # the case keeps findings once per node
+    inheriting = [m for m in result.models if m.inherits_findings]
+    assert inheriting and result.lineage_findings and result.license_findings  # the case keeps findings once
     # a model a waiver names lists all its findings itself (a waiver may waive a finding about an ancestor for it alone)
     named = [m for m in result.models if m.id.startswith(("example-org/m0004", "example-org/m0005"))]
-    assert named and any(m.inherits_lineage_findings for m in named) != with_policy
+    assert named and any(m.inherits_findings for m in named) != with_policy
     old = json.loads((GOLDEN / "digests-1.2.json").read_text(encoding="utf-8"))
     key = f"{use}-{'policy' if with_policy else 'plain'}"
     assert hashlib.sha256(_dumped(_as_1_2(result))).hexdigest() == old[key]
@@ -272,7 +274,8 @@ def test_an_audit_json_is_smaller_by_the_copies_it_no_longer_holds(
     """What 1.3 saves: each finding about a lineage node is written once, not once per model that holds the node."""
     result = _case_result(lineage, "bench", False)
     whole = resolved(result)
-    kept = sum(len(m.findings) for m in result.models) + sum(len(f) for f in result.lineage_findings.values())
+    kept = (sum(len(m.findings) for m in result.models) + sum(len(f) for f in result.lineage_findings.values())
+            + sum(len(f) for f in result.license_findings.values()))
     assert kept < 0.8 * sum(len(m.findings) for m in whole.models)
     assert len(canonical_json(result)) < len(canonical_json(whole))
 
@@ -284,7 +287,7 @@ def test_a_large_result_reaches_the_file_in_chunks(lineage: tuple[LineageGraph, 
     write_canonical_json(result, calls.append)
     written = b"".join(calls)
     assert written == canonical_json(result).encode("utf-8")
-    assert result.lineage_findings  # streamed list by list, the same bytes as the standard library writes
+    assert result.lineage_findings and result.license_findings  # streamed list by list, the standard library's bytes
     assert written == _dumped(result.model_dump(mode="json"))
     assert len(written) > 2 << 20 and len(calls) <= len(written) // (1 << 20) + 1
 
@@ -296,7 +299,8 @@ def test_every_report_of_a_1_3_result_is_the_report_of_its_1_2_form(
     result = _case_result(lineage, "weights", True)
     assert result.lineage_findings
     as_1_2 = AuditResult.model_validate({**_as_1_2(result), "schema_version": result.schema_version})
-    assert not as_1_2.lineage_findings and not any(m.inherits_lineage_findings for m in as_1_2.models)
+    assert not as_1_2.lineage_findings and not as_1_2.license_findings
+    assert not any(m.inherits_findings for m in as_1_2.models)
     for fmt in REPORTERS:
         if fmt != "json":
             assert render(result, fmt) == render(as_1_2, fmt), fmt

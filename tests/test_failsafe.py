@@ -324,7 +324,7 @@ def test_redistribution_and_lineage_disagreement_codes(tmp_path: Path) -> None:
               "--purpose", "research", "--rules", tmp_path / "rules", "--snapshot", SNAPSHOT, "--format", "json",
               "--out", tmp_path / "o")
     assert run.code == 1
-    findings = json.loads((tmp_path / "o" / "audit.json").read_text())["models"][0]["findings"]
+    findings = whole_json(json.loads((tmp_path / "o" / "audit.json").read_text()))["models"][0]["findings"]
     severities = {f["code"]: f["severity"] for f in findings}
     assert severities["redistribution"] == "error"
     assert severities["lineage-disagreement"] == "info"

@@ -13,7 +13,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import NamedTuple
 
-from auditor.engine.checks import MODEL_CHECKERS, NODE_CHECKERS, PLACED_CHECKERS, check_terms
+from auditor.engine.checks import (
+    MODEL_CHECKERS,
+    NODE_CHECKERS,
+    PLACED_CHECKERS,
+    check_terms,
+    license_templates,
+)
 from auditor.engine.context import Ctx, Findings, build_ctx, chosen_ids, declared_map
 from auditor.findings import dedupe, inherited, verdict_of
 from auditor.model import Clause, DeclaredLicense, DeclaredUse, Finding, LineageGraph, ModelAudit, Obligation
@@ -78,7 +84,21 @@ def _waived_for(ctx: Ctx, model_id: str) -> bool:
     return any(waiver_matches(waiver, names) is not None for waiver in ctx.policy.waivers)
 
 
-# --------------------------------------------------------------------------- findings about lineage nodes
+# --------------------------------------------------------------------------- findings kept once
+
+
+def _license_store(ctx: Ctx, rule_id: str) -> tuple[Finding, ...]:
+    """The findings about the license's terms every model holding it has (model and path empty, each message without
+    the label), with the policy's severities, deduplicated: once per license. Waivers are a model's own."""
+    found = ctx.license_store.get(rule_id)
+    if found is None:
+        items = [Finding.built(values) for values in license_templates(ctx, ctx.rules.rules[rule_id])]
+        if ctx.policy is not None:
+            items = [_with_severity(ctx, f) for f in items]
+        found = ctx.license_store[rule_id] = tuple(dedupe(items)) if items else ()
+        ctx.license_worst[rule_id] = max((SEVERITY_RANK[f.severity] for f in found), default=-1)
+    return found
+
 
 
 def _node_same(ctx: Ctx, node_id: str) -> tuple[Finding, ...]:
@@ -224,6 +244,8 @@ class Evaluation(NamedTuple):
     licenses: dict[str, list[str]]  # the rule ids each node declares
     # node -> the findings about it that the models inheriting them hold (empty when `whole`)
     lineage_findings: dict[str, list[Finding]]
+    # rule id -> the findings about its terms that the models inheriting them hold, messages without the label
+    license_findings: dict[str, list[Finding]]
 
 
 def node_licenses(
@@ -236,25 +258,28 @@ def node_licenses(
 
 def _audit_model(ctx: Ctx, model_id: str, obligations: _Obligations, line: int | None, *, whole: bool) -> ModelAudit:
     """The model's audit. Unless `whole` (or a waiver names the model), its findings about its ancestors stay in
-    their nodes' stores (`_node_store`; the result's `lineage_findings`), the model `inherits_lineage_findings`, and
-    its verdict counts them."""
+    their nodes' stores (`_node_store`; the result's `lineage_findings`) and its licenses' term templates in theirs
+    (`_license_store`; `license_findings`), the model `inherits_findings`, and its verdict counts them."""
     out = Findings(ctx, model_id)
     out.items.extend(_node_same(ctx, model_id))
     for placed in PLACED_CHECKERS:
         placed(ctx, model_id, out, own=True)
     effective = ctx.effective(model_id)
+    shares = not whole and not _waived_for(ctx, model_id)
     for eff in effective:
-        check_terms(ctx, model_id, eff, ctx.rules.rules[eff.license], out)
+        check_terms(ctx, model_id, eff, ctx.rules.rules[eff.license], out, templates=not shares)
     for check in MODEL_CHECKERS:
         check(ctx, model_id, out)
     lineage = ctx.ancestors(model_id)
     stores = {node_id: store for node_id in lineage if (store := _node_store(ctx, node_id))}
-    inherits = bool(stores) and not whole and not _waived_for(ctx, model_id)
+    terms = {eff.license: found for eff in effective if (found := _license_store(ctx, eff.license))} if shares else {}
+    inherits = shares and bool(stores or terms)
     if inherits:
         findings = dedupe(_apply_policy(ctx, out.items))
-        worst = max(ctx.node_worst[node_id] for node_id in stores)
+        worst = max([*(ctx.node_worst[n] for n in stores), *(ctx.license_worst[r] for r in terms)])
         verdict = max(verdict_of(findings), VERDICTS_BY_RANK[worst], key=VERDICTS_BY_RANK.index)
         ctx.stored.update(stores)
+        ctx.license_stored.update(terms)
     else:
         held = inherited(model_id, lineage, stores, lambda node_id: ctx.path_to(model_id, node_id))
         findings = dedupe(_apply_policy(ctx, [*out.items, *held]))
@@ -271,7 +296,7 @@ def _audit_model(ctx: Ctx, model_id: str, obligations: _Obligations, line: int |
         "resolved": record is not None and record.unresolved is None,
         "requested_as": record.facts.requested if record is not None and record.facts is not None else None,
         "manifest_line": line,
-        "inherits_lineage_findings": inherits,
+        "inherits_findings": inherits,
     })
 
 
@@ -314,8 +339,9 @@ def evaluate_with_licenses(
     one normalisation pass. `manifest_lines`: the manifest line each model was listed on.
 
     `whole`: every model lists all its findings. Else (the result's schema 1.3, `auditor.audit.build_result`) the
-    findings about a lineage node are kept once, in `Evaluation.lineage_findings`, for the models that inherit them
-    (`ModelAudit.inherits_lineage_findings`; `auditor.findings.resolved` gives each model's whole list)."""
+    findings about a lineage node and about a license's terms are kept once, in `Evaluation.lineage_findings` and
+    `license_findings`, for the models that inherit them (`ModelAudit.inherits_findings`; `auditor.findings.resolved`
+    gives each model's whole list)."""
     with _cyclic_gc_paused():
         ctx = build_ctx(graph, rules, use, policy, today or dt.date.today(), fallback_licenses or {})
         obligations = _Obligations()
@@ -325,7 +351,8 @@ def evaluate_with_licenses(
         licenses = {node_id: ctx.chosen(node_id) for node_id in sorted(ctx.declared)}
         merged = obligations.merged()
         stored = {node_id: list(ctx.stored[node_id]) for node_id in sorted(ctx.stored)}
-    return Evaluation(audits, merged, licenses, stored)
+        terms = {rule_id: list(ctx.license_stored[rule_id]) for rule_id in sorted(ctx.license_stored)}
+    return Evaluation(audits, merged, licenses, stored, terms)
 
 
 @contextmanager

@@ -22,10 +22,10 @@ from auditor.engine.context import (
     TemplateFindings,
     flows,
     shared_finding,
-    via_text,
 )
 from auditor.engine.datasets import dataset_licenses
 from auditor.engine.derivatives import clause_text, nature_text, no_derivatives, relabelling
+from auditor.findings import label, via_text
 from auditor.model import EffectiveLicense
 from auditor.policy import classify
 from auditor.rules.schema import FieldOfUse, LicenseRule, MergeIncompatibility, Territory, Threshold
@@ -41,7 +41,7 @@ class PlacedChecker(Protocol):
 
 
 def _label(rule: LicenseRule, eff: EffectiveLicense) -> str:
-    return f"{rule.name}{via_text(eff.via)}"
+    return label(eff)  # the effective license carries the rule's name
 
 
 # --------------------------------------------------------------------------- terms of one license
@@ -320,17 +320,36 @@ def term_steps(ctx: Ctx, rule: LicenseRule) -> tuple[TermStep, ...]:
     return tuple(steps)
 
 
-def check_terms(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule, out: Findings) -> None:
-    """Every term checker on one effective license of the model (the same findings as running each in turn)."""
+def check_terms(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule, out: Findings, *,
+                templates: bool = True) -> None:
+    """Every term checker on one effective license of the model (the same findings as running each in turn). Without
+    `templates`, what the license's templates say is left out: the model shares them (`license_templates`)."""
     label: str | None = None
     for step in term_steps(ctx, rule):
         if not isinstance(step, TermTemplates):
             step(ctx, model_id, eff, rule, out)
             continue
+        if not templates:
+            continue
         if label is None:
             label = _label(rule, eff)
         for template in step.findings:
             out.add_term(template, label, step.cut, eff.via)
+
+
+def license_templates(ctx: Ctx, rule: LicenseRule) -> list[SharedFinding]:
+    """What the license's term templates say to every model that holds it, each message without the label (the
+    result's `license_findings`: auditor/findings.py puts a model's label back)."""
+    out = []
+    for step in term_steps(ctx, rule):
+        if isinstance(step, TermTemplates):
+            for template in step.findings:
+                values = dict(template)  # keeps Finding.SORTED_FIELDS order
+                values["message"] = template["message"][step.cut:]  # type: ignore[index]
+                values["model"] = ""
+                values["via"] = []
+                out.append(values)
+    return out
 
 
 # --------------------------------------------------------------------------- the model and its lineage

@@ -53,10 +53,6 @@ def chosen_ids(norm: Normalised | None, rules: RuleSet) -> list[str]:
     return sorted(set(ids))
 
 
-def via_text(via: list[str]) -> str:
-    return f" (via {' → '.join(via[1:])})" if len(via) > 1 else ""
-
-
 def clause(cite: Citation | None) -> Clause | None:
     # Built from validated rule data: no need to validate again.
     return Clause.of({"section": cite.section, "quote": cite.quote}) if cite is not None else None
@@ -87,6 +83,11 @@ class Ctx:
     node_store: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
     stored: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
     node_worst: dict[str, int] = field(default_factory=dict)  # node -> its store's highest severity rank (or -1)
+    # rule id -> its term templates as every model holding it has them (engine `_license_store`), their highest
+    # severity rank, and the stores the inheriting models hold (the result's `license_findings`)
+    license_store: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
+    license_worst: dict[str, int] = field(default_factory=dict)
+    license_stored: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
     # rule id -> what its term checkers add for any model holding it (checks.py `term_steps`)
     term_steps: dict[str, tuple[object, ...]] = field(default_factory=dict)
     # (a scoped territory term (its id: the rule set outlives the context), node) -> does the term name the node
