@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from auditor.model import AuditResult, EffectiveLicense, Finding, LineageGraph, ModelAudit
 from auditor.vocab import RELATION_NATURE, SEVERITY_RANK, Verdict
 
-__all__ = ["bfs_tree", "dedupe", "inherited", "label", "lineage_parents", "report_order", "resolved",
+__all__ = ["bfs_tree", "dedupe", "inherited", "label", "lineage_parents", "reachable", "report_order", "resolved",
            "resolved_findings", "verdict_of", "via_text"]
 
 Parents = Mapping[str, Sequence[tuple[str, str]]]  # child -> [(parent, relation)], parents sorted
@@ -64,6 +64,18 @@ def bfs_tree(parents: Parents, model_id: str) -> dict[str, list[str]]:
                 tree[parent] = [*tree[node], parent]
                 queue.append(parent)
     return tree
+
+
+def reachable(parents: Parents, model_id: str) -> set[str]:
+    """The model and every node its parents lead to (the nodes `bfs_tree` reaches, without their paths)."""
+    seen = {model_id}
+    stack = [model_id]
+    while stack:
+        for parent, _ in parents.get(stack.pop(), ()):
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    return seen
 
 
 def _rank(finding: Finding) -> tuple[int, int]:

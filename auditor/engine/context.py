@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from auditor.findings import bfs_tree, lineage_parents
+from auditor.findings import bfs_tree, lineage_parents, reachable
 from auditor.model import (
     Clause,
     DeclaredLicense,
@@ -136,7 +136,10 @@ class Ctx:
         """Every model the given one derives from, sorted (the nodes its breadth-first tree reaches)."""
         found = self._ancestors.get(model_id)
         if found is None:
-            found = self._ancestors[model_id] = sorted(n for n in self._bfs_tree(model_id) if n != model_id)
+            tree = self._trees.get(model_id)
+            reached = set(tree) if tree is not None else reachable(self.parents, model_id)
+            reached.discard(model_id)
+            found = self._ancestors[model_id] = sorted(reached)  # the nodes the breadth-first tree reaches
         return found
 
     def path_to(self, model_id: str, target: str) -> list[str]:
