@@ -40,10 +40,6 @@ class PlacedChecker(Protocol):
     def __call__(self, ctx: Ctx, node_id: str, out: Findings, *, own: bool) -> None: ...
 
 
-def _label(rule: LicenseRule, eff: EffectiveLicense) -> str:
-    return label(eff)  # the effective license carries the rule's name
-
-
 # --------------------------------------------------------------------------- terms of one license
 
 
@@ -52,11 +48,11 @@ def commercial(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule
         return
     if ctx.use.commercial is True:
         out.add("non-commercial", "error",
-                f"{_label(rule, eff)} does not permit commercial use without the licensor's separate permission",
+                f"{label(eff)} does not permit commercial use without the licensor's separate permission",
                 license=rule.id, cite=rule.commercial.cite, via=eff.via)
     elif ctx.use.commercial is None:
         out.add("needs-input", "warning",
-                f"{_label(rule, eff)} is non-commercial: declare whether the use is commercial",
+                f"{label(eff)} is non-commercial: declare whether the use is commercial",
                 license=rule.id, cite=rule.commercial.cite, via=eff.via, field="commercial")
 
 
@@ -71,7 +67,7 @@ def registration(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRu
     if registered is not None and set(registered) & set(licensors):
         return
     who = " or ".join(licensors)
-    text = f"{_label(rule, eff)} grants commercial use only after registering with the licensor ({who})"
+    text = f"{label(eff)} grants commercial use only after registering with the licensor ({who})"
     if registered is None:
         out.add("needs-input", "warning", f"{text}: declare `registered` (the licensors you registered with) or "
                 "non-commercial use", license=rule.id, cite=terms.cite, via=eff.via, field="registered")
@@ -92,11 +88,11 @@ def research_only(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseR
         return
     allowed = term.allowed.strip().rstrip(".")
     if ctx.use.production is True:
-        out.add("research-only", "error", f"{_label(rule, eff)} allows only research, evaluation or other "
+        out.add("research-only", "error", f"{label(eff)} allows only research, evaluation or other "
                 f"non-production use ({allowed}); the declared use is production, paid or not",
                 license=rule.id, cite=term.cite, via=eff.via)
     elif ctx.use.production is None:
-        out.add("needs-input", "warning", f"{_label(rule, eff)} allows only research, evaluation or other "
+        out.add("needs-input", "warning", f"{label(eff)} allows only research, evaluation or other "
                 f"non-production use ({allowed}): declare whether the use is production (live use with end users)",
                 license=rule.id, cite=term.cite, via=eff.via, field="production")
 
@@ -110,11 +106,11 @@ def outputs_training(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: Licen
         return
     condition = f": {term.condition.strip()}" if term.condition.strip() else ""
     if term.allowed == "no":
-        out.add("outputs-training", "error", f"{_label(rule, eff)} forbids using the model's outputs to train or "
+        out.add("outputs-training", "error", f"{label(eff)} forbids using the model's outputs to train or "
                 f"improve other models, and the declared use does{condition}", license=rule.id, cite=term.cite,
                 via=eff.via)
     else:
-        out.add("outputs-training", "warning", f"{_label(rule, eff)} allows training or improving other models on "
+        out.add("outputs-training", "warning", f"{label(eff)} allows training or improving other models on "
                 f"the model's outputs only on its conditions{condition}", license=rule.id, cite=term.cite,
                 via=eff.via)
 
@@ -138,7 +134,7 @@ def thresholds(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule
         if value is None:
             example = f" (e.g. `{field}: {{{rule.id}: N}}`)" if field != threshold.metric else ""
             out.add("needs-input", "warning",
-                    f"{_label(rule, eff)} has a {threshold.metric} threshold of {threshold.limit:,}, measured "
+                    f"{label(eff)} has a {threshold.metric} threshold of {threshold.limit:,}, measured "
                     f"{scope}: declare `{field}`{example}",
                     license=rule.id, cite=threshold.cite, via=eff.via, field=field)
             continue
@@ -148,7 +144,7 @@ def thresholds(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule
                                  else "revenue-threshold")
             exempt = f" Exempt: {threshold.exemption.who.strip()}" if threshold.exemption else ""
             out.add(code, "error",
-                    f"{_label(rule, eff)}: declared {field} {value:,} is past the limit {threshold.limit:,}, "
+                    f"{label(eff)}: declared {field} {value:,} is past the limit {threshold.limit:,}, "
                     f"measured {scope}. {threshold.consequence.strip()}{exempt}",
                     license=rule.id, cite=threshold.cite, via=eff.via)
 
@@ -184,14 +180,14 @@ def territory(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRule,
         declared = ctx.use.regions_for(term.tests)
         if declared is None:
             out.add("needs-input", "warning",
-                    f"{_label(rule, eff)} withholds rights from parties who {verb} {', '.join(term.regions)}: "
+                    f"{label(eff)} withholds rights from parties who {verb} {', '.join(term.regions)}: "
                     f"declare `{field}`", license=rule.id, cite=term.cite, via=eff.via, field=field)
             continue
         hits = regions_overlap(declared, term.regions)
         if hits:
             exempt = f" Exempt: {term.exempt}" if term.exempt else ""
             out.add("territory", "error",
-                    f"{_label(rule, eff)} grants no rights to parties who {verb} {', '.join(term.regions)} "
+                    f"{label(eff)} grants no rights to parties who {verb} {', '.join(term.regions)} "
                     f"(declared {field}: {', '.join(hits)}).{exempt}", license=rule.id, cite=term.cite, via=eff.via)
 
 
@@ -202,7 +198,7 @@ def field_of_use(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRu
     for restriction in rule.field_of_use:
         if restriction.purpose in declared:
             out.add("field-of-use", "error",
-                    f"{_label(rule, eff)} prohibits '{restriction.purpose}': {restriction.description}",
+                    f"{label(eff)} prohibits '{restriction.purpose}': {restriction.description}",
                     license=rule.id, cite=restriction.cite, via=eff.via)
         else:
             _implied_purpose(ctx, eff, rule, restriction, out)
@@ -219,7 +215,7 @@ def _implied_purpose(ctx: Ctx, eff: EffectiveLicense, rule: LicenseRule, restric
     exempt = (f" Exempt: {implied.exempt.strip()} If your service is exempt, waive this finding with that reason."
               if implied.exempt else "")
     out.add("field-of-use", "error",
-            f"{_label(rule, eff)} prohibits '{restriction.purpose}', and distribution '{mode}' is '{restriction.purpose}' "
+            f"{label(eff)} prohibits '{restriction.purpose}', and distribution '{mode}' is '{restriction.purpose}' "
             f"as the license defines it: {restriction.description.strip()}{exempt}",
             license=rule.id, cite=implied.cite, via=eff.via)
 
@@ -228,10 +224,10 @@ def redistribution(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: License
     if rule.redistribution.allowed or rule.kind == "unknown":
         return
     if ctx.use.distribution == "weights":
-        out.add("redistribution", "error", f"{_label(rule, eff)} does not allow redistributing the weights",
+        out.add("redistribution", "error", f"{label(eff)} does not allow redistributing the weights",
                 license=rule.id, cite=rule.redistribution.cite, via=eff.via)
     elif ctx.use.distribution is None:
-        out.add("needs-input", "warning", f"{_label(rule, eff)} does not allow redistributing the weights: declare "
+        out.add("needs-input", "warning", f"{label(eff)} does not allow redistributing the weights: declare "
                 f"the distribution ({', '.join(DISTRIBUTIONS)})", license=rule.id, cite=rule.redistribution.cite,
                 via=eff.via, field="distribution")
 
@@ -241,7 +237,7 @@ def unidentified(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRu
     may pass on it, whatever the declared use."""
     if rule.kind != "unknown":
         return
-    out.add("unknown-license", "error", f"{_label(rule, eff)}: the license is not identified (declared as "
+    out.add("unknown-license", "error", f"{label(eff)}: the license is not identified (declared as "
             f"'{rule.id}'); its terms must be read from the repository", license=rule.id, cite=rule.commercial.cite,
             via=eff.via)
 
@@ -253,7 +249,7 @@ def scoped_obligations(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: Lic
     scoped = [ob for ob in rule.obligations if set(ob.when) != set(DISTRIBUTIONS)]
     if scoped:
         modes = sorted({m for ob in scoped for m in ob.when})
-        out.add("needs-input", "info", f"{_label(rule, eff)}: some obligations apply only to distribution "
+        out.add("needs-input", "info", f"{label(eff)}: some obligations apply only to distribution "
                 f"{', '.join(modes)}; all are listed until you declare the distribution", license=rule.id,
                 cite=scoped[0].cite, via=eff.via, field="distribution")
 
@@ -285,12 +281,12 @@ def _templates(ctx: Ctx, checker: TermChecker, rule: LicenseRule) -> tuple[Share
     template (its message does not start with the label or names the path elsewhere, or its path is another)."""
     template = EffectiveLicense.built({"kind": rule.kind, "license": rule.id, "name": rule.name, "own": False,
                                        "spdx": rule.spdx, "url": rule.url, "via": list(TEMPLATE_VIA)})
-    label = _label(rule, template)
+    named = label(template)
     out = TemplateFindings(ctx)
     checker(ctx, TEMPLATE_VIA[0], template, rule, out)
     for found in out.templates:
         message = found["message"]
-        if (not isinstance(message, str) or not message.startswith(label) or "\x00" in message[len(label):]
+        if (not isinstance(message, str) or not message.startswith(named) or "\x00" in message[len(named):]
                 or found["via"] != template.via):
             return None
     return tuple(out.templates)
@@ -324,17 +320,17 @@ def check_terms(ctx: Ctx, model_id: str, eff: EffectiveLicense, rule: LicenseRul
                 templates: bool = True) -> None:
     """Every term checker on one effective license of the model (the same findings as running each in turn). Without
     `templates`, what the license's templates say is left out: the model shares them (`license_templates`)."""
-    label: str | None = None
+    named: str | None = None
     for step in term_steps(ctx, rule):
         if not isinstance(step, TermTemplates):
             step(ctx, model_id, eff, rule, out)
             continue
         if not templates:
             continue
-        if label is None:
-            label = _label(rule, eff)
+        if named is None:
+            named = label(eff)
         for template in step.findings:
-            out.add_term(template, label, step.cut, eff.via)
+            out.add_term(template, named, step.cut, eff.via)
 
 
 def license_templates(ctx: Ctx, rule: LicenseRule) -> list[SharedFinding]:

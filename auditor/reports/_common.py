@@ -87,8 +87,9 @@ def per_result(result: AuditResult, name: str, build: Callable[[], _T]) -> _T:
 
 
 def whole(result: AuditResult) -> AuditResult:
-    """The result with every model's findings whole (schema 1.3 keeps the findings about a lineage node once, in
-    `lineage_findings`: `auditor.findings.resolved`), once per result: what every report but `audit.json` reads."""
+    """The result with every model's findings whole (schema 1.3 keeps the findings about a lineage node and about a
+    license's terms once, in `lineage_findings` and `license_findings`: `auditor.findings.resolved`), once per result:
+    what every report but `audit.json` reads."""
     if not result.lineage_findings and not result.license_findings:
         return result
     return per_result(result, "whole", lambda: resolved(result))
