@@ -31,3 +31,30 @@ def test_a_batched_list_has_the_standard_librarys_bytes(n: int) -> None:
     assert b"".join(written).decode("utf-8") == expected
     # Deeper lists (a result's models at depth 1, its graph's nodes at depth 2):
     # tests/test_engine_regression.py::test_a_large_result_reaches_the_file_in_chunks.
+
+
+# Strings a card may hold: quotes, backslashes, control characters (short and \u escapes), DEL, the JavaScript line
+# separators, non-ASCII and astral characters, markup.
+HOSTILE = ['é "quoted" \\ back\x01slash\u2028line\u2029\U0001f600 <script>', "\x00\x08\t\n\x0b\x0c\r\x1f\x7f",
+           "", "ümlaut/ß/日本語", "\ud7ff\ue000\uffff"]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_orjson_writes_the_standard_librarys_bytes_for_hostile_strings(text: str) -> None:
+    value = {text: [text, {"b": text, "a": None}], "k": [True, False, 0, -1, 2**63 - 1, -2**63], "e": [[], {}]}
+    expected = json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False).encode("utf-8")
+    assert c.dumps_sorted(value) == expected
+    node = NodeRecord(id=text, facts=ModelFacts(id=text, requested=text, source="hub",
+                                                 declared=DeclaredLicense(license=[text])))
+    encoded = json.dumps(node.model_dump(mode="json"), sort_keys=True, indent=2, ensure_ascii=False)
+    assert c._sorted_json(node) == encoded.encode("utf-8")
+    assert c._sorted_json([node, node]) == ("[\n  " + encoded.replace("\n", "\n  ") + ",\n  "
+                                            + encoded.replace("\n", "\n  ") + "\n]").encode("utf-8")
+
+
+@pytest.mark.parametrize("value", [{1: "a", 2: ["b"]}, {"big": 2**64 + 1}, [-(2**70)]])
+def test_what_orjson_refuses_is_written_by_the_fallback_encoder(value: object) -> None:
+    """Keys that are not strings and integers beyond 64 bits: orjson refuses them; the fallback writes the standard
+    library's bytes (keys as strings, sorted; integers whole)."""
+    expected = json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False).encode("utf-8")
+    assert c.dumps_sorted(value) == expected

@@ -599,11 +599,36 @@ class _Chunks:
 
 def dumps_sorted(value: Any, depth: int = 0) -> bytes:
     """One JSON-ready value as `json.dumps(sort_keys=True, indent=2, ensure_ascii=False)` writes it
-    when it sits `depth` levels deep (its lines after the first indented to that depth)."""
-    from pydantic_core import to_json
+    when it sits `depth` levels deep (its lines after the first indented to that depth).
 
-    text: bytes = to_json(_sorted_keys(value), indent=2)
+    Encoded by orjson (its output is those bytes for the strings, integers, booleans, nulls, lists and
+    string-keyed mappings a report holds; tests/test_json_writer.py compares them), else (a value orjson
+    refuses: a non-string key, an integer beyond 64 bits, a lone surrogate) by pydantic's encoder."""
+    import orjson
+
+    try:
+        text = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+    except TypeError:  # orjson.JSONEncodeError
+        from pydantic_core import to_json
+
+        text = to_json(_sorted_keys(value), indent=2)
     return text.replace(b"\n", b"\n" + b"  " * depth) if depth and b"\n" in text else text
+
+
+def _sorted_json(items: object) -> bytes:
+    """A `KEYS_SORTED` model, or a list of them, as pydantic's encoder writes it with a 2-space indent, by orjson
+    (several times faster on the graph's records): each model as its attributes (`vars`), which are sorted and
+    hold only plain values and other such models (auditor.model._Sorted; tests/test_model_parts.py checks every
+    such class). Pydantic's encoder where orjson refuses a value."""
+    import orjson
+
+    try:
+        return orjson.dumps(items, default=vars, option=orjson.OPT_INDENT_2)
+    except TypeError:  # orjson.JSONEncodeError
+        from pydantic_core import to_json
+
+        text: bytes = to_json(items, indent=2)
+        return text
 
 
 def _write_model(model: BaseModel, write: Callable[[bytes], object], depth: int) -> None:
@@ -662,11 +687,9 @@ _BATCH = 128  # items of a long list encoded per encoder call
 def _write_batched(items: list[BaseModel], write: Callable[[bytes], object], depth: int) -> None:
     """A long array of sorted-key models, `_BATCH` at a time: one encoder call and one re-indent per batch (the
     same bytes as item by item; a graph of 100,000 nodes has 200,000 small records)."""
-    from pydantic_core import to_json
-
     indent = b"\n" + b"  " * depth
     for start in range(0, len(items), _BATCH):
-        text: bytes = to_json(items[start:start + _BATCH], indent=2)
+        text = _sorted_json(items[start:start + _BATCH])
         if depth:
             text = text.replace(b"\n", indent)
         last = start + _BATCH >= len(items)
@@ -679,9 +702,7 @@ def _item_json(item: BaseModel, depth: int) -> bytes:
     (`KEYS_SORTED`: graph records and result parts, auditor.model._Sorted) is encoded directly, without a Python copy."""
     if not getattr(type(item), "KEYS_SORTED", False):
         return dumps_sorted(item.model_dump(mode="json"), depth)
-    from pydantic_core import to_json
-
-    text: bytes = to_json(item, indent=2)
+    text = _sorted_json(item)
     return text.replace(b"\n", b"\n" + b"  " * depth) if depth else text
 
 
