@@ -475,10 +475,12 @@ def _node_conflicts(ctx: Ctx, node_id: str) -> tuple[tuple[list[str], list[Share
 def _conflict_findings(ctx: Ctx, node_id: str, bad: list[str], inherited: EffectiveLicense) -> list[SharedFinding]:
     rule = ctx.rules.rules[inherited.license]
     cite = rule.derivative_licensing.cite
-    message, needs = _conflict_texts(ctx, node_id, bad, inherited)
     severity: Severity = "error" if ctx.use.distribution == "weights" else "warning"
-    out = [shared_finding(ctx, "license-conflict", severity, message, license=rule.id, cite=cite)]
+    out = [shared_finding(ctx, "license-conflict", severity, _conflict_text(ctx, node_id, bad, inherited),
+                          license=rule.id, cite=cite)]
     if ctx.use.distribution is None:
+        needs = (f"{node_id} declares {', '.join(bad)}, not {rule.name}: whether this conflict blocks your release "
+                 f"depends on the distribution; declare it ({', '.join(DISTRIBUTIONS)})")
         out.append(shared_finding(ctx, "needs-input", "warning", needs, license=rule.id, cite=cite,
                                   field="distribution"))
     return out
@@ -491,16 +493,14 @@ def derivative_licenses(ctx: Ctx, node_id: str, out: Findings) -> None:
             out.add_shared(finding, inherited_via)
 
 
-def _conflict_texts(ctx: Ctx, node_id: str, bad: list[str], inherited: EffectiveLicense) -> tuple[str, str]:
+def _conflict_text(ctx: Ctx, node_id: str, bad: list[str], inherited: EffectiveLicense) -> str:
     rule = ctx.rules.rules[inherited.license]
     parent, holder = inherited.via[1], inherited.via[-1]
     relation = next(r for p, r in ctx.parents.get(node_id, []) if p == parent)
     held = (f"which holds {holder}'s material under it" if parent != holder
             else "which is under it by a curated lineage fact" if parent in ctx.curated else "which declares it")
     return (f"{node_id} declares {', '.join(bad)}, not {rule.name}, though it is {nature_text(relation)} of "
-            f"{parent}, {held}; {clause_text(rule)}. {rule.name} still applies to that material",
-            f"{node_id} declares {', '.join(bad)}, not {rule.name}: whether this conflict blocks your release "
-            f"depends on the distribution; declare it ({', '.join(DISTRIBUTIONS)})")
+            f"{parent}, {held}; {clause_text(rule)}. {rule.name} still applies to that material")
 
 
 def distillations(ctx: Ctx, node_id: str, out: Findings) -> None:
