@@ -227,13 +227,15 @@ class _Obligations:
         """One obligation per id, with every model it binds, sorted by id."""
         models: dict[str, list[str]] = {}
         for key, ids in self.by_key.items():
+            members = sorted(set(self.members[key]))  # a model is in one set only (a model listed twice: once)
             for oid in ids:
-                models.setdefault(oid, []).extend(self.members[key])
+                models.setdefault(oid, []).extend(members)
         out = []
         for oid in sorted(models):
             _, rid, text, quote = self.templates[oid]
-            out.append(Obligation.built({"clause": quote, "id": oid, "license": rid,
-                                         "models": sorted(set(models[oid])), "text": text}))
+            # sorted runs, no model twice: the sort merges the runs
+            out.append(Obligation.built({"clause": quote, "id": oid, "license": rid, "models": sorted(models[oid]),
+                                         "text": text}))
         return out
 
 
@@ -285,18 +287,18 @@ def _audit_model(ctx: Ctx, model_id: str, obligations: _Obligations, line: int |
         findings = dedupe(_apply_policy(ctx, [*out.items, *held]))
         verdict = verdict_of(findings)
     record = ctx.nodes.get(model_id)
-    return ModelAudit.of({
-        "id": model_id,
-        "verdict": verdict,
+    return ModelAudit.built({  # in ModelAudit.SORTED_FIELDS order
         "declared": ctx.chosen(model_id),
         "effective_licenses": effective,
-        "lineage": lineage,
         "findings": findings,
-        "obligations": obligations.of(ctx, model_id),
-        "resolved": record is not None and record.unresolved is None,
-        "requested_as": record.facts.requested if record is not None and record.facts is not None else None,
-        "manifest_line": line,
+        "id": model_id,
         "inherits_findings": inherits,
+        "lineage": lineage,
+        "manifest_line": line,
+        "obligations": obligations.of(ctx, model_id),
+        "requested_as": record.facts.requested if record is not None and record.facts is not None else None,
+        "resolved": record is not None and record.unresolved is None,
+        "verdict": verdict,
     })
 
 

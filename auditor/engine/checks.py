@@ -446,8 +446,7 @@ def _bad_own_licenses(ctx: Ctx, node_id: str, own: list[str], inherited: Effecti
     that carries it may carry other licenses too, such as a merge keeping each parent's agreement)."""
     rule = ctx.rules.rules[inherited.license]
     policy = rule.derivative_licensing
-    owner = node_id.split("/", 1)[0].lower()
-    if policy.policy != "listed" or owner in {o.lower() for o in policy.licensor_orgs}:
+    if policy.policy != "listed" or node_id.split("/", 1)[0].lower() in ctx.licensor_orgs(rule):
         return []
     key = (tuple(own), rule.id)
     accepted = ctx.accepted.get(key)

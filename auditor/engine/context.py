@@ -98,6 +98,7 @@ class Ctx:
     _via: dict[str, dict[str, list[str]]] | None = field(default_factory=dict)
     _via_checked: bool = False  # `_relicensing` asked once
     _carriers: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    _orgs: dict[str, frozenset[str]] = field(default_factory=dict)  # rule id -> its licensor orgs, lower-cased
     _ancestors: dict[str, list[str]] = field(default_factory=dict)
     _trees: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     _chosen: dict[str, list[str]] = field(default_factory=dict)
@@ -163,10 +164,16 @@ class Ctx:
         key = (node_id, rule.id)
         found = self._replaces.get(key)
         if found is None:
-            orgs = rule.derivative_licensing.licensor_orgs
             own = self.chosen(node_id)
-            found = self._replaces[key] = (bool(orgs) and node_id.split("/", 1)[0].lower() in {o.lower() for o in orgs}
+            found = self._replaces[key] = (node_id.split("/", 1)[0].lower() in self.licensor_orgs(rule)
                                            and bool(own) and rule.id not in own)
+        return found
+
+    def licensor_orgs(self, rule: LicenseRule) -> frozenset[str]:
+        """The rule's `licensor_orgs`, lower-cased (Hub org names are case-insensitive), once per rule."""
+        found = self._orgs.get(rule.id)
+        if found is None:
+            found = self._orgs[rule.id] = frozenset(o.lower() for o in rule.derivative_licensing.licensor_orgs)
         return found
 
     def effective(self, model_id: str) -> list[EffectiveLicense]:
@@ -179,13 +186,14 @@ class Ctx:
         return found
 
     def _from_vias(self, model_id: str, vias: dict[str, list[str]]) -> list[EffectiveLicense]:
+        rules = self.rules.rules
         out = []
-        for rid, via in vias.items():
-            rule = self.rules.rules[rid]
-            out.append(EffectiveLicense.built({  # in EffectiveLicense.SORTED_FIELDS order
+        for rid, via in sorted(vias.items(), key=_via_order):
+            rule = rules[rid]
+            out.append(_built_effective({  # in EffectiveLicense.SORTED_FIELDS order
                 "kind": rule.kind, "license": rid, "name": rule.name, "own": len(via) == 1, "spdx": rule.spdx,
                 "url": rule.url, "via": via}))
-        return sorted(out, key=lambda e: (not e.own, len(e.via), e.license))
+        return out
 
     def _vias(self, model_id: str) -> dict[str, list[str]] | None:
         """For each license reaching the model, the path `_compute_effective`'s breadth-first search finds, from
@@ -412,6 +420,13 @@ def _fields(ctx: Ctx, code: FindingCode, severity: Severity, message: str, licen
 
 
 _built_finding = Finding.built
+_built_effective = EffectiveLicense.built
+
+
+def _via_order(item: tuple[str, list[str]]) -> tuple[int, str]:
+    """`_compute_effective`'s order of (rule id, path) pairs: own licenses (a path of one) first, then by the
+    path's length, then by id."""
+    return len(item[1]), item[0]
 _REMEDIES: Mapping[str, str] = MappingProxyType({code: remedy(code) for code in CODES})
 
 
