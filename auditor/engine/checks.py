@@ -440,11 +440,10 @@ def cycles(ctx: Ctx, model_id: str, out: Findings) -> None:
         out.add("cycle", "warning", "lineage cycle: " + " → ".join([*cycle, cycle[0]]))
 
 
-def _bad_own_licenses(ctx: Ctx, node_id: str, own: list[str], inherited: EffectiveLicense) -> list[str]:
+def _bad_own_licenses(ctx: Ctx, node_id: str, own: list[str], rule: LicenseRule) -> list[str]:
     """The node's own licenses when none of them is one the inherited rule accepts for a derivative (the
     clauses ask for their own license *with* the derivative, e.g. "a copy of this Agreement"; a derivative
     that carries it may carry other licenses too, such as a merge keeping each parent's agreement)."""
-    rule = ctx.rules.rules[inherited.license]
     policy = rule.derivative_licensing
     if policy.policy != "listed" or node_id.split("/", 1)[0].lower() in ctx.licensor_orgs(rule):
         return []
@@ -463,19 +462,20 @@ def _node_conflicts(ctx: Ctx, node_id: str) -> tuple[tuple[list[str], list[Share
     if found is None:
         own = ctx.chosen(node_id)
         conflicts = []
-        for inherited in ctx.effective(node_id) if own else []:
-            bad = [] if inherited.own else _bad_own_licenses(ctx, node_id, own, inherited)
+        for rid, via in ctx.inherited(node_id) if own else []:
+            rule = ctx.rules.rules[rid]
+            bad = _bad_own_licenses(ctx, node_id, own, rule) if len(via) > 1 else []
             if bad:
-                conflicts.append((inherited.via, _conflict_findings(ctx, node_id, bad, inherited)))
+                conflicts.append((via, _conflict_findings(ctx, node_id, bad, rule, via)))
         found = ctx.conflicts[node_id] = tuple(conflicts)  # most are empty: the one shared empty tuple
     return found
 
 
-def _conflict_findings(ctx: Ctx, node_id: str, bad: list[str], inherited: EffectiveLicense) -> list[SharedFinding]:
-    rule = ctx.rules.rules[inherited.license]
+def _conflict_findings(ctx: Ctx, node_id: str, bad: list[str], rule: LicenseRule,
+                       via: list[str]) -> list[SharedFinding]:
     cite = rule.derivative_licensing.cite
     severity: Severity = "error" if ctx.use.distribution == "weights" else "warning"
-    out = [shared_finding(ctx, "license-conflict", severity, _conflict_text(ctx, node_id, bad, inherited),
+    out = [shared_finding(ctx, "license-conflict", severity, _conflict_text(ctx, node_id, bad, rule, via),
                           license=rule.id, cite=cite)]
     if ctx.use.distribution is None:
         needs = (f"{node_id} declares {', '.join(bad)}, not {rule.name}: whether this conflict blocks your release "
@@ -492,9 +492,8 @@ def derivative_licenses(ctx: Ctx, node_id: str, out: Findings) -> None:
             out.add_shared(finding, inherited_via)
 
 
-def _conflict_text(ctx: Ctx, node_id: str, bad: list[str], inherited: EffectiveLicense) -> str:
-    rule = ctx.rules.rules[inherited.license]
-    parent, holder = inherited.via[1], inherited.via[-1]
+def _conflict_text(ctx: Ctx, node_id: str, bad: list[str], rule: LicenseRule, via: list[str]) -> str:
+    parent, holder = via[1], via[-1]
     relation = next(r for p, r in ctx.parents.get(node_id, []) if p == parent)
     held = (f"which holds {holder}'s material under it" if parent != holder
             else "which is under it by a curated lineage fact" if parent in ctx.curated else "which declares it")
@@ -510,8 +509,8 @@ def distillations(ctx: Ctx, node_id: str, out: Findings) -> None:
     for parent, relation in ctx.parents.get(node_id, []):
         if relation != "distillation":
             continue
-        for eff in ctx.effective(parent):
-            _distilled_from(ctx, [node_id, *eff.via], node_id, parent, ctx.rules.rules[eff.license], out)
+        for rid, via in ctx.inherited(parent):
+            _distilled_from(ctx, [node_id, *via], node_id, parent, ctx.rules.rules[rid], out)
 
 
 def _distilled_from(ctx: Ctx, via: list[str], node_id: str, parent: str, rule: LicenseRule, out: Findings) -> None:
@@ -608,7 +607,7 @@ def osadl_merges(ctx: Ctx, node_id: str, out: Findings) -> None:
 
 def _node_osadl_merges(ctx: Ctx, node_id: str) -> list[SharedFinding]:
     merge_parents = [p for p, r in ctx.parents.get(node_id, []) if r == "merge"]
-    arriving = {p: [e.license for e in ctx.effective(p) if flows(ctx.rules.rules[e.license], "merge")]
+    arriving = {p: [rid for rid, _ in ctx.inherited(p) if flows(ctx.rules.rules[rid], "merge")]
                 for p in merge_parents}
     seen: set[tuple[str, str]] = set()
     out = []
@@ -626,7 +625,7 @@ def _node_osadl_merges(ctx: Ctx, node_id: str) -> list[SharedFinding]:
 
 def _merge_pairs(ctx: Ctx, merge_parents: list[str]) -> list[tuple[str, str, str, str]]:
     """(first parent, second parent, license a, license b) for each incompatible pair, once per pair."""
-    arriving = {p: [e.license for e in ctx.effective(p) if flows(ctx.rules.rules[e.license], "merge")]
+    arriving = {p: [rid for rid, _ in ctx.inherited(p) if flows(ctx.rules.rules[rid], "merge")]
                 for p in merge_parents}
     found: dict[tuple[str, str], tuple[str, str, str, str]] = {}
     for i, first in enumerate(merge_parents):

@@ -93,6 +93,7 @@ class Ctx:
     # (a scoped territory term (its id: the rule set outlives the context), node) -> does the term name the node
     in_scope: dict[tuple[int, str], bool] = field(default_factory=dict)
     _effective: dict[str, list[EffectiveLicense]] = field(default_factory=dict)
+    _inherited: dict[str, list[tuple[str, list[str]]]] = field(default_factory=dict)
     # node -> {rule id: the path that brings it}, by one pass in topological order (`_vias`); None once a cycle
     # or a relicensing licensor makes the breadth-first search the only exact answer.
     _via: dict[str, dict[str, list[str]]] | None = field(default_factory=dict)
@@ -109,8 +110,8 @@ class Ctx:
     disagreements_at: dict[str, list[int]] = field(default_factory=dict)
     cycles_at: dict[str, list[int]] = field(default_factory=dict)
     _flowing: dict[str, frozenset[str]] = field(default_factory=dict)  # rule id -> the relations its terms flow along
-    # node -> (inherited license, its rule, (nature, message, path) of a relabelled copy) (engine/derivatives.py)
-    relabellings: dict[str, list[tuple[EffectiveLicense, LicenseRule, tuple[RelationNature, str, list[str]] | None]]] \
+    # node -> (inherited license's path, its rule, (nature, message, path) of a relabelled copy) (engine/derivatives.py)
+    relabellings: dict[str, list[tuple[list[str], LicenseRule, tuple[RelationNature, str, list[str]] | None]]] \
         = field(default_factory=dict)
 
     def clause(self, cite: Citation | None) -> Clause | None:
@@ -180,15 +181,25 @@ class Ctx:
         """Own licenses plus flowing-down ancestor licenses, each with the shortest path that carries it."""
         found = self._effective.get(model_id)
         if found is None:
-            vias = self._vias(model_id)
-            found = self._effective[model_id] = (self._compute_effective(model_id) if vias is None
-                                                 else self._from_vias(model_id, vias))
+            found = self._effective[model_id] = (self._compute_effective(model_id) if self._vias(model_id) is None
+                                                 else self._built(self.inherited(model_id)))
         return found
 
-    def _from_vias(self, model_id: str, vias: dict[str, list[str]]) -> list[EffectiveLicense]:
+    def inherited(self, node_id: str) -> list[tuple[str, list[str]]]:
+        """(rule id, path) of each of `effective`'s licenses, in its order (an own license's path is the node
+        alone), without building the result's objects: what the node checkers ask of every lineage node. Shared
+        lists: never mutate them."""
+        found = self._inherited.get(node_id)
+        if found is None:
+            vias = self._vias(node_id)
+            found = self._inherited[node_id] = (sorted(vias.items(), key=_via_order) if vias is not None
+                                                else [(e.license, e.via) for e in self.effective(node_id)])
+        return found
+
+    def _built(self, inherited: list[tuple[str, list[str]]]) -> list[EffectiveLicense]:
         rules = self.rules.rules
         out = []
-        for rid, via in sorted(vias.items(), key=_via_order):
+        for rid, via in inherited:
             rule = rules[rid]
             out.append(_built_effective({  # in EffectiveLicense.SORTED_FIELDS order
                 "kind": rule.kind, "license": rid, "name": rule.name, "own": len(via) == 1, "spdx": rule.spdx,

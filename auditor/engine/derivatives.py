@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from itertools import pairwise
 
 from auditor.engine.context import Ctx, Findings, flows
-from auditor.model import EffectiveLicense
 from auditor.rules.schema import LicenseRule
 from auditor.vocab import DISTRIBUTIONS, RELATION_NATURE, RelationNature, Severity
 
@@ -130,16 +129,16 @@ def _relabelled(ctx: Ctx, model_id: str, rule: LicenseRule, holder_via: list[str
 def relabelling(ctx: Ctx, node_id: str, out: Findings, *, own: bool) -> None:
     """A derivative declaring another license than the material it holds: the node, as the model you ship
     (`own`, `out` is the model's) or as an ancestor of it (`out` holds what any model holding the node gets)."""
-    for eff, rule, copied in _relabellings(ctx, node_id):
+    for via, rule, copied in _relabellings(ctx, node_id):
         if copied is not None:  # a copy relabelled: laundering
             nature, message, path = copied
             out.add("license-conflict", _relabel_severity(ctx, nature, own=own), message, license=rule.id,
                     cite=rule.derivative_licensing.copies, via=path)
         elif own and rule.derivative_licensing.policy == "any":
-            _relabelled(ctx, node_id, rule, eff.via, out)
+            _relabelled(ctx, node_id, rule, via, out)
 
 
-def _relabellings(ctx: Ctx, node_id: str) -> list[tuple[EffectiveLicense, LicenseRule,
+def _relabellings(ctx: Ctx, node_id: str) -> list[tuple[list[str], LicenseRule,
                                                             tuple[RelationNature, str, list[str]] | None]]:
     """(inherited license, its rule, the relabelled copy if the node is one) for each license the node holds
     from an ancestor whose rule keeps copies under it: once per node, whichever audited model it is in."""
@@ -148,12 +147,12 @@ def _relabellings(ctx: Ctx, node_id: str) -> list[tuple[EffectiveLicense, Licens
         found = ctx.relabellings[node_id] = []
         if not ctx.chosen(node_id):
             return found  # declares nothing: missing-license says so
-        for eff in ctx.effective(node_id):
-            rule = ctx.rules.rules[eff.license]
+        for rid, via in ctx.inherited(node_id):
+            rule = ctx.rules.rules[rid]
             dl = rule.derivative_licensing
-            if eff.own or dl.copies is None or dl.policy == "listed":
-                continue  # `listed`: any relabelling is a license-conflict already (derivative_licenses)
-            found.append((eff, rule, _relabelled_copy(ctx, node_id, rule)))
+            if len(via) == 1 or dl.copies is None or dl.policy == "listed":
+                continue  # own; `listed`: any relabelling is a license-conflict already (derivative_licenses)
+            found.append((via, rule, _relabelled_copy(ctx, node_id, rule)))
     return found
 
 
@@ -195,7 +194,7 @@ def no_derivatives(ctx: Ctx, model_id: str, out: Findings) -> None:
         if step is None or barred is None:
             continue
         nature, child, parent, relation = step
-        holder = next((e.via for e in ctx.effective(parent) if e.license == rule.id), [parent])
+        holder = next((via for rid, via in ctx.inherited(parent) if rid == rule.id), [parent])
         via = ctx.path_to(model_id, child) + holder
         severity, field = barred
         what = "an adaptation" if nature == "adaptation" else "what may be an adaptation"
