@@ -455,41 +455,26 @@ def _bad_own_licenses(ctx: Ctx, node_id: str, own: list[str], rule: LicenseRule)
     return [] if accepted else own
 
 
-def _node_conflicts(ctx: Ctx, node_id: str) -> tuple[tuple[list[str], list[SharedFinding]], ...]:
-    """(the inherited license's path, its findings) for each inherited license whose terms do not allow the node's
-    own licenses: built once per node, whichever audited model it is in (only the path before the node differs)."""
-    found = ctx.conflicts.get(node_id)
-    if found is None:
-        own = ctx.chosen(node_id)
-        conflicts = []
-        for rid, via in ctx.inherited(node_id) if own else []:
-            rule = ctx.rules.rules[rid]
-            bad = _bad_own_licenses(ctx, node_id, own, rule) if len(via) > 1 else []
-            if bad:
-                conflicts.append((via, _conflict_findings(ctx, node_id, bad, rule, via)))
-        found = ctx.conflicts[node_id] = tuple(conflicts)  # most are empty: the one shared empty tuple
-    return found
+def derivative_licenses(ctx: Ctx, node_id: str, out: Findings) -> None:
+    """A derivative (the node) declaring terms a license it inherits does not allow (the engine asks once per node:
+    `auditor.engine._node_same`)."""
+    own = ctx.chosen(node_id)
+    for rid, via in ctx.inherited(node_id) if own else []:
+        rule = ctx.rules.rules[rid]
+        bad = _bad_own_licenses(ctx, node_id, own, rule) if len(via) > 1 else []  # a path of one: its own
+        if bad:
+            _conflict(ctx, node_id, bad, rule, via, out)
 
 
-def _conflict_findings(ctx: Ctx, node_id: str, bad: list[str], rule: LicenseRule,
-                       via: list[str]) -> list[SharedFinding]:
+def _conflict(ctx: Ctx, node_id: str, bad: list[str], rule: LicenseRule, via: list[str], out: Findings) -> None:
     cite = rule.derivative_licensing.cite
     severity: Severity = "error" if ctx.use.distribution == "weights" else "warning"
-    out = [shared_finding(ctx, "license-conflict", severity, _conflict_text(ctx, node_id, bad, rule, via),
-                          license=rule.id, cite=cite)]
+    out.add("license-conflict", severity, _conflict_text(ctx, node_id, bad, rule, via), license=rule.id, cite=cite,
+            via=via)
     if ctx.use.distribution is None:
-        needs = (f"{node_id} declares {', '.join(bad)}, not {rule.name}: whether this conflict blocks your release "
-                 f"depends on the distribution; declare it ({', '.join(DISTRIBUTIONS)})")
-        out.append(shared_finding(ctx, "needs-input", "warning", needs, license=rule.id, cite=cite,
-                                  field="distribution"))
-    return out
-
-
-def derivative_licenses(ctx: Ctx, node_id: str, out: Findings) -> None:
-    """A derivative (the node) declaring terms a license it inherits does not allow."""
-    for inherited_via, findings in _node_conflicts(ctx, node_id):
-        for finding in findings:
-            out.add_shared(finding, inherited_via)
+        out.add("needs-input", "warning", f"{node_id} declares {', '.join(bad)}, not {rule.name}: whether this "
+                f"conflict blocks your release depends on the distribution; declare it ({', '.join(DISTRIBUTIONS)})",
+                license=rule.id, cite=cite, via=via, field="distribution")
 
 
 def _conflict_text(ctx: Ctx, node_id: str, bad: list[str], rule: LicenseRule, via: list[str]) -> str:

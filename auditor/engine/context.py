@@ -72,8 +72,6 @@ class Ctx:
     datasets: dict[str, list[str]] = field(default_factory=dict)
     declared: dict[str, Normalised] = field(default_factory=dict)
     curated: set[str] = field(default_factory=set)  # nodes whose license comes from a curated fact
-    # node -> (the inherited license's path, the findings it brings any model holding the node) (engine/checks.py)
-    conflicts: dict[str, tuple[tuple[list[str], list[SharedFinding]], ...]] = field(default_factory=dict)
     # (a node's own licenses, an inherited rule id) -> does the rule accept one of them for a derivative (checks.py)
     accepted: dict[tuple[tuple[str, ...], str], bool] = field(default_factory=dict)
     # node -> what the node checkers say about it (model you ship or ancestor alike); node -> what any model holding
