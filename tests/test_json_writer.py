@@ -3,7 +3,11 @@ be those of `json.dumps(..., sort_keys=True, indent=2)` at every list length aro
 
 from __future__ import annotations
 
+import io
 import json
+import threading
+import time
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +62,60 @@ def test_what_orjson_refuses_is_written_by_the_fallback_encoder(value: object) -
     library's bytes (keys as strings, sorted; integers whole)."""
     expected = json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False).encode("utf-8")
     assert c.dumps_sorted(value) == expected
+
+
+class _FailingFile(io.RawIOBase):
+    """A file with a descriptor whose writes fail after `good` of them (a full disk)."""
+
+    def __init__(self, good: int) -> None:
+        self.good, self.written = good, b""
+
+    def fileno(self) -> int:
+        return 2
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        if self.good <= 0:
+            raise OSError(28, "No space left on device")
+        self.good -= 1
+        self.written += bytes(data)
+        return len(data)
+
+
+def test_a_file_is_written_whole_by_the_writer_thread(tmp_path: Path) -> None:
+    graph = _graph(3 * c._BATCH)
+    path = tmp_path / "graph.json"
+    with path.open("wb") as fp, c.background_writes(fp) as put:
+        c.write_canonical_json(graph, put)
+    expected = json.dumps(graph.model_dump(mode="json"), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    assert path.read_text(encoding="utf-8") == expected
+    assert not [t for t in threading.enumerate() if t.name == "auditor-report-writer"]
+
+
+def test_an_in_memory_buffer_is_written_directly() -> None:
+    buffer = io.BytesIO()
+    with c.background_writes(buffer) as put:
+        put(b"abc")
+        assert buffer.getvalue() == b"abc"  # no thread: written at once
+
+
+@pytest.mark.parametrize("good", [0, 2])
+def test_a_failing_file_raises_its_error_in_the_caller(good: int) -> None:
+    fp = _FailingFile(good)
+    with pytest.raises(OSError, match="No space left"), c.background_writes(fp) as put:  # type: ignore[arg-type]
+        for _ in range(100):
+            put(b"x" * 10)
+            time.sleep(0.001)
+    assert fp.written == b"x" * 10 * good
+    assert not [t for t in threading.enumerate() if t.name == "auditor-report-writer"]
+
+
+def test_an_error_while_encoding_stops_the_writer_thread(tmp_path: Path) -> None:
+    with (tmp_path / "x.json").open("wb") as fp, pytest.raises(RuntimeError, match="encoder"), \
+            c.background_writes(fp) as put:
+        put(b"{")
+        raise RuntimeError("encoder failed")
+    assert (tmp_path / "x.json").read_bytes() == b"{"
+    assert not [t for t in threading.enumerate() if t.name == "auditor-report-writer"]

@@ -8,10 +8,11 @@ import io
 import re
 import unicodedata
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -575,6 +576,53 @@ def write_canonical_json(value: BaseModel, write: Callable[[bytes], object]) -> 
     _write_model(value, chunks.add, 0)
     chunks.add(b"\n")
     chunks.flush()
+
+
+@contextmanager
+def background_writes(fp: IO[bytes]) -> Iterator[Callable[[bytes], object]]:
+    """A `write` for `fp` whose bytes a second thread hands to the file while the caller encodes the next ones.
+
+    Writing a large report to a file spends about as long in the kernel (copying into the page cache) as encoding
+    it; the file's `write` releases the interpreter lock, so the two overlap. At most `_QUEUED` chunks wait (the
+    writer's `_Chunks` hands on about a megabyte at a time). An error of the file (a full disk, a closed pipe) is
+    raised in the caller at its next write, or on leaving; an error of the caller stops the thread. A stream with
+    no file descriptor (an in-memory buffer) is written directly: a thread would gain nothing."""
+    try:
+        fp.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both an OSError and a ValueError
+        yield fp.write
+        return
+    import queue
+    import threading
+
+    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=_QUEUED)
+    failed: list[BaseException] = []
+
+    def drain() -> None:
+        while (chunk := chunks.get()) is not None:
+            if not failed:
+                try:
+                    fp.write(chunk)
+                except BaseException as error:  # handed to the caller, which raises it
+                    failed.append(error)
+
+    def put(chunk: bytes) -> None:
+        if failed:
+            raise failed[0]
+        chunks.put(chunk)
+
+    thread = threading.Thread(target=drain, name="auditor-report-writer", daemon=True)
+    thread.start()
+    try:
+        yield put
+    finally:
+        chunks.put(None)
+        thread.join()
+    if failed:
+        raise failed[0]
+
+
+_QUEUED = 8  # chunks waiting for the writer thread
 
 
 class _Chunks:
