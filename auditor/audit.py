@@ -7,6 +7,7 @@ import hashlib
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import chain
 
 from auditor import __version__
 from auditor.engine import evaluate_with_licenses
@@ -94,13 +95,11 @@ def mentioned_rule_ids(audits: list[ModelAudit], node_licenses: dict[str, list[s
                        obligations: list[Obligation], lineage_findings: dict[str, list[Finding]]) -> set[str]:
     """Every license id the result names: declared by a node or a model, effective, in a finding (a model's or a
     lineage node's) or an obligation (ids no rule encodes are among them; the catalogue leaves those out)."""
-    ids = {rid for rids in node_licenses.values() for rid in rids}
-    for audit in audits:
-        ids.update(audit.declared)
-        ids.update(el.license for el in audit.effective_licenses)
-        ids.update(map(_license_of, audit.findings))
-    for findings in lineage_findings.values():
-        ids.update(map(_license_of, findings))
+    ids = set(chain.from_iterable(node_licenses.values()))
+    ids.update(chain.from_iterable(audit.declared for audit in audits))
+    ids.update(map(_license_of, chain.from_iterable(audit.effective_licenses for audit in audits)))
+    ids.update(map(_license_of, chain.from_iterable(audit.findings for audit in audits)))
+    ids.update(map(_license_of, chain.from_iterable(lineage_findings.values())))
     ids.update(ob.license for ob in obligations)  # every obligation a model names is one of these
     ids.discard(None)  # a finding about no license
     return ids

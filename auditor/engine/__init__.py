@@ -225,16 +225,15 @@ class _Obligations:
 
     def merged(self) -> list[Obligation]:
         """One obligation per id, with every model it binds, sorted by id."""
-        models: dict[str, list[str]] = {}
-        for key, ids in self.by_key.items():
-            members = sorted(set(self.members[key]))  # a model is in one set only (a model listed twice: once)
-            for oid in ids:
-                models.setdefault(oid, []).extend(members)
+        set_of = {model_id: key for key, members in self.members.items() for model_id in members}
+        models: dict[str, list[str]] = {oid: [] for oid in self.templates}
+        for model_id in sorted(set_of):  # each model once, in order, added to each obligation its set brings
+            for oid in self.by_key[set_of[model_id]]:
+                models[oid].append(model_id)
         out = []
-        for oid in sorted(models):
+        for oid in sorted(oid for oid, bound in models.items() if bound):
             _, rid, text, quote = self.templates[oid]
-            # sorted runs, no model twice: the sort merges the runs
-            out.append(Obligation.built({"clause": quote, "id": oid, "license": rid, "models": sorted(models[oid]),
+            out.append(Obligation.built({"clause": quote, "id": oid, "license": rid, "models": models[oid],
                                          "text": text}))
         return out
 
