@@ -59,15 +59,18 @@ def _steps(ctx: Ctx, child: str, rule: LicenseRule, carriers: set[str]) -> Itera
     for parent, relation in ctx.parents.get(child, []):
         if parent not in carriers or not flows(rule, relation):
             continue
-        if _org(child) == _org(parent) and rule.id in ctx.chosen(parent):
+        if rule.id in ctx.chosen(parent) and _org(child) == _org(parent):
             continue
         yield parent, relation
+
+
+_COPYING: frozenset[RelationNature] = frozenset({"copy", "either"})  # relations that are or may be a copy
 
 
 def _copy_path(ctx: Ctx, model_id: str, rule: LicenseRule, natures: set[RelationNature]) -> list[str] | None:
     """The shortest path from the model to a node declaring the license whose edges are all of `natures`."""
     if not any(RELATION_NATURE[relation] in natures for _, relation in ctx.parents.get(model_id, ())):
-        return None  # no first step (most models: adaptations), without computing the carriers
+        return None  # no first step, without computing the carriers
     carriers = ctx.carriers(model_id, rule)
     queue: deque[list[str]] = deque([[model_id]])
     seen = {model_id}
@@ -98,7 +101,9 @@ def _relabelled_copy(ctx: Ctx, node_id: str, rule: LicenseRule) -> tuple[Relatio
     rule and declares another license."""
     copies = rule.derivative_licensing.copies
     assert copies is not None
-    for natures in ({"copy"}, {"copy", "either"}):
+    if not any(RELATION_NATURE[relation] in _COPYING for _, relation in ctx.parents.get(node_id, ())):
+        return None  # no first step that may be a copy (most models: adaptations), without computing the carriers
+    for natures in ({"copy"}, _COPYING):
         path = _copy_path(ctx, node_id, rule, natures)  # type: ignore[arg-type]
         if path is None:
             continue
