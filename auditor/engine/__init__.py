@@ -226,12 +226,12 @@ class _Obligations:
     def merged(self) -> list[Obligation]:
         """One obligation per id, with every model it binds, sorted by id."""
         set_of = {model_id: key for key, members in self.members.items() for model_id in members}
-        models: dict[str, list[str]] = {oid: [] for oid in self.templates}
+        models: dict[str, list[str]] = {oid: [] for oid in self.templates}  # each set has a model: each id binds one
         for model_id in sorted(set_of):  # each model once, in order, added to each obligation its set brings
             for oid in self.by_key[set_of[model_id]]:
                 models[oid].append(model_id)
         out = []
-        for oid in sorted(oid for oid, bound in models.items() if bound):
+        for oid in sorted(models):
             _, rid, text, quote = self.templates[oid]
             out.append(Obligation.built({"clause": quote, "id": oid, "license": rid, "models": models[oid],
                                          "text": text}))

@@ -430,13 +430,13 @@ def _fields(ctx: Ctx, code: FindingCode, severity: Severity, message: str, licen
 
 _built_finding = Finding.built
 _built_effective = EffectiveLicense.built
+_REMEDIES: Mapping[str, str] = MappingProxyType({code: remedy(code) for code in CODES})
 
 
 def _via_order(item: tuple[str, list[str]]) -> tuple[int, str]:
     """`_compute_effective`'s order of (rule id, path) pairs: own licenses (a path of one) first, then by the
     path's length, then by id."""
     return len(item[1]), item[0]
-_REMEDIES: Mapping[str, str] = MappingProxyType({code: remedy(code) for code in CODES})
 
 
 def declared_map(

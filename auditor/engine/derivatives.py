@@ -145,7 +145,7 @@ def relabelling(ctx: Ctx, node_id: str, out: Findings, *, own: bool) -> None:
 
 def _relabellings(ctx: Ctx, node_id: str) -> list[tuple[list[str], LicenseRule,
                                                             tuple[RelationNature, str, list[str]] | None]]:
-    """(inherited license, its rule, the relabelled copy if the node is one) for each license the node holds
+    """(the inherited license's path, its rule, the relabelled copy if the node is one) for each license the node holds
     from an ancestor whose rule keeps copies under it: once per node, whichever audited model it is in."""
     found = ctx.relabellings.get(node_id)
     if found is None:

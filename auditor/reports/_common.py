@@ -650,7 +650,8 @@ def dumps_sorted(value: Any, depth: int = 0) -> bytes:
     when it sits `depth` levels deep (its lines after the first indented to that depth).
 
     Encoded by orjson (its output is those bytes for the strings, integers, booleans, nulls, lists and
-    string-keyed mappings a report holds; tests/test_json_writer.py compares them), else (a value orjson
+    string-keyed mappings a report holds; tests/test_json_writer.py compares them; a float is written as its
+    shortest round-trip form, as pydantic's encoder wrote it, but NaN and infinities as null), else (a value orjson
     refuses: a non-string key, an integer beyond 64 bits, a lone surrogate) by pydantic's encoder."""
     import orjson
 
