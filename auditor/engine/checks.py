@@ -478,12 +478,22 @@ def _conflict(ctx: Ctx, node_id: str, bad: list[str], rule: LicenseRule, via: li
 
 
 def _conflict_text(ctx: Ctx, node_id: str, bad: list[str], rule: LicenseRule, via: list[str]) -> str:
+    """The message, from parts built once for the siblings they are the same for (`Ctx.texts`): what the node
+    declares, and what it derives from."""
     parent, holder = via[1], via[-1]
     relation = next(r for p, r in ctx.parents.get(node_id, []) if p == parent)
-    held = (f"which holds {holder}'s material under it" if parent != holder
-            else "which is under it by a curated lineage fact" if parent in ctx.curated else "which declares it")
-    return (f"{node_id} declares {', '.join(bad)}, not {rule.name}, though it is {nature_text(relation)} of "
-            f"{parent}, {held}; {clause_text(rule)}. {rule.name} still applies to that material")
+    declares_key = ("license-conflict:declares", tuple(bad), rule.id)
+    declares = ctx.texts.get(declares_key)
+    if declares is None:
+        declares = ctx.texts[declares_key] = f" declares {', '.join(bad)}, not {rule.name}, though it is "
+    source_key = ("license-conflict:source", relation, parent, holder, rule.id)
+    source = ctx.texts.get(source_key)
+    if source is None:
+        held = (f"which holds {holder}'s material under it" if parent != holder
+                else "which is under it by a curated lineage fact" if parent in ctx.curated else "which declares it")
+        source = ctx.texts[source_key] = (f"{nature_text(relation)} of {parent}, {held}; {clause_text(rule)}. "
+                                          f"{rule.name} still applies to that material")
+    return node_id + declares + source
 
 
 def distillations(ctx: Ctx, node_id: str, out: Findings) -> None:

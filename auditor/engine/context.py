@@ -7,6 +7,7 @@ The engine knows no license by name: every term comes from a `LicenseRule`.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import insort
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -101,9 +102,14 @@ class Ctx:
     _ancestors: dict[str, list[str]] = field(default_factory=dict)
     _trees: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     _chosen: dict[str, list[str]] = field(default_factory=dict)
+    # id of a reading in `declared` (held there as long as the context lives) -> its chosen ids (`chosen`)
+    _chosen_by_reading: dict[int, list[str]] = field(default_factory=dict)
     _clauses: dict[tuple[str, str], Clause] = field(default_factory=dict)
     _replaces: dict[tuple[str, str], bool] = field(default_factory=dict)
     relations: set[str] = field(default_factory=set)  # every relation of the graph's edges
+    # Parts of findings' messages, by everything each depends on (a code first): the same for the siblings of a large
+    # family, built once (checks.py `_conflict_text`, derivatives.py `_relabelled`).
+    texts: dict[tuple[object, ...], str] = field(default_factory=dict)
     # node -> the positions in `graph.disagreements` / `graph.cycles` of those about it / through it
     disagreements_at: dict[str, list[int]] = field(default_factory=dict)
     cycles_at: dict[str, list[int]] = field(default_factory=dict)
@@ -129,17 +135,41 @@ class Ctx:
         """The rule ids a node declares (OR groups resolved to their most permissive branch), once per node."""
         ids = self._chosen.get(node_id)
         if ids is None:
-            ids = self._chosen[node_id] = chosen_ids(self.declared.get(node_id), self.rules)
+            norm = self.declared.get(node_id)
+            # Nodes declaring the same value share one reading (`declared_map`) and its ids: one list for all of them.
+            ids = self._chosen_by_reading.get(id(norm))
+            if ids is None:
+                ids = self._chosen_by_reading[id(norm)] = chosen_ids(norm, self.rules)
+            self._chosen[node_id] = ids
         return ids
 
     def ancestors(self, model_id: str) -> list[str]:
-        """Every model the given one derives from, sorted (the nodes its breadth-first tree reaches)."""
+        """Every model the given one derives from, sorted (the nodes its breadth-first tree reaches). A node with
+        one parent (most models: fine-tunes, adapters, quantizations) has its parent's ancestors and the parent."""
         found = self._ancestors.get(model_id)
         if found is None:
-            tree = self._trees.get(model_id)
-            reached = set(tree) if tree is not None else reachable(self.parents, model_id)
-            reached.discard(model_id)
-            found = self._ancestors[model_id] = sorted(reached)  # the nodes the breadth-first tree reaches
+            parents = self.parents.get(model_id, ())
+            if len(parents) == 1 and model_id not in self._trees:
+                found = self._ancestors[model_id] = self._one_up(model_id, parents[0][0])
+            else:
+                found = self._ancestors[model_id] = self._reached(model_id)
+        return found
+
+    def _reached(self, model_id: str) -> list[str]:
+        tree = self._trees.get(model_id)
+        reached = set(tree) if tree is not None else reachable(self.parents, model_id)
+        reached.discard(model_id)
+        return sorted(reached)
+
+    def _one_up(self, model_id: str, parent: str) -> list[str]:
+        """The ancestors of a model with one parent: the parent's (searched, not derived again: no recursion along
+        a long chain) and the parent, without the model itself (a cycle through it)."""
+        up = self._ancestors.get(parent)
+        if up is None:
+            up = self._ancestors[parent] = self._reached(parent)
+        found = [node_id for node_id in up if node_id != model_id] if model_id in up else list(up)
+        if parent != model_id:
+            insort(found, parent)
         return found
 
     def path_to(self, model_id: str, target: str) -> list[str]:

@@ -124,11 +124,15 @@ def _relations(ctx: Ctx, path: list[str]) -> list[str]:
 
 def _relabelled(ctx: Ctx, model_id: str, rule: LicenseRule, holder_via: list[str], out: Findings) -> None:
     """An adaptation declaring another license where the rule allows it: the inherited terms still apply."""
-    own = ", ".join(ctx.chosen(model_id))
-    out.add("relabelled", "info",
-            f"{model_id} declares {own}, not {rule.name}: it holds {holder_via[-1]}'s material through an "
-            f"adaptation, and {clause_text(rule)}; the {rule.name} terms still apply to that material",
-            license=rule.id, cite=rule.derivative_licensing.cite, via=holder_via)
+    own = ctx.chosen(model_id)
+    key = ("relabelled", tuple(own), rule.id, holder_via[-1])
+    tail = ctx.texts.get(key)  # what follows the model's id, built once for the siblings it is the same for
+    if tail is None:
+        tail = ctx.texts[key] = (f" declares {', '.join(own)}, not {rule.name}: it holds {holder_via[-1]}'s material "
+                                 f"through an adaptation, and {clause_text(rule)}; the {rule.name} terms still apply "
+                                 "to that material")
+    out.add("relabelled", "info", model_id + tail, license=rule.id, cite=rule.derivative_licensing.cite,
+            via=holder_via)
 
 
 def relabelling(ctx: Ctx, node_id: str, out: Findings, *, own: bool) -> None:
